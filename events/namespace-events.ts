@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { Label, WorkspaceId } from '../shared/domain/model.ts';
+import { defineEvent } from './contract.ts';
+
+/** A namespace was bound to a workspace, or to none (`workspaceId: null`). */
+export const NamespaceBound = defineEvent(
+  'NamespaceBound',
+  1,
+  z.object({ cluster: Label, namespace: Label, workspaceId: WorkspaceId.nullable() }),
+);

@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { RegistryId, RegistryKind } from '../shared/domain/model.ts';
+import { defineEvent } from './contract.ts';
+
+export const RegistryConnected = defineEvent(
+  'RegistryConnected',
+  1,
+  z.object({ registryId: RegistryId, kind: RegistryKind, host: z.string() }),
+);
+export const RegistryRemoved = defineEvent('RegistryRemoved', 1, z.object({ registryId: RegistryId }));

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { Digest, RegistryId, RepositoryName, SpaceName, TagName } from '../shared/domain/model.ts';
+import { defineEvent } from './contract.ts';
+
+const TagRef = z.object({
+  registryId: RegistryId,
+  space: SpaceName,
+  path: RepositoryName,
+  tag: TagName,
+  /** The registry's event time, ms since epoch. */
+  eventTime: z.number().int(),
+});
+
+export const TagPushed = defineEvent('TagPushed', 1, TagRef.extend({ digest: Digest }));
+export const TagDeleted = defineEvent('TagDeleted', 1, TagRef);

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/** Harbor's project name rule, used for spaces: lower-case, 1–255 characters. */
+export const SpaceName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must be lower-case letters and digits, separated by one of . _ -');
+export type SpaceName = z.infer<typeof SpaceName>;
+
+/** An RFC 1123 label, as Kubernetes names namespaces; also used for clusters and workspace ids. */
+export const Label = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be an RFC 1123 label: lower-case letters, digits and -');
+
+export const WorkspaceId = Label;
+export const RegistryId = z.string().regex(/^reg-[a-z0-9]{12}$/, 'is not a registry id');
+
+/** A repository path inside a space (may contain `/`), as the distribution spec names them. */
+export const RepositoryName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'is not a repository name');
+
+export const TagName = z.string().regex(/^\w[\w.-]{0,127}$/, 'is not a tag');
+export const Digest = z.string().regex(/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'is not a digest');
+
+export const Visibility = z.enum(['public', 'private']);
+export type Visibility = z.infer<typeof Visibility>;
+export const RegistryKind = z.enum(['harbor', 'docker-registry']);
+export type RegistryKind = z.infer<typeof RegistryKind>;
+export const RegistryMode = z.enum(['hosted', 'integrated']);
+export const RegistryStatus = z.enum(['healthy', 'unreachable', 'unauthorized', 'unknown']);
+export type RegistryStatus = z.infer<typeof RegistryStatus>;
+
+export const Credentials = z.object({ username: z.string().min(1).max(255), password: z.string().min(1).max(4096) });
+export type Credentials = z.infer<typeof Credentials>;
+
+/** A registry as stored. `credentialsRef` is sealed by the secret store; the webhook secret only as a hash. */
+export const Registry = z.object({
+  id: RegistryId,
+  name: z.string(),
+  kind: RegistryKind,
+  mode: RegistryMode,
+  url: z.string(),
+  host: z.string(),
+  insecure: z.boolean(),
+  status: RegistryStatus,
+  statusCheckedAt: z.string(),
+  statusMessage: z.string().optional(),
+  credentialsRef: z.string().optional(),
+  webhookSecretHash: z.string(),
+  createdAt: z.string(),
+  /** Tombstone: the registry was removed; the indexer purges its spaces. */
+  deleted: z.boolean().optional(),
+});
+export type Registry = z.infer<typeof Registry>;
+
+export const Space = z.object({
+  registryId: RegistryId,
+  name: SpaceName,
+  visibility: Visibility,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Tombstone: the space was deleted; the indexer purges it. */
+  deleted: z.boolean().optional(),
+});
+export type Space = z.infer<typeof Space>;
+
+export const Binding = z.object({
+  registryId: RegistryId,
+  space: SpaceName,
+  workspaceId: WorkspaceId,
+  createdAt: z.string(),
+  deleted: z.boolean().optional(),
+});
+export type Binding = z.infer<typeof Binding>;
+
+export const Workspace = z.object({ id: WorkspaceId, displayName: z.string().optional(), createdAt: z.string() });
+export type Workspace = z.infer<typeof Workspace>;
+
+export const Namespace = z.object({
+  cluster: Label,
+  namespace: Label,
+  workspaceId: WorkspaceId.nullable(),
+  updatedAt: z.string(),
+});
+export type Namespace = z.infer<typeof Namespace>;
+
+/** `path` is the registry's own repository name (`space/repo`, or `alpine` in a Docker Registry). */
+export const Repository = z.object({ registryId: RegistryId, space: SpaceName, repository: RepositoryName, path: RepositoryName });
+export type Repository = z.infer<typeof Repository>;
+
+/**
+ * The truth about one tag. `eventTime` (ms since epoch, the registry's clock) decides order;
+ * a deleted tag stays as a tombstone so that a late push with an older time cannot resurrect it.
+ */
+export const Tag = z.object({
+  registryId: RegistryId,
+  space: SpaceName,
+  repository: RepositoryName,
+  path: RepositoryName,
+  tag: TagName,
+  /** Absent on a tombstone written before any push was seen (a delete names no digest in Docker Registry). */
+  digest: Digest.optional(),
+  state: z.enum(['present', 'deleted']),
+  eventTime: z.number().int(),
+});
+export type Tag = z.infer<typeof Tag>;
+
+export const Audience = z.string().regex(/^(public|workspace:[a-z0-9-]+)$/);
+export type Audience = z.infer<typeof Audience>;
+
+export const TagView = z.object({ tag: TagName, digest: Digest, pushedAt: z.string() });
+export type TagView = z.infer<typeof TagView>;
+
+/** One precomputed selector row: an image offered to one audience. */
+export const IndexRow = z.object({
+  audience: Audience,
+  image: z.string(),
+  registryId: RegistryId,
+  space: SpaceName,
+  repository: RepositoryName,
+  visibility: Visibility,
+  tagCount: z.number().int(),
+  latestTag: TagView,
+  updatedAt: z.string(),
+});
+export type IndexRow = z.infer<typeof IndexRow>;
+
+/** The pullable reference of a repository, without tag. */
+export const imageRef = (host: string, path: string): string => `${host}/${path}`;
+
+/**
+ * Splits a registry path into space and repository. Docker Registry: the first segment, or `library`
+ * for a one-segment path (`alpine` → `library`/`alpine`). Harbor paths always start with the project.
+ */
+export const splitPath = (path: string): { space: string; repository: string } => {
+  const slash = path.indexOf('/');
+  return slash < 0 ? { space: 'library', repository: path } : { space: path.slice(0, slash), repository: path.slice(slash + 1) };
+};

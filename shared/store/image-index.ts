@@ -1,0 +1,51 @@
+import { IndexRow } from '../domain/model.ts';
+import { keys, type Key } from './keys.ts';
+import type { TableOps } from './table.ts';
+
+/** The precomputed selector index: one row per (audience, image). */
+export const imageIndexRepository = (ops: TableOps) => ({
+  get: (audience: string, image: string) => ops.get(IndexRow, keys.indexRow(audience, image)),
+  rowsOfSpace: (registryId: string, space: string) =>
+    ops.queryAll(IndexRow, { index: 'gsi1', pk: keys.indexRowsOfSpace(registryId, space).gsi1pk, skPrefix: 'IMAGE#' }),
+  rowsOfImage: (registryId: string, space: string, image: string) => {
+    const { gsi1pk, skPrefix } = keys.indexRowsOfImage(registryId, space, image);
+    return ops.queryAll(IndexRow, { index: 'gsi1', pk: gsi1pk, skPrefix });
+  },
+  write: (puts: IndexRow[], deletes: Pick<IndexRow, 'audience' | 'image'>[]) =>
+    ops.batchWrite(
+      puts.map((row) => ({
+        ...keys.indexRow(row.audience, row.image),
+        ...keys.indexRowBySpace(row.registryId, row.space, row.image, row.audience),
+        entityType: 'IndexRow',
+        ...row,
+      })),
+      deletes.map((row): Key => keys.indexRow(row.audience, row.image)),
+    ),
+  /**
+   * Up to `limit` rows of one audience after `after` (image), whose image contains `q`.
+   * Reads on while the filter leaves a page short.
+   */
+  page: async (audience: string, after: string | undefined, limit: number, q?: string) => {
+    const { pk, skPrefix } = keys.audiencePage(audience);
+    const rows: IndexRow[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await ops.queryPage(
+        {
+          pk,
+          ...(after !== undefined ? { after: `${skPrefix}${after}` } : { skPrefix }),
+          // A filtered read may drop most rows, so it reads bigger pages.
+          limit: q ? Math.max(limit * 4, 200) : limit,
+        },
+        startKey,
+      );
+      for (const item of page.items) {
+        const row = IndexRow.parse(item);
+        if (!q || row.image.includes(q)) rows.push(row);
+        if (rows.length === limit) return rows;
+      }
+      startKey = page.next;
+    } while (startKey);
+    return rows;
+  },
+});

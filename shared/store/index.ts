@@ -1,0 +1,21 @@
+import { catalogRepository } from './catalog.ts';
+import { imageIndexRepository } from './image-index.ts';
+import { pendingRepository } from './pending.ts';
+import { registriesRepository } from './registries.ts';
+import { spacesRepository } from './spaces.ts';
+import { tableOps, type Table } from './table.ts';
+import { tenancyRepository } from './tenancy.ts';
+
+/** Every repository over one table. */
+export const createStore = (table: Table) => {
+  const ops = tableOps(table);
+  return {
+    registries: registriesRepository(ops),
+    spaces: spacesRepository(ops),
+    catalog: catalogRepository(ops),
+    tenancy: tenancyRepository(ops),
+    index: imageIndexRepository(ops),
+    pending: pendingRepository(ops),
+  };
+};
+export type Store = ReturnType<typeof createStore>;

@@ -1,0 +1,70 @@
+/**
+ * Every key of the single table, named after the access pattern it serves. Nothing else builds keys.
+ * Generic attributes: pk, sk (table), gsi1pk/gsi1sk (by workspace, by indexed space), gsi2pk/gsi2sk
+ * (sparse: items whose change is not yet indexed). The README's access-pattern table mirrors this file.
+ */
+export type Key = { pk: string; sk: string };
+
+export const TABLE_INDEXES = {
+  gsi1: { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
+  gsi2: { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
+} as const;
+
+export const keys = {
+  registry: (registryId: string): Key => ({ pk: 'REGISTRIES', sk: `REGISTRY#${registryId}` }),
+  allRegistries: () => ({ pk: 'REGISTRIES', skPrefix: 'REGISTRY#' }),
+
+  space: (registryId: string, space: string): Key => ({ pk: `REGISTRY#${registryId}`, sk: `SPACE#${space}` }),
+  spacesOfRegistry: (registryId: string) => ({ pk: `REGISTRY#${registryId}`, skPrefix: 'SPACE#' }),
+
+  binding: (registryId: string, space: string, workspaceId: string): Key => ({
+    pk: `SPACE#${registryId}#${space}`,
+    sk: `BINDING#${workspaceId}`,
+  }),
+  bindingsOfSpace: (registryId: string, space: string) => ({ pk: `SPACE#${registryId}#${space}`, skPrefix: 'BINDING#' }),
+  /** GSI1: the spaces bound to a workspace. */
+  bindingByWorkspace: (workspaceId: string, registryId: string, space: string) => ({
+    gsi1pk: `WORKSPACE#${workspaceId}`,
+    gsi1sk: `BINDING#${registryId}#${space}`,
+  }),
+  bindingsOfWorkspace: (workspaceId: string) => ({ gsi1pk: `WORKSPACE#${workspaceId}`, skPrefix: 'BINDING#' }),
+
+  repository: (registryId: string, space: string, path: string): Key => ({
+    pk: `SPACE#${registryId}#${space}`,
+    sk: `REPO#${path}`,
+  }),
+  repositoriesOfSpace: (registryId: string, space: string) => ({ pk: `SPACE#${registryId}#${space}`, skPrefix: 'REPO#' }),
+
+  tag: (registryId: string, path: string, tag: string): Key => ({ pk: `REPO#${registryId}#${path}`, sk: `TAG#${tag}` }),
+  tagsOfRepository: (registryId: string, path: string) => ({ pk: `REPO#${registryId}#${path}`, skPrefix: 'TAG#' }),
+
+  workspace: (workspaceId: string): Key => ({ pk: 'WORKSPACES', sk: `WORKSPACE#${workspaceId}` }),
+  allWorkspaces: () => ({ pk: 'WORKSPACES', skPrefix: 'WORKSPACE#' }),
+
+  namespace: (cluster: string, namespace: string): Key => ({ pk: 'NAMESPACES', sk: `NAMESPACE#${cluster}#${namespace}` }),
+  allNamespaces: () => ({ pk: 'NAMESPACES', skPrefix: 'NAMESPACE#' }),
+  /** GSI1: the namespaces bound to a workspace. */
+  namespaceByWorkspace: (workspaceId: string, cluster: string, namespace: string) => ({
+    gsi1pk: `WORKSPACE#${workspaceId}`,
+    gsi1sk: `NAMESPACE#${cluster}#${namespace}`,
+  }),
+  namespacesOfWorkspace: (workspaceId: string) => ({ gsi1pk: `WORKSPACE#${workspaceId}`, skPrefix: 'NAMESPACE#' }),
+
+  /** A selector row: an image offered to an audience; pages are Queries on one audience sorted by image. */
+  indexRow: (audience: string, image: string): Key => ({ pk: `AUDIENCE#${audience}`, sk: `IMAGE#${image}` }),
+  audiencePage: (audience: string) => ({ pk: `AUDIENCE#${audience}`, skPrefix: 'IMAGE#' }),
+  /** GSI1: the rows of one space (or one image of it) across all audiences, for re-derivation. */
+  indexRowBySpace: (registryId: string, space: string, image: string, audience: string) => ({
+    gsi1pk: `INDEX#${registryId}#${space}`,
+    gsi1sk: `IMAGE#${image}#AUDIENCE#${audience}`,
+  }),
+  indexRowsOfSpace: (registryId: string, space: string) => ({ gsi1pk: `INDEX#${registryId}#${space}`, skPrefix: 'IMAGE#' }),
+  indexRowsOfImage: (registryId: string, space: string, image: string) => ({
+    gsi1pk: `INDEX#${registryId}#${space}`,
+    skPrefix: `IMAGE#${image}#AUDIENCE#`,
+  }),
+
+  /** GSI2 (sparse): a pending-index mark, sorted by when it was set, so the sweep finds old ones first. */
+  pendingMark: (at: string, eventId: string) => ({ gsi2pk: 'PENDING', gsi2sk: `${at}#${eventId}` }),
+  allPending: () => ({ gsi2pk: 'PENDING' }),
+} as const;

@@ -1,0 +1,33 @@
+import type { BusEvent } from '../../events/contract.ts';
+import { Registry, type RegistryStatus } from '../domain/model.ts';
+import { keys } from './keys.ts';
+import { pendingMark } from './pending.ts';
+import { setWithMark } from './update-with-mark.ts';
+import type { TableOps } from './table.ts';
+
+export const registriesRepository = (ops: TableOps) => ({
+  /** A live registry; a removed one (tombstone) reads as absent. */
+  get: async (id: string) => {
+    const registry = await ops.get(Registry, keys.registry(id));
+    return registry?.deleted ? undefined : registry;
+  },
+  /** Including tombstones, for the indexer's purge. */
+  getAny: (id: string) => ops.get(Registry, keys.registry(id)),
+  list: async () => (await ops.queryAll(Registry, keys.allRegistries())).filter((r) => !r.deleted),
+  create: (registry: Registry, event: BusEvent) =>
+    ops.put(
+      { ...keys.registry(registry.id), entityType: 'Registry', ...registry, ...pendingMark(event) },
+      { ConditionExpression: 'attribute_not_exists(pk)' },
+    ),
+  setStatus: (id: string, status: RegistryStatus, at: string, message?: string) =>
+    ops.update(keys.registry(id), {
+      UpdateExpression: message ? 'SET #s = :s, statusCheckedAt = :at, statusMessage = :m' : 'SET #s = :s, statusCheckedAt = :at REMOVE statusMessage',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': status, ':at': at, ...(message ? { ':m': message } : {}) },
+    }),
+  markRemoved: (id: string, event: BusEvent) =>
+    ops.update(keys.registry(id), setWithMark({ deleted: true }, event, 'attribute_exists(pk) AND attribute_not_exists(deleted)')),
+  purge: (id: string) =>
+    ops.remove(keys.registry(id), { ConditionExpression: 'deleted = :t', ExpressionAttributeValues: { ':t': true } }),
+});

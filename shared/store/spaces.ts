@@ -1,0 +1,55 @@
+import type { BusEvent } from '../../events/contract.ts';
+import { Binding, Space, type Visibility } from '../domain/model.ts';
+import { keys } from './keys.ts';
+import { pendingMark } from './pending.ts';
+import type { TableOps } from './table.ts';
+import { setWithMark } from './update-with-mark.ts';
+
+const LIVE = 'attribute_exists(pk) AND attribute_not_exists(deleted)';
+const TOMBSTONE = { ConditionExpression: 'deleted = :t', ExpressionAttributeValues: { ':t': true } };
+
+/** Spaces and their workspace bindings. */
+export const spacesRepository = (ops: TableOps) => ({
+  /** The stored space, tombstone included (`deleted`); use `getLive` for the API's view. */
+  get: (registryId: string, name: string) => ops.get(Space, keys.space(registryId, name)),
+  getLive: async (registryId: string, name: string) => {
+    const space = await ops.get(Space, keys.space(registryId, name));
+    return space?.deleted ? undefined : space;
+  },
+  list: async (registryId: string) => (await ops.queryAll(Space, keys.spacesOfRegistry(registryId))).filter((s) => !s.deleted),
+  /** Creates the space, or revives a purged-in-progress tombstone; false if a live one exists. */
+  create: (space: Space, event: BusEvent) =>
+    ops.put(
+      { ...keys.space(space.registryId, space.name), entityType: 'Space', ...space, ...pendingMark(event) },
+      { ConditionExpression: 'attribute_not_exists(pk) OR deleted = :t', ExpressionAttributeValues: { ':t': true } },
+    ),
+  setVisibility: (registryId: string, name: string, visibility: Visibility, at: string, event: BusEvent) =>
+    ops.update(keys.space(registryId, name), setWithMark({ visibility, updatedAt: at }, event, LIVE)),
+  markDeleted: (registryId: string, name: string, at: string, event: BusEvent) =>
+    ops.update(keys.space(registryId, name), setWithMark({ deleted: true, updatedAt: at }, event, LIVE)),
+  purge: (registryId: string, name: string) => ops.remove(keys.space(registryId, name), TOMBSTONE),
+
+  bindings: async (registryId: string, space: string) =>
+    (await ops.queryAll(Binding, keys.bindingsOfSpace(registryId, space))).filter((b) => !b.deleted),
+  bindingsOfWorkspace: async (workspaceId: string) =>
+    (await ops.queryAll(Binding, { index: 'gsi1', pk: keys.bindingsOfWorkspace(workspaceId).gsi1pk, skPrefix: 'BINDING#' })).filter(
+      (b) => !b.deleted,
+    ),
+  /** Binds; false if already bound (a no-op, nothing to publish). */
+  bind: (binding: Binding, event: BusEvent) =>
+    ops.put(
+      {
+        ...keys.binding(binding.registryId, binding.space, binding.workspaceId),
+        ...keys.bindingByWorkspace(binding.workspaceId, binding.registryId, binding.space),
+        entityType: 'Binding',
+        ...binding,
+        ...pendingMark(event),
+      },
+      { ConditionExpression: 'attribute_not_exists(pk) OR deleted = :t', ExpressionAttributeValues: { ':t': true } },
+    ),
+  /** Unbinds (tombstone until indexed); false if it was not bound. */
+  unbind: (registryId: string, space: string, workspaceId: string, event: BusEvent) =>
+    ops.update(keys.binding(registryId, space, workspaceId), setWithMark({ deleted: true }, event, LIVE)),
+  purgeBinding: (registryId: string, space: string, workspaceId: string) =>
+    ops.remove(keys.binding(registryId, space, workspaceId), TOMBSTONE),
+});

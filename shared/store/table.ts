@@ -1,0 +1,131 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type PutCommandInput,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { z } from 'zod';
+import { TABLE_INDEXES, type Key } from './keys.ts';
+
+/** The single table: a document client and its name. */
+export type Table = { db: DynamoDBDocumentClient; name: string };
+
+/** A document client; `endpoint` points at DynamoDB Local or the embedded store. */
+export const createDocumentClient = (endpoint?: string, region = process.env.AWS_REGION ?? 'us-east-1') =>
+  DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region,
+      ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+
+type ItemAttributes = Record<string, unknown>;
+type QuerySpec = {
+  pk: string;
+  skPrefix?: string;
+  /** Exclusive bounds on the sort key. */
+  after?: string;
+  before?: string;
+  index?: keyof typeof TABLE_INDEXES;
+  limit?: number;
+};
+
+/** Entity-agnostic reads and writes; the repositories own keys and schemas. */
+export const tableOps = ({ db, name }: Table) => {
+  const get = async <T extends z.ZodType>(schema: T, key: Key): Promise<z.infer<T> | undefined> => {
+    const { Item } = await db.send(new GetCommand({ TableName: name, Key: key, ConsistentRead: true }));
+    return Item ? schema.parse(Item) : undefined;
+  };
+
+  /** Runs a write; returns false when its condition did not hold. */
+  const conditional = async (run: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await run();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  };
+
+  const put = (item: ItemAttributes, condition?: Omit<PutCommandInput, 'TableName' | 'Item'>) =>
+    conditional(() => db.send(new PutCommand({ TableName: name, Item: item, ...condition })));
+
+  const update = (key: Key, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>) =>
+    conditional(() => db.send(new UpdateCommand({ TableName: name, Key: key, ...input })));
+
+  const remove = (key: Key, condition?: { ConditionExpression: string; ExpressionAttributeValues?: ItemAttributes; ExpressionAttributeNames?: Record<string, string> }) =>
+    conditional(() => db.send(new DeleteCommand({ TableName: name, Key: key, ...condition })));
+
+  /** One page of a Query; `after` is an exclusive lower bound on the sort key. */
+  const queryPage = async (spec: QuerySpec & { filter?: { expression: string; values: ItemAttributes } }, startKey?: ItemAttributes) => {
+    const index = spec.index ? TABLE_INDEXES[spec.index] : undefined;
+    const pkName = index?.pk ?? 'pk';
+    const skName = index?.sk ?? 'sk';
+    const conditions = ['#pk = :pk'];
+    const values: ItemAttributes = { ':pk': spec.pk, ...spec.filter?.values };
+    if (spec.after !== undefined) {
+      conditions.push('#sk > :after');
+      values[':after'] = spec.after;
+    } else if (spec.before !== undefined) {
+      conditions.push('#sk < :before');
+      values[':before'] = spec.before;
+    } else if (spec.skPrefix !== undefined) {
+      conditions.push('begins_with(#sk, :prefix)');
+      values[':prefix'] = spec.skPrefix;
+    }
+    const out = await db.send(
+      new QueryCommand({
+        TableName: name,
+        IndexName: index?.name,
+        KeyConditionExpression: conditions.join(' AND '),
+        FilterExpression: spec.filter?.expression,
+        ExpressionAttributeNames: { '#pk': pkName, ...(conditions.length > 1 ? { '#sk': skName } : {}) },
+        ExpressionAttributeValues: values,
+        ExclusiveStartKey: startKey,
+        Limit: spec.limit,
+        ConsistentRead: index ? undefined : true,
+      }),
+    );
+    return { items: out.Items ?? [], next: out.LastEvaluatedKey };
+  };
+
+  /** Every item of a Query, parsed. */
+  const queryAll = async <T extends z.ZodType>(schema: T, spec: QuerySpec): Promise<z.infer<T>[]> => {
+    const all: z.infer<T>[] = [];
+    let startKey: ItemAttributes | undefined;
+    do {
+      const page = await queryPage(spec, startKey);
+      for (const item of page.items) all.push(schema.parse(item));
+      startKey = page.next;
+    } while (startKey);
+    return all;
+  };
+
+  /** Puts and deletes in batches of 25, retrying unprocessed items. */
+  const batchWrite = async (puts: ItemAttributes[], deletes: Key[]) => {
+    const requests = [
+      ...puts.map((Item) => ({ PutRequest: { Item } })),
+      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
+    ];
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: typeof requests | undefined = requests.slice(i, i + 25);
+      for (let attempt = 0; pending?.length; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await db.send(new BatchWriteCommand({ RequestItems: { [name]: pending } }));
+        pending = out.UnprocessedItems?.[name] as typeof requests | undefined;
+      }
+    }
+  };
+
+  return { get, put, update, remove, queryPage, queryAll, batchWrite };
+};
+export type TableOps = ReturnType<typeof tableOps>;

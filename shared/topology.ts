@@ -1,0 +1,73 @@
+import { ALL_EVENTS, IndexRepairRequested, NamespaceBound, RegistryConnected, RegistryRemoved, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, TagDeleted, TagPushed } from '../events/index.ts';
+
+/**
+ * The one place that wires triggers to functions. The CDK stack and the local runtime both read these
+ * tables: HTTP routes (API Gateway / local server), bus rules (EventBridge / in-process bus) and schedules
+ * (EventBridge Scheduler / timers). A function name is its folder under `functions/`.
+ */
+export type Access = 'public' | 'webhook' | 'reader' | 'admin';
+export type Route = { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string; fn: string; access: Access };
+
+const route = (method: Route['method'], path: string, fn: string, access: Access): Route => ({ method, path, fn, access });
+
+export const ROUTES: readonly Route[] = [
+  route('GET', '/health', 'get-health', 'public'),
+  route('POST', '/api/v1/registries', 'create-registry', 'admin'),
+  route('GET', '/api/v1/registries', 'list-registries', 'admin'),
+  route('GET', '/api/v1/registries/{registryId}', 'get-registry', 'admin'),
+  route('DELETE', '/api/v1/registries/{registryId}', 'delete-registry', 'admin'),
+  route('POST', '/api/v1/registries/{registryId}/sync', 'sync-registry', 'admin'),
+  route('GET', '/api/v1/registries/{registryId}/spaces', 'list-spaces', 'admin'),
+  route('POST', '/api/v1/registries/{registryId}/spaces', 'create-space', 'admin'),
+  route('GET', '/api/v1/registries/{registryId}/spaces/{space}', 'get-space', 'admin'),
+  route('PATCH', '/api/v1/registries/{registryId}/spaces/{space}', 'update-space', 'admin'),
+  route('DELETE', '/api/v1/registries/{registryId}/spaces/{space}', 'delete-space', 'admin'),
+  route('GET', '/api/v1/registries/{registryId}/spaces/{space}/bindings', 'list-bindings', 'admin'),
+  route('PUT', '/api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}', 'bind-space', 'admin'),
+  route('DELETE', '/api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}', 'unbind-space', 'admin'),
+  route('GET', '/api/v1/workspaces', 'list-workspaces', 'admin'),
+  route('PUT', '/api/v1/workspaces/{workspaceId}', 'put-workspace', 'admin'),
+  route('GET', '/api/v1/workspaces/{workspaceId}', 'get-workspace', 'admin'),
+  route('DELETE', '/api/v1/workspaces/{workspaceId}', 'delete-workspace', 'admin'),
+  route('GET', '/api/v1/namespaces', 'list-namespaces', 'admin'),
+  route('PUT', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'put-namespace', 'admin'),
+  route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'get-namespace', 'reader'),
+  route('DELETE', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'delete-namespace', 'admin'),
+  route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/images', 'list-images', 'reader'),
+  route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/tags', 'list-tags', 'reader'),
+  route('POST', '/webhooks/harbor/{registryId}', 'receive-harbor-webhook', 'webhook'),
+  route('POST', '/webhooks/distribution/{registryId}', 'receive-distribution-webhook', 'webhook'),
+];
+
+export type Rule = { name: string; detailTypes: readonly string[]; fn: string };
+
+/** The indexer re-derives the index from the truth for every change that can alter what a namespace sees. */
+export const RULES: readonly Rule[] = [
+  {
+    name: 'index-changes',
+    fn: 'index-changes',
+    detailTypes: [
+      RegistryConnected,
+      RegistryRemoved,
+      SpaceCreated,
+      SpaceVisibilityChanged,
+      SpaceDeleted,
+      SpaceBound,
+      SpaceUnbound,
+      NamespaceBound,
+      TagPushed,
+      TagDeleted,
+      IndexRepairRequested,
+    ].map((c) => c.detailType),
+  },
+];
+
+export type Schedule = { name: string; fn: string; everySeconds: number };
+
+/** Re-emit changes whose event never reached the indexer. */
+export const SCHEDULES: readonly Schedule[] = [{ name: 'sweep-pending', fn: 'sweep-pending', everySeconds: 60 }];
+
+/** Every function entry point, derived from the tables above. */
+export const FUNCTIONS: readonly string[] = [...new Set([...ROUTES.map((r) => r.fn), ...RULES.map((r) => r.fn), ...SCHEDULES.map((s) => s.fn)])];
+
+export const PUBLISHED_DETAIL_TYPES = ALL_EVENTS.map((c) => c.detailType);
