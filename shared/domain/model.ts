@@ -91,7 +91,18 @@ export const Namespace = z.object({
 export type Namespace = z.infer<typeof Namespace>;
 
 /** `path` is the registry's own repository name (`space/repo`, or `alpine` in a Docker Registry). */
-export const Repository = z.object({ registryId: RegistryId, space: SpaceName, repository: RepositoryName, path: RepositoryName });
+export const Repository = z.object({
+  registryId: RegistryId,
+  space: SpaceName,
+  repository: RepositoryName,
+  path: RepositoryName,
+  /**
+   * Where the indexer last wrote this repository's rows (read consistently, unlike a GSI), so a re-derivation
+   * always finds every row it must remove. Recorded as a superset before rows are written.
+   */
+  indexedImage: z.string().optional(),
+  indexedAudiences: z.array(z.string()).optional(),
+});
 export type Repository = z.infer<typeof Repository>;
 
 /**
@@ -124,6 +135,7 @@ export const IndexRow = z.object({
   registryId: RegistryId,
   space: SpaceName,
   repository: RepositoryName,
+  path: RepositoryName,
   visibility: Visibility,
   tagCount: z.number().int(),
   latestTag: TagView,

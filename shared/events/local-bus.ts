@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { SOURCE, type BusEvent } from '../../events/contract.ts';
+import { logger } from '../logger.ts';
 import type { Rule } from '../topology.ts';
 import type { Bus } from './publisher.ts';
 
 export type Dispatch = (fn: string, event: EventBridgeEvent<string, unknown>) => Promise<void>;
-type Log = { error: (message: string, extra?: Record<string, unknown>) => void };
 
 /**
  * The in-process bus of the embedded runtime: routes by the same rule table as EventBridge and delivers
@@ -13,7 +13,7 @@ type Log = { error: (message: string, extra?: Record<string, unknown>) => void }
  * so serial delivery also rules out two re-derivations of one space interleaving). A failed delivery is
  * retried 3 times; after that the pending mark and the sweep are the safety net, as a DLQ would be.
  */
-export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, log: Log, retryDelayMs = 100) => {
+export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, retryDelayMs = 100) => {
   const queue: { fn: string; event: EventBridgeEvent<string, unknown> }[] = [];
   let draining: Promise<void> | undefined;
   let idleWaiters: (() => void)[] = [];
@@ -24,7 +24,7 @@ export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, log: 
         return await dispatch(fn, event);
       } catch (error) {
         if (attempt >= 3) {
-          log.error('event delivery failed; left to the sweep', { fn, detailType: event['detail-type'], error: String(error) });
+          logger.error('event delivery failed; left to the sweep', { fn, detailType: event['detail-type'], error: String(error) });
           return;
         }
         await new Promise((r) => setTimeout(r, retryDelayMs * attempt));

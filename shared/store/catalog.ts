@@ -8,8 +8,20 @@ import { setWithMark } from './update-with-mark.ts';
 /** Repositories and tags: what the registries hold, ordered by the registry's own event time. */
 export const catalogRepository = (ops: TableOps) => ({
   /** Idempotent: records that a repository exists in a space (so the space can be re-derived). */
-  ensureRepository: (repo: Repository) =>
-    ops.put({ ...keys.repository(repo.registryId, repo.space, repo.path), entityType: 'Repository', ...repo }),
+  ensureRepository: (repo: Pick<Repository, 'registryId' | 'space' | 'repository' | 'path'>) =>
+    ops.update(keys.repository(repo.registryId, repo.space, repo.path), {
+      UpdateExpression: 'SET entityType = :e, registryId = :r, #space = :s, #repository = :repo, #path = :p',
+      ExpressionAttributeNames: { '#space': 'space', '#repository': 'repository', '#path': 'path' },
+      ExpressionAttributeValues: { ':e': 'Repository', ':r': repo.registryId, ':s': repo.space, ':repo': repo.repository, ':p': repo.path },
+    }),
+  /** Records where the repository's index rows live (see `Repository.indexedAudiences`). */
+  recordIndexed: (registryId: string, space: string, path: string, image: string, audiences: readonly string[]) =>
+    ops.update(keys.repository(registryId, space, path), {
+      UpdateExpression: 'SET indexedImage = :i, indexedAudiences = :a',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':i': image, ':a': [...audiences] },
+    }),
+  repository: (registryId: string, space: string, path: string) => ops.get(Repository, keys.repository(registryId, space, path)),
   repositories: (registryId: string, space: string) => ops.queryAll(Repository, keys.repositoriesOfSpace(registryId, space)),
   /** Every tag item of a repository, tombstones included. */
   tags: (registryId: string, path: string) => ops.queryAll(Tag, keys.tagsOfRepository(registryId, path)),

@@ -5,17 +5,12 @@ import type { TableOps } from './table.ts';
 /** The precomputed selector index: one row per (audience, image). */
 export const imageIndexRepository = (ops: TableOps) => ({
   get: (audience: string, image: string) => ops.get(IndexRow, keys.indexRow(audience, image)),
-  rowsOfSpace: (registryId: string, space: string) =>
-    ops.queryAll(IndexRow, { index: 'gsi1', pk: keys.indexRowsOfSpace(registryId, space).gsi1pk, skPrefix: 'IMAGE#' }),
-  rowsOfImage: (registryId: string, space: string, image: string) => {
-    const { gsi1pk, skPrefix } = keys.indexRowsOfImage(registryId, space, image);
-    return ops.queryAll(IndexRow, { index: 'gsi1', pk: gsi1pk, skPrefix });
-  },
+  /** Every row of one audience (repair). */
+  all: (audience: string) => ops.queryAll(IndexRow, keys.audiencePage(audience)),
   write: (puts: IndexRow[], deletes: Pick<IndexRow, 'audience' | 'image'>[]) =>
     ops.batchWrite(
       puts.map((row) => ({
         ...keys.indexRow(row.audience, row.image),
-        ...keys.indexRowBySpace(row.registryId, row.space, row.image, row.audience),
         entityType: 'IndexRow',
         ...row,
       })),

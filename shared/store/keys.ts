@@ -1,6 +1,6 @@
 /**
  * Every key of the single table, named after the access pattern it serves. Nothing else builds keys.
- * Generic attributes: pk, sk (table), gsi1pk/gsi1sk (by workspace, by indexed space), gsi2pk/gsi2sk
+ * Generic attributes: pk, sk (table), gsi1pk/gsi1sk (what is bound to a workspace), gsi2pk/gsi2sk
  * (sparse: items whose change is not yet indexed). The README's access-pattern table mirrors this file.
  */
 export type Key = { pk: string; sk: string };
@@ -53,17 +53,6 @@ export const keys = {
   /** A selector row: an image offered to an audience; pages are Queries on one audience sorted by image. */
   indexRow: (audience: string, image: string): Key => ({ pk: `AUDIENCE#${audience}`, sk: `IMAGE#${image}` }),
   audiencePage: (audience: string) => ({ pk: `AUDIENCE#${audience}`, skPrefix: 'IMAGE#' }),
-  /** GSI1: the rows of one space (or one image of it) across all audiences, for re-derivation. */
-  indexRowBySpace: (registryId: string, space: string, image: string, audience: string) => ({
-    gsi1pk: `INDEX#${registryId}#${space}`,
-    gsi1sk: `IMAGE#${image}#AUDIENCE#${audience}`,
-  }),
-  indexRowsOfSpace: (registryId: string, space: string) => ({ gsi1pk: `INDEX#${registryId}#${space}`, skPrefix: 'IMAGE#' }),
-  indexRowsOfImage: (registryId: string, space: string, image: string) => ({
-    gsi1pk: `INDEX#${registryId}#${space}`,
-    skPrefix: `IMAGE#${image}#AUDIENCE#`,
-  }),
-
   /** GSI2 (sparse): a pending-index mark, sorted by when it was set, so the sweep finds old ones first. */
   pendingMark: (at: string, eventId: string) => ({ gsi2pk: 'PENDING', gsi2sk: `${at}#${eventId}` }),
   allPending: () => ({ gsi2pk: 'PENDING' }),

@@ -17,6 +17,8 @@ export const spacesRepository = (ops: TableOps) => ({
     return space?.deleted ? undefined : space;
   },
   list: async (registryId: string) => (await ops.queryAll(Space, keys.spacesOfRegistry(registryId))).filter((s) => !s.deleted),
+  /** Tombstones included. */
+  listAll: (registryId: string) => ops.queryAll(Space, keys.spacesOfRegistry(registryId)),
   /** Creates the space, or revives a purged-in-progress tombstone; false if a live one exists. */
   create: (space: Space, event: BusEvent) =>
     ops.put(
@@ -27,7 +29,9 @@ export const spacesRepository = (ops: TableOps) => ({
     ops.update(keys.space(registryId, name), setWithMark({ visibility, updatedAt: at }, event, LIVE)),
   markDeleted: (registryId: string, name: string, at: string, event: BusEvent) =>
     ops.update(keys.space(registryId, name), setWithMark({ deleted: true, updatedAt: at }, event, LIVE)),
-  purge: (registryId: string, name: string) => ops.remove(keys.space(registryId, name), TOMBSTONE),
+  /** Deletes the item: only a tombstone, unless `evenLive` (its registry is gone). */
+  purge: (registryId: string, name: string, evenLive = false) =>
+    ops.remove(keys.space(registryId, name), evenLive ? undefined : TOMBSTONE),
 
   bindings: async (registryId: string, space: string) =>
     (await ops.queryAll(Binding, keys.bindingsOfSpace(registryId, space))).filter((b) => !b.deleted),
@@ -50,6 +54,7 @@ export const spacesRepository = (ops: TableOps) => ({
   /** Unbinds (tombstone until indexed); false if it was not bound. */
   unbind: (registryId: string, space: string, workspaceId: string, event: BusEvent) =>
     ops.update(keys.binding(registryId, space, workspaceId), setWithMark({ deleted: true }, event, LIVE)),
-  purgeBinding: (registryId: string, space: string, workspaceId: string) =>
-    ops.remove(keys.binding(registryId, space, workspaceId), TOMBSTONE),
+  /** Deletes the item: only a tombstone, unless `evenLive` (its space is gone). */
+  purgeBinding: (registryId: string, space: string, workspaceId: string, evenLive = false) =>
+    ops.remove(keys.binding(registryId, space, workspaceId), evenLive ? undefined : TOMBSTONE),
 });

@@ -1,0 +1,4 @@
+import { withEvent } from '../../shared/events/with-event.ts';
+import { handleIndexEvent } from '../../shared/index/indexer.ts';
+
+export const handler = withEvent(handleIndexEvent);

@@ -1,0 +1,9 @@
+import { BindingPath } from '../../shared/http/params.ts';
+import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { unbindSpace } from '../../shared/usecases/spaces.ts';
+
+export const handler = withHttp('unbind-space', async (req, deps) => {
+  const { registryId, space, workspaceId } = parseInput(BindingPath, req.params, 'path');
+  await unbindSpace(registryId, space, workspaceId, deps, { correlationId: req.requestId });
+  return { status: 204 };
+});

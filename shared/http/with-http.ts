@@ -1,0 +1,110 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+import type { Deps } from '../deps.ts';
+import { DomainError, badRequest, forbidden, unauthorized, type ErrorCode } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { getDeps } from '../runtime.ts';
+import { ROUTES, type Access } from '../topology.ts';
+import { Claims, isAdmin } from './claims.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpRequest = {
+  params: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  body: unknown;
+  headers: Record<string, string | undefined>;
+  /** Present on reader and admin routes. */
+  claims: Claims;
+  requestId: string;
+};
+export type HttpResult = { status: number; body?: unknown };
+
+/** The one code → status table. */
+const STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  TOO_LARGE: 413,
+  UPSTREAM_REFUSED: 502,
+  UPSTREAM_UNAVAILABLE: 503,
+};
+
+export const MAX_BODY_BYTES = 1_048_576;
+
+const json = (statusCode: number, body?: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  body: body === undefined ? '' : JSON.stringify(body),
+});
+
+/** Validates outside input with zod; every problem becomes a 400 naming the field. */
+export const parseInput = <T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> => {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  throw badRequest(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path} ${i.message}` : i.message)).join('; ')}`, { issues });
+};
+
+const readBody = (event: HttpEvent): unknown => {
+  if (!event.body) return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new DomainError('TOO_LARGE', `body is larger than ${MAX_BODY_BYTES} bytes`);
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw badRequest('body is not valid JSON');
+  }
+};
+
+/** Route access, checked from the authorizer's claims (API Gateway's JWT authorizer, or the local server). */
+const authorize = (access: Access, event: HttpEvent): Claims => {
+  const anonymous: Claims = { sub: 'anonymous', roles: [], workspaces: [] };
+  if (access === 'public' || access === 'webhook') return anonymous;
+  const claims = Claims.safeParse(event.requestContext.authorizer?.jwt?.claims);
+  if (!claims.success) throw unauthorized('a valid bearer token is required');
+  if (access === 'admin' && !isAdmin(claims.data)) throw forbidden('this needs the platform-admin role');
+  return claims.data;
+};
+
+/** middy's onError: domain errors → their status; anything else → 500 with a generic message, logged. */
+const errorResponses = (): MiddlewareObj<HttpEvent, APIGatewayProxyStructuredResultV2> => ({
+  onError: async (request) => {
+    const { error } = request;
+    if (error instanceof DomainError) {
+      request.response = json(STATUS[error.code], { error: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
+      return;
+    }
+    logger.error('unhandled error', { error: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) });
+    request.response = json(500, { error: 'INTERNAL', message: 'internal error' });
+  },
+});
+
+/**
+ * The one wrapper of HTTP handlers: access from the route table, JSON body, errors. The handler gets a
+ * parsed request and the deps, and returns a status and body.
+ */
+export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => Promise<HttpResult>) => {
+  const route = ROUTES.find((r) => r.fn === fn);
+  if (!route) throw new Error(`no route for function ${fn}`);
+  return middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(errorResponses())
+    .handler(async (event, context) => {
+      const claims = authorize(route.access, event);
+      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      const result = await handle(
+        {
+          params: event.pathParameters ?? {},
+          query: event.queryStringParameters ?? {},
+          body: readBody(event),
+          headers,
+          claims,
+          requestId: event.requestContext.requestId ?? context.awsRequestId,
+        },
+        getDeps(),
+      );
+      return json(result.status, result.body);
+    });
+};

@@ -1,0 +1,216 @@
+import type { BusEvent } from '../../events/contract.ts';
+import {
+  IndexRepairRequested,
+  NamespaceBound,
+  RegistryConnected,
+  RegistryRemoved,
+  SpaceBound,
+  SpaceCreated,
+  SpaceDeleted,
+  SpaceUnbound,
+  SpaceVisibilityChanged,
+  TagDeleted,
+  TagPushed,
+} from '../../events/index.ts';
+import { imageRef, type Audience, type IndexRow, type Registry, type Repository, type Space } from '../domain/model.ts';
+import { audiencesOfSpace, PUBLIC, workspaceAudience } from '../domain/rule.ts';
+import type { Deps } from '../deps.ts';
+import { keys, type Key } from '../store/keys.ts';
+import type { Store } from '../store/index.ts';
+
+type IndexerDeps = Pick<Deps, 'store'>;
+
+/** What the truth says about one space right now. */
+type SpaceTruth =
+  | { live: true; registry: Registry; space: Space; audiences: Audience[] }
+  | { live: false; registry?: Registry; space?: Space };
+
+const loadSpace = async (store: Store, registryId: string, name: string): Promise<SpaceTruth> => {
+  const [registry, space] = await Promise.all([store.registries.getAny(registryId), store.spaces.get(registryId, name)]);
+  if (!registry || registry.deleted || !space || space.deleted) return { live: false, registry, space };
+  const bindings = await store.spaces.bindings(registryId, name);
+  return { live: true, registry, space, audiences: audiencesOfSpace(space.visibility, bindings.map((b) => b.workspaceId)) };
+};
+
+const sameRow = (a: IndexRow | undefined, b: IndexRow) => !!a && JSON.stringify(a) === JSON.stringify(b);
+
+/** The rows the truth asks for: one per audience that may see the repository, none once no tag is left. */
+const desiredRows = async (store: Store, truth: SpaceTruth, repo: Repository): Promise<IndexRow[]> => {
+  if (!truth.live || truth.audiences.length === 0) return [];
+  const tags = (await store.catalog.tags(repo.registryId, repo.path)).filter((t) => t.state === 'present');
+  let latest = tags[0];
+  for (const t of tags) if (latest && (t.eventTime > latest.eventTime || (t.eventTime === latest.eventTime && t.tag > latest.tag))) latest = t;
+  if (!latest?.digest) return [];
+  const pushedAt = new Date(latest.eventTime).toISOString();
+  const image = imageRef(truth.registry.host, repo.path);
+  return truth.audiences.map((audience) => ({
+    audience,
+    image,
+    registryId: repo.registryId,
+    space: repo.space,
+    repository: repo.repository,
+    path: repo.path,
+    visibility: truth.space.visibility,
+    tagCount: tags.length,
+    latestTag: { tag: latest.tag, digest: latest.digest ?? '', pushedAt },
+    updatedAt: pushedAt,
+  }));
+};
+
+/**
+ * Re-derives one repository's rows from the truth and removes the rows it no longer may have. Returns how
+ * many rows it changed. With `audit`, existing rows are read first so unchanged rows count as no drift.
+ * A repository's image never changes (a registry's host is fixed), so `indexedImage` names every row.
+ */
+const reindexRepository = async (store: Store, truth: SpaceTruth, repo: Repository, audit = false): Promise<number> => {
+  let rows = await desiredRows(store, truth, repo);
+  const desired = rows.map((r) => r.audience);
+  const previous = repo.indexedAudiences ?? [];
+  const image = rows[0]?.image ?? repo.indexedImage;
+  if (!image) return 0;
+  let stale = previous.filter((a) => !desired.includes(a)).map((audience) => ({ audience, image }));
+  if (audit) {
+    const existing = await Promise.all(rows.map((r) => store.index.get(r.audience, r.image)));
+    rows = rows.filter((r, i) => !sameRow(existing[i], r));
+    const present = await Promise.all(stale.map((r) => store.index.get(r.audience, r.image)));
+    stale = stale.filter((_, i) => present[i]);
+  }
+  // Record a superset first: a crash between the writes must never leave a row the record does not name.
+  if (desired.some((a) => !previous.includes(a)))
+    await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, [...new Set([...previous, ...desired])]);
+  await store.index.write(rows, stale);
+  if (previous.some((a) => !desired.includes(a)) || desired.some((a) => !previous.includes(a)))
+    await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, desired);
+  return rows.length + stale.length;
+};
+
+/** Removes every trace of a deleted space (or of a space of a removed registry): rows, repositories, tags, bindings, the space. */
+const purgeSpace = async (store: Store, truth: SpaceTruth, registryId: string, name: string) => {
+  for (const repo of await store.catalog.repositories(registryId, name)) {
+    await reindexRepository(store, truth, repo);
+    await store.catalog.purgeRepository(registryId, name, repo.path);
+  }
+  for (const b of await store.spaces.bindings(registryId, name)) await store.spaces.purgeBinding(registryId, name, b.workspaceId, true);
+  if (truth.space?.deleted) await store.spaces.purge(registryId, name);
+  else if (truth.space) await store.spaces.purge(registryId, name, true);
+};
+
+/** Re-derives every row of one space, or purges it when the space or its registry is gone. Returns rows changed. */
+export const reindexSpace = async (deps: IndexerDeps, registryId: string, name: string, audit = false): Promise<number> => {
+  const truth = await loadSpace(deps.store, registryId, name);
+  if (!truth.live) {
+    await purgeSpace(deps.store, truth, registryId, name);
+    return 0;
+  }
+  let changed = 0;
+  for (const repo of await deps.store.catalog.repositories(registryId, name)) changed += await reindexRepository(deps.store, truth, repo, audit);
+  return changed;
+};
+
+/** Re-derives one repository (after a tag changed). */
+const reindexRepositoryOf = async (deps: IndexerDeps, registryId: string, space: string, path: string) => {
+  const repo = await deps.store.catalog.repository(registryId, space, path);
+  if (repo) await reindexRepository(deps.store, await loadSpace(deps.store, registryId, space), repo);
+};
+
+/** Removes a removed registry's spaces from the index and the truth, then the registry's tombstone. */
+const purgeRegistry = async (deps: IndexerDeps, registryId: string) => {
+  const registry = await deps.store.registries.getAny(registryId);
+  if (!registry?.deleted) return;
+  for (const space of await deps.store.spaces.listAll(registryId)) await reindexSpace(deps, registryId, space.name);
+  await deps.store.registries.purge(registryId);
+};
+
+/**
+ * Full repair: re-derives every space of one registry (or of all) and deletes rows whose space is gone.
+ * Returns the drift it found and fixed (0 when the index was right).
+ */
+export const repairIndex = async (deps: IndexerDeps, registryId?: string) => {
+  let drift = 0;
+  const registries = registryId ? [await deps.store.registries.get(registryId)].filter((r) => !!r) : await deps.store.registries.list();
+  for (const registry of registries)
+    for (const space of await deps.store.spaces.list(registry.id)) drift += await reindexSpace(deps, registry.id, space.name, true);
+  if (!registryId) {
+    const audiences = [PUBLIC, ...(await deps.store.tenancy.listWorkspaces()).map((w) => workspaceAudience(w.id))];
+    for (const audience of audiences) {
+      const orphans: { audience: string; image: string }[] = [];
+      for (const row of await deps.store.index.all(audience)) {
+        const space = await deps.store.spaces.getLive(row.registryId, row.space);
+        if (!space || !(await deps.store.registries.get(row.registryId))) orphans.push(row);
+      }
+      await deps.store.index.write([], orphans);
+      drift += orphans.length;
+    }
+  }
+  return { drift };
+};
+
+/** The item whose pending mark an event clears once handled. */
+const markedItem = (event: BusEvent): Key | undefined => {
+  const d = event.detail.data;
+  switch (event.detailType) {
+    case TagPushed.detailType:
+    case TagDeleted.detailType: {
+      const t = TagPushed.detailType === event.detailType ? TagPushed.data.parse(d) : TagDeleted.data.parse(d);
+      return keys.tag(t.registryId, t.path, t.tag);
+    }
+    case SpaceCreated.detailType:
+    case SpaceVisibilityChanged.detailType:
+    case SpaceDeleted.detailType: {
+      const s = SpaceDeleted.data.parse(d);
+      return keys.space(s.registryId, s.space);
+    }
+    case SpaceBound.detailType:
+    case SpaceUnbound.detailType: {
+      const b = SpaceBound.data.parse(d);
+      return keys.binding(b.registryId, b.space, b.workspaceId);
+    }
+    case NamespaceBound.detailType: {
+      const n = NamespaceBound.data.parse(d);
+      return keys.namespace(n.cluster, n.namespace);
+    }
+    case RegistryConnected.detailType:
+    case RegistryRemoved.detailType:
+      return keys.registry(RegistryRemoved.data.parse(d).registryId);
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * Handles one event (a hint): re-derives the affected part of the index from the truth, then clears the
+ * pending mark the event's write set. Duplicated, late or reordered events only cause extra work.
+ */
+export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {
+  const d = event.detail.data;
+  switch (event.detailType) {
+    case TagPushed.detailType:
+    case TagDeleted.detailType: {
+      const t = TagDeleted.data.parse(d);
+      await reindexRepositoryOf(deps, t.registryId, t.space, t.path);
+      break;
+    }
+    case SpaceCreated.detailType:
+    case SpaceVisibilityChanged.detailType:
+    case SpaceDeleted.detailType:
+    case SpaceBound.detailType:
+    case SpaceUnbound.detailType: {
+      const s = SpaceDeleted.data.parse(d);
+      await reindexSpace(deps, s.registryId, s.space);
+      if (event.detailType === SpaceUnbound.detailType) {
+        const b = SpaceUnbound.data.parse(d);
+        await deps.store.spaces.purgeBinding(b.registryId, b.space, b.workspaceId);
+      }
+      break;
+    }
+    case RegistryRemoved.detailType:
+      await purgeRegistry(deps, RegistryRemoved.data.parse(d).registryId);
+      break;
+    case IndexRepairRequested.detailType:
+      await repairIndex(deps, IndexRepairRequested.data.parse(d).registryId);
+      break;
+    // RegistryConnected, NamespaceBound: nothing to index (a namespace's move is O(1) by design).
+  }
+  const item = markedItem(event);
+  if (item) await deps.store.pending.clear(item, event.detail.metadata.id);
+};

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Context } from 'aws-lambda';
+import type { Deps } from '../deps.ts';
+import { createLocalBus } from '../events/local-bus.ts';
+import { ADMIN_ROLE } from '../http/claims.ts';
+import { logger } from '../logger.ts';
+import { httpRegistryApi, type RegistryApi } from '../registries/registry-api.ts';
+import { provideDeps } from '../runtime.ts';
+import { createLocalSecretStore, loadOrCreateKey } from '../secrets/local-secret-store.ts';
+import { createStore } from '../store/index.ts';
+import { createDocumentClient } from '../store/table.ts';
+import { RULES, SCHEDULES } from '../topology.ts';
+import { startEmbeddedStore } from './embedded-store.ts';
+import { signJwt } from './jwt.ts';
+import { createLocalServer, type Extra } from './server.ts';
+
+export type RuntimeOptions = {
+  port?: number;
+  /** Store, keys and the generated JWT secret live here. */
+  dataDir: string;
+  jwtSecret?: string;
+  publicUrl?: string;
+  /** Keep the store in memory (tests); the data dir still holds the keys. */
+  inMemory?: boolean;
+  registryApi?: RegistryApi;
+  extra?: Extra;
+};
+
+const TABLE_NAME = 'image-registry';
+
+type Invocable = (event: unknown, context: Context) => Promise<unknown>;
+const handlers = new Map<string, Promise<Invocable>>();
+/** Loads `functions/<fn>/handler.ts`, the same entry point a Lambda runs. */
+const loadHandler = (fn: string) => {
+  let loaded = handlers.get(fn);
+  if (!loaded) {
+    loaded = import(new URL(`../../functions/${fn}/handler.ts`, import.meta.url).href).then((m: { handler: Invocable }) => m.handler);
+    handlers.set(fn, loaded);
+  }
+  return loaded;
+};
+
+const secretFrom = (file: string) => {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+};
+
+/**
+ * The embedded runtime: the embedded store, the in-process bus routed by the rule table, timers from the
+ * schedule table and the local HTTP server, all calling the handlers Lambda runs.
+ */
+export const startRuntime = async (opts: RuntimeOptions) => {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const generatedSecret = !opts.jwtSecret;
+  const jwtSecret = opts.jwtSecret ?? secretFrom(join(dataDir, 'jwt-secret'));
+  const store = await startEmbeddedStore({ ...(opts.inMemory ? {} : { path: join(dataDir, 'db') }), tableName: TABLE_NAME });
+  const db = createDocumentClient(store.endpoint, 'local');
+
+  const bus = createLocalBus(RULES, async (fn, event) => {
+    await (await loadHandler(fn))(event, { awsRequestId: event.id, functionName: fn } as Context);
+  });
+
+  const server = createLocalServer({ jwtSecret, loadHandler: (fn) => loadHandler(fn) as never, extra: opts.extra });
+  await new Promise<void>((ok) => server.listen(opts.port ?? 3000, '127.0.0.1', ok));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  const deps: Deps = {
+    store: createStore({ db, name: TABLE_NAME }),
+    bus,
+    secrets: createLocalSecretStore(loadOrCreateKey(join(dataDir, 'local.key'))),
+    registryApi: opts.registryApi ?? httpRegistryApi,
+    clock: () => new Date(),
+    publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
+  };
+  provideDeps(deps);
+
+  const timers = SCHEDULES.map((s) =>
+    setInterval(() => {
+      void loadHandler(s.fn)
+        .then((h) => h({}, { awsRequestId: `${s.name}-${Date.now()}`, functionName: s.fn } as Context))
+        .catch((error: unknown) => logger.error('scheduled run failed', { schedule: s.name, error: String(error) }));
+    }, s.everySeconds * 1000).unref(),
+  );
+
+  return {
+    url,
+    port,
+    deps,
+    bus,
+    jwtSecret,
+    generatedSecret,
+    adminToken: (ttlSeconds = 12 * 3600) => signJwt({ sub: 'local-admin', roles: [ADMIN_ROLE], workspaces: [] }, jwtSecret, ttlSeconds),
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await new Promise<void>((ok) => server.close(() => ok()));
+      server.closeAllConnections();
+      await bus.idle();
+      provideDeps(undefined);
+      db.destroy();
+      await store.close();
+    },
+  };
+};
+export type Runtime = Awaited<ReturnType<typeof startRuntime>>;

@@ -1,0 +1,111 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { IndexRepairRequested, RegistryConnected, RegistryRemoved } from '../../events/index.ts';
+import { Credentials, RegistryKind, RegistryMode, type Registry } from '../domain/model.ts';
+import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
+import { conflict, notFound } from '../errors.ts';
+import type { RegistryTarget } from '../registries/registry-api.ts';
+
+export const RegisterRegistryInput = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  kind: RegistryKind,
+  mode: RegistryMode,
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  credentials: Credentials.optional(),
+  insecure: z.boolean().optional(),
+});
+export type RegisterRegistryInput = z.infer<typeof RegisterRegistryInput>;
+
+/** What the API shows of a registry: never credentials, never the webhook secret. */
+export const registryView = (r: Registry) => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  mode: r.mode,
+  url: r.url,
+  host: r.host,
+  insecure: r.insecure,
+  status: r.status,
+  statusCheckedAt: r.statusCheckedAt,
+  ...(r.statusMessage ? { statusMessage: r.statusMessage } : {}),
+  createdAt: r.createdAt,
+});
+
+export const webhookUrl = (deps: Deps, r: Pick<Registry, 'id' | 'kind'>) =>
+  `${deps.publicUrl.replace(/\/$/, '')}/webhooks/${r.kind === 'harbor' ? 'harbor' : 'distribution'}/${r.id}`;
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+
+/** The registry's address and opened credentials, for calls to it. */
+export const targetOf = async (deps: Deps, r: Registry): Promise<RegistryTarget> => ({
+  kind: r.kind,
+  url: r.url,
+  ...(r.credentialsRef ? { credentials: Credentials.parse(JSON.parse(await deps.secrets.open(r.credentialsRef))) } : {}),
+});
+
+export const getRegistryOrThrow = async (deps: Deps, id: string) => {
+  const registry = await deps.store.registries.get(id);
+  if (!registry) throw notFound(`registry ${id} not found`);
+  return registry;
+};
+
+/**
+ * Connects a registry. It is stored even when it does not answer (`status: "unreachable"`); the webhook
+ * secret is returned once and kept only as a hash.
+ */
+export const registerRegistry = async (input: RegisterRegistryInput, deps: Deps, ctx: Ctx) => {
+  const url = new URL(input.url);
+  const normalizedUrl = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  const existing = await deps.store.registries.list();
+  const clash = existing.find((r) => r.host === url.host);
+  if (clash) throw conflict(`registry ${clash.id} already serves ${url.host}`, { registryId: clash.id });
+
+  const id = `reg-${Array.from(randomBytes(12), (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('')}`;
+  const secret = randomBytes(32).toString('base64url');
+  const target: RegistryTarget = { kind: input.kind, url: normalizedUrl, ...(input.credentials ? { credentials: input.credentials } : {}) };
+  const health = await deps.registryApi.probe(target);
+  const now = deps.clock().toISOString();
+  const registry: Registry = {
+    id,
+    name: input.name,
+    kind: input.kind,
+    mode: input.mode,
+    url: normalizedUrl,
+    host: url.host,
+    insecure: input.insecure ?? false,
+    status: health.status,
+    statusCheckedAt: now,
+    ...(health.message ? { statusMessage: health.message } : {}),
+    ...(input.credentials ? { credentialsRef: await deps.secrets.seal(id, JSON.stringify(input.credentials)) } : {}),
+    webhookSecretHash: hashSecret(secret),
+    createdAt: now,
+  };
+  const event = newEvent(deps, ctx, RegistryConnected, { registryId: id, kind: input.kind, host: url.host });
+  if (!(await deps.store.registries.create(registry, event))) throw conflict(`registry ${id} already exists`);
+  await publish(deps, event);
+  return { ...registryView(registry), webhook: { url: webhookUrl(deps, registry), secret } };
+};
+
+export const listRegistries = async (deps: Deps) => ({ items: (await deps.store.registries.list()).map(registryView) });
+
+export const getRegistry = async (id: string, deps: Deps) => registryView(await getRegistryOrThrow(deps, id));
+
+/** Removes a registry; the indexer then purges its spaces from every selector. */
+export const removeRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
+  const registry = await getRegistryOrThrow(deps, id);
+  const event = newEvent(deps, ctx, RegistryRemoved, { registryId: id });
+  if (!(await deps.store.registries.markRemoved(id, event))) throw notFound(`registry ${id} not found`);
+  await publish(deps, event);
+  if (registry.credentialsRef) await deps.secrets.remove(registry.credentialsRef);
+};
+
+/** Re-checks health now and asks for the registry's part of the index to be re-derived. */
+export const syncRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
+  const registry = await getRegistryOrThrow(deps, id);
+  const health = await deps.registryApi.probe(await targetOf(deps, registry));
+  await deps.store.registries.setStatus(id, health.status, deps.clock().toISOString(), health.message);
+  await publish(deps, newEvent(deps, ctx, IndexRepairRequested, { registryId: id }));
+  return { registryId: id, status: health.status, accepted: true };
+};

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { NamespaceBound } from '../../events/index.ts';
+import { WorkspaceId, type Namespace } from '../domain/model.ts';
+import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
+import { conflict, forbidden, notFound } from '../errors.ts';
+import { isAdmin, type Claims } from '../http/claims.ts';
+
+export const PutWorkspaceInput = z.strictObject({ displayName: z.string().trim().min(1).max(200).optional() });
+export const PutNamespaceInput = z.strictObject({ workspaceId: WorkspaceId.nullable() });
+
+export const putWorkspace = (id: string, input: z.infer<typeof PutWorkspaceInput>, deps: Deps) =>
+  deps.store.tenancy.putWorkspace(id, input.displayName, deps.clock().toISOString());
+
+export const getWorkspace = async (id: string, deps: Deps) => {
+  const workspace = await deps.store.tenancy.getWorkspace(id);
+  if (!workspace) throw notFound(`workspace ${id} not found`);
+  return workspace;
+};
+
+export const listWorkspaces = async (deps: Deps) => ({ items: await deps.store.tenancy.listWorkspaces() });
+
+/** Refuses while spaces or namespaces are still bound to the workspace, and says which. */
+export const deleteWorkspace = async (id: string, deps: Deps) => {
+  await getWorkspace(id, deps);
+  const [bindings, namespaces] = await Promise.all([
+    deps.store.spaces.bindingsOfWorkspace(id),
+    deps.store.tenancy.namespacesOfWorkspace(id),
+  ]);
+  if (bindings.length || namespaces.length)
+    throw conflict(`workspace ${id} is still in use: unbind its spaces and namespaces first`, {
+      spaces: bindings.slice(0, 20).map((b) => `${b.registryId}/${b.space}`),
+      namespaces: namespaces.slice(0, 20).map((n) => `${n.cluster}/${n.namespace}`),
+      spaceCount: bindings.length,
+      namespaceCount: namespaces.length,
+    });
+  await deps.store.tenancy.deleteWorkspace(id);
+};
+
+
+/** Binds a namespace to a workspace, or to none. O(1): the selector reads the binding, no index rows move. */
+export const putNamespace = async (cluster: string, namespace: string, input: z.infer<typeof PutNamespaceInput>, deps: Deps, ctx: Ctx) => {
+  if (input.workspaceId && !(await deps.store.tenancy.getWorkspace(input.workspaceId)))
+    throw notFound(`workspace ${input.workspaceId} not found`);
+  const existing = await deps.store.tenancy.getNamespace(cluster, namespace);
+  const ns: Namespace = { cluster, namespace, workspaceId: input.workspaceId, updatedAt: deps.clock().toISOString() };
+  if (existing?.workspaceId === ns.workspaceId) return { namespace: existing, created: false };
+  const event = newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: input.workspaceId });
+  await deps.store.tenancy.putNamespace(ns, event);
+  await publish(deps, event);
+  return { namespace: ns, created: !existing };
+};
+
+/** Readers see the namespaces of their workspaces; admins see every namespace (absent → undefined). */
+export const readableNamespace = async (deps: Deps, claims: Claims, cluster: string, namespace: string): Promise<Namespace | undefined> => {
+  const ns = await deps.store.tenancy.getNamespace(cluster, namespace);
+  if (isAdmin(claims)) return ns;
+  if (!ns?.workspaceId || !claims.workspaces.includes(ns.workspaceId))
+    throw forbidden(`your token does not grant namespace ${cluster}/${namespace}`);
+  return ns;
+};
+
+export const getNamespace = async (cluster: string, namespace: string, claims: Claims, deps: Deps) => {
+  const ns = await readableNamespace(deps, claims, cluster, namespace);
+  if (!ns) throw notFound(`namespace ${cluster}/${namespace} not found`);
+  return ns;
+};
+
+export const listNamespaces = async (deps: Deps) => ({ items: await deps.store.tenancy.listNamespaces() });
+
+/** Forgets a namespace: from then on it sees the public images only. */
+export const deleteNamespace = async (cluster: string, namespace: string, deps: Deps, ctx: Ctx) => {
+  if (!(await deps.store.tenancy.deleteNamespace(cluster, namespace))) throw notFound(`namespace ${cluster}/${namespace} not found`);
+  await publish(deps, newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: null }));
+};

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../shared/errors.ts';
+import { parseDistributionWebhook } from '../../shared/webhooks/distribution-payload.ts';
+import { parseHarborWebhook } from '../../shared/webhooks/harbor-payload.ts';
+import { fixture } from '../helpers/fixtures.ts';
+
+describe('Harbor webhook payloads', () => {
+  it('reads a Default-format push by tag, with Harbor seconds turned into milliseconds', () => {
+    expect(parseHarborWebhook(fixture('harbor/push_artifact.default.json'))).toEqual([
+      {
+        action: 'push',
+        path: 'library/rumput',
+        space: 'library',
+        tag: 'v1',
+        digest: 'sha256:76525f02955aec223342400a080c73024c995c9db1ba2eabf7505cf3bdf3f1f0',
+        eventTime: 1737446601000,
+        visibility: 'public',
+      },
+    ]);
+  });
+
+  it('reads a push whose tag is a digest as naming no tag', () => {
+    for (const name of ['harbor/push_artifact.default.website-docs.json', 'harbor/push_artifact.cloudevents.json']) {
+      const [change] = parseHarborWebhook(fixture(name));
+      expect(change).toMatchObject({ action: 'push', path: 'harbor/alpine', visibility: 'private' });
+      expect(change && 'tag' in change ? change.tag : undefined).toBeUndefined();
+    }
+  });
+
+  it('takes the CloudEvents time as the event time', () => {
+    expect(parseHarborWebhook(fixture('harbor/push_artifact.cloudevents.json'))[0]?.eventTime).toBe(Date.parse('2023-04-03T06:04:46Z'));
+  });
+
+  it('reads an artifact delete as removing every tag on the digest, in both formats', () => {
+    expect(parseHarborWebhook(fixture('harbor/delete_artifact.default.json'))).toEqual([
+      {
+        action: 'delete-digest',
+        path: 'harbor/alpine',
+        digest: 'sha256:2bb501e6173d9d006e56de5bce2720eb06396803300fe1687b58a7ff32bf4c14',
+        tag: '3.8',
+        eventTime: 1680502598000,
+      },
+    ]);
+    expect(parseHarborWebhook(fixture('harbor/delete_artifact.cloudevents.json'))[0]).toMatchObject({ action: 'delete-digest' });
+    expect(parseHarborWebhook(fixture('harbor/delete_artifact.default.community-proposal.json'))[0]).toMatchObject({
+      action: 'delete-digest',
+      tag: 'latest',
+    });
+  });
+
+  it.each([
+    'pull_artifact.default.json',
+    'pull_artifact.cloudevents.json',
+    'pull_artifact.default.website-docs.json',
+    'scanning_completed.default.json',
+    'scanning_completed.cloudevents.json',
+    'scanning_failed.default.json',
+    'scanning_failed.cloudevents.json',
+    'scanning_stopped.default.json',
+    'scanning_stopped.cloudevents.json',
+    'quota_exceed.default.json',
+    'quota_exceed.cloudevents.json',
+    'quota_warning.default.json',
+    'quota_warning.cloudevents.json',
+    'replication.default.json',
+    'replication.cloudevents.json',
+    'tag_retention.default.json',
+    'tag_retention.cloudevents.json',
+  ])('accepts and ignores %s', (name) => {
+    expect(parseHarborWebhook(fixture(`harbor/${name}`))).toEqual([]);
+  });
+
+  it('refuses a body that is neither format', () => {
+    expect(() => parseHarborWebhook({ hello: 'world' })).toThrow(DomainError);
+    expect(() => parseHarborWebhook({ type: 'PUSH_ARTIFACT', occur_at: 1, event_data: { resources: 'x' } })).toThrow(/malformed/);
+  });
+});
+
+describe('Docker Registry notifications', () => {
+  it('reads a manifest push with a tag', () => {
+    expect(parseDistributionWebhook(fixture('distribution/manifest-push.json'))).toEqual([
+      {
+        action: 'push',
+        path: 'space/app',
+        tag: '1.0',
+        digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083',
+        eventTime: Date.parse('2026-11-27T00:10:32.110Z'),
+      },
+    ]);
+  });
+
+  it('ignores blob pushes and pulls', () => {
+    expect(parseDistributionWebhook(fixture('distribution/layer-blob-push.json'))).toEqual([]);
+    expect(parseDistributionWebhook(fixture('distribution/manifest-pull.json'))).toEqual([]);
+  });
+
+  it('reads a manifest delete by digest and a tag delete', () => {
+    expect(parseDistributionWebhook(fixture('distribution/manifest-delete.json'))).toEqual([
+      { action: 'delete-digest', path: 'space/app', digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083', eventTime: Date.parse('2026-11-27T00:10:32.425Z') },
+    ]);
+    expect(parseDistributionWebhook(fixture('distribution/tag-delete.json'))).toEqual([
+      { action: 'delete-tag', path: 'space/app', tag: 'latest', eventTime: Date.parse('2026-11-27T00:10:32.427Z') },
+    ]);
+  });
+
+  it('refuses a body without an events array', () => {
+    expect(() => parseDistributionWebhook({ event: [] })).toThrow(/envelope/);
+  });
+});
