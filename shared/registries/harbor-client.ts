@@ -142,8 +142,10 @@ export const createHarborClient = (opts: HarborClientOptions) => {
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
       });
       const text = await res.text();
-      if (res.status >= 300 && res.status < 400)
-        throw new RegistryCallError('unavailable', `Harbor redirected ${what} to ${res.headers.get('location') ?? '?'}: register the final URL`, res.status);
+      if (res.status >= 300 && res.status < 400) {
+        const location = res.headers.get('location') ?? '?';
+        throw new RegistryCallError('unavailable', `Harbor redirected ${what} to ${location}: register the final URL`, res.status);
+      }
       if (res.status < 200 || res.status >= 300) {
         const kind = kindOf(res.status);
         const reasons = reasonsOf(text, res.statusText || 'no reason given');
@@ -165,11 +167,9 @@ export const createHarborClient = (opts: HarborClientOptions) => {
       throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with a body that is not JSON`, answer.status, { cause: error });
     }
     const parsed = schema.safeParse(body);
-    if (!parsed.success)
-      throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with an unexpected body: ${z.prettifyError(parsed.error)}`, answer.status, {
-        cause: parsed.error,
-      });
-    return parsed.data;
+    if (parsed.success) return parsed.data;
+    const message = `Harbor answered ${answer.what} with an unexpected body: ${z.prettifyError(parsed.error)}`;
+    throw new RegistryCallError('unavailable', message, answer.status, { cause: parsed.error });
   };
 
   /** Follows Harbor's `Link: <...>; rel="next"` from page 1 to the end. */

@@ -19,11 +19,11 @@ export const spacesRepository = (ops: TableOps) => ({
   list: async (registryId: string) => (await ops.queryAll(Space, keys.spacesOfRegistry(registryId))).filter((s) => !s.deleted),
   /** Tombstones included. */
   listAll: (registryId: string) => ops.queryAll(Space, keys.spacesOfRegistry(registryId)),
-  /** Creates the space, or revives a purged-in-progress tombstone; false if a live one exists. */
+  /** Creates the space; false if an item (live, or a tombstone not yet purged) exists. */
   create: (space: Space, event: BusEvent) =>
     ops.put(
       { ...keys.space(space.registryId, space.name), entityType: 'Space', ...space, ...pendingMark(event) },
-      { ConditionExpression: 'attribute_not_exists(pk) OR deleted = :t', ExpressionAttributeValues: { ':t': true } },
+      { ConditionExpression: 'attribute_not_exists(pk)' },
     ),
   setVisibility: (registryId: string, name: string, visibility: Visibility, at: string, event: BusEvent) =>
     ops.update(keys.space(registryId, name), setWithMark({ visibility, updatedAt: at }, event, LIVE)),

@@ -3,6 +3,7 @@ import { SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityCh
 import { SpaceName, Visibility, type Registry, type Space } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { reindexSpace } from '../index/indexer.ts';
 import { upstream } from '../registries/registry-api.ts';
 import { getRegistryOrThrow, targetOf } from './registries.ts';
 
@@ -26,11 +27,21 @@ const getSpaceOrThrow = async (deps: Deps, registryId: string, name: string) => 
   return space;
 };
 
+/**
+ * The live space of that name, if any. A deleted space's tombstone is purged first (with the tags it left),
+ * so a name used again always starts empty, whether or not the indexer got to it yet.
+ */
+export const liveSpaceAfterPurge = async (deps: Deps, registryId: string, name: string) => {
+  const existing = await deps.store.spaces.get(registryId, name);
+  if (existing?.deleted) await reindexSpace(deps, registryId, name);
+  return existing?.deleted ? undefined : existing;
+};
+
 /** Creates a space: on Harbor the project is created (or adopted) first, and nothing is stored if Harbor refuses. */
 export const createSpace = async (registryId: string, input: z.infer<typeof CreateSpaceInput>, deps: Deps, ctx: Ctx) => {
   const registry = await getRegistryOrThrow(deps, registryId);
   if (registry.kind === 'docker-registry' && input.visibility === 'private') throw alwaysPublic(registry);
-  if (await deps.store.spaces.getLive(registryId, input.name)) throw conflict(`space ${input.name} already exists`);
+  if (await liveSpaceAfterPurge(deps, registryId, input.name)) throw conflict(`space ${input.name} already exists`);
   if (registry.kind === 'harbor') {
     const target = await targetOf(deps, registry);
     const outcome = await upstream('Harbor did not create the project', () =>

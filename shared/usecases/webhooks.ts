@@ -6,6 +6,7 @@ import { badRequest, unauthorized } from '../errors.ts';
 import { logger } from '../logger.ts';
 import type { RegistryChange } from '../webhooks/changes.ts';
 import { hashSecret } from './registries.ts';
+import { liveSpaceAfterPurge } from './spaces.ts';
 
 /**
  * Checks `Authorization: Bearer <secret>` in constant time. An unknown registry id answers exactly like a
@@ -40,8 +41,9 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
   for (const change of changes) {
     const { space, repository } = names(change);
     const ref = { registryId: registry.id, space, repository, path: change.path };
+    const known = await liveSpaceAfterPurge(deps, registry.id, space);
     if (change.action === 'push') {
-      if (!(await deps.store.spaces.getLive(registry.id, space))) {
+      if (!known) {
         // A push into a space we do not know yet: Harbor tells its visibility; Docker Registry spaces are public.
         const visibility = registry.kind === 'harbor' ? (change.visibility ?? 'private') : 'public';
         const now = deps.clock().toISOString();
@@ -55,6 +57,8 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
       if (await deps.store.catalog.push(tag, event)) events.push(event), applied++;
       continue;
     }
+    // Nothing to delete in a space we do not hold (reconcile covers what we never saw).
+    if (!known) continue;
     await deps.store.catalog.ensureRepository(ref);
     const doomed = new Set(change.tag ? [change.tag] : []);
     if (change.action === 'delete-digest')

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { RegistryCallError, type RegistryCallErrorKind } from './harbor-client.ts';
+
+export type DistributionClientOptions = {
+  /** Base URL of the registry, e.g. `https://registry.example.com` (the API lives under `/v2/`). */
+  url: string;
+  /** Basic auth (htpasswd). Token auth (a `Bearer` challenge) is not supported. */
+  credentials?: { username: string; password: string };
+  /** Per request; default 5000. */
+  timeoutMs?: number;
+  /** `n` of `_catalog` and `tags/list` pages; default 100. */
+  pageSize?: number;
+};
+
+/** Every manifest kind a tag can point at; the registry answers with the digest of what is stored. */
+const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+// Distribution's grammar: path components separated by `/`, tags of at most 128 word characters, dots, dashes.
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+
+const Digest = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/);
+const RegistryErrors = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string().optional() })) });
+const CatalogPage = z.object({ repositories: z.array(z.string()).nullish() });
+// `tags` is null once every tag of a repository is deleted.
+const TagsPage = z.object({ name: z.string(), tags: z.array(z.string()).nullish() });
+
+const kindOf = (status: number): RegistryCallErrorKind => {
+  if (status === 401) return 'unauthorized';
+  if (status === 404) return 'not-found';
+  if (status === 409) return 'conflict';
+  if (status >= 500 || status === 429) return 'unavailable';
+  return 'refused';
+};
+
+const errorsOf = (text: string) => {
+  try {
+    const parsed = RegistryErrors.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data.errors;
+  } catch {
+    // not JSON (a proxy's page, a HEAD answer): the status says enough
+  }
+  return [];
+};
+
+const describe = (error: unknown) =>
+  error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+
+const nextLink = (header: string | null) => header?.match(/<([^>]*)>\s*;\s*rel="?next"?/)?.[1];
+
+/**
+ * Creates a client for the Docker Registry HTTP API v2 (CNCF distribution). Every call throws
+ * `RegistryCallError` on failure: `unauthorized` for 401, `unavailable` for no answer, 5xx, 429 or a body that
+ * is not what the API promises.
+ */
+export const createDistributionClient = (opts: DistributionClientOptions) => {
+  const base = new URL(`${opts.url.replace(/\/+$/, '')}/`);
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 100));
+  const authorization = opts.credentials
+    ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}`
+    : undefined;
+
+  const checkRepository = (repo: string) => {
+    // Names go into the path unencoded (`team/app`): refuse anything that could change the path.
+    if (!REPOSITORY.test(repo) || repo.length > 255)
+      throw new RegistryCallError('refused', `"${repo}" is not a valid repository name`);
+  };
+
+  const exchange = async (method: 'GET' | 'HEAD', url: URL, headers: Record<string, string> = {}) => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const what = `${method} ${url.pathname}`;
+    try {
+      const res = await fetch(url, {
+        method,
+        signal,
+        // A redirect would replay the credentials elsewhere.
+        redirect: 'manual',
+        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}), ...headers },
+      });
+      const text = await res.text();
+      if (res.status >= 300 && res.status < 400)
+        throw new RegistryCallError('unavailable', `registry redirected ${what} to ${res.headers.get('location') ?? '?'}: register the final URL`, res.status);
+      if (res.status < 200 || res.status >= 300) {
+        const kind = kindOf(res.status);
+        const errors = errorsOf(text);
+        const reasons = errors.map((e) => `${e.code}${e.message ? `: ${e.message}` : ''}`).join('; ') || res.statusText || 'no reason given';
+        throw new RegistryCallError(kind, `registry ${kind === 'unavailable' ? 'unavailable' : 'refused'} ${what}: ${res.status} ${reasons}`, res.status);
+      }
+      return { what, status: res.status, headers: res.headers, text };
+    } catch (error) {
+      if (error instanceof RegistryCallError) throw error;
+      const message = signal.aborted ? `registry did not answer ${what} within ${timeoutMs} ms` : `registry unreachable: ${describe(error)}`;
+      throw new RegistryCallError('unavailable', message, undefined, { cause: error });
+    }
+  };
+
+  const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T): z.infer<T> => {
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.text);
+    } catch (error) {
+      throw new RegistryCallError('unavailable', `registry answered ${answer.what} with a body that is not JSON`, answer.status, { cause: error });
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success)
+      throw new RegistryCallError('unavailable', `registry answered ${answer.what} with an unexpected body: ${z.prettifyError(parsed.error)}`, answer.status, {
+        cause: parsed.error,
+      });
+    return parsed.data;
+  };
+
+  /** Follows `Link: <...>; rel="next"` until a page has none (or is empty: 2.x can link past the last page). */
+  const listAll = async (path: string, page: (answer: Awaited<ReturnType<typeof exchange>>) => string[]) => {
+    const first = new URL(path, base);
+    first.searchParams.set('n', String(pageSize));
+    const items: string[] = [];
+    const seen = new Set<string>();
+    for (let url: URL | undefined = first; url; ) {
+      seen.add(url.href);
+      const answer = await exchange('GET', url);
+      const got = page(answer);
+      items.push(...got);
+      const link = nextLink(answer.headers.get('link'));
+      if (!link || got.length === 0) break;
+      const next: URL = new URL(link, base);
+      // Never send the credentials to another origin, never loop.
+      if (next.origin !== base.origin || seen.has(next.href))
+        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with an unusable next link: ${link}`, answer.status);
+      url = next;
+    }
+    return items;
+  };
+
+  return {
+    /** Resolves when `/v2/` answers 200 with these credentials; `unauthorized` when it answers 401. */
+    async ping(): Promise<void> {
+      await exchange('GET', new URL('v2/', base));
+    },
+
+    /** Every repository (`alpine`, `team/sub/app`), across all `_catalog` pages, in the registry's order. */
+    async catalog(): Promise<string[]> {
+      return listAll('v2/_catalog', (answer) => parse(answer, CatalogPage).repositories ?? []);
+    },
+
+    /** The tags of `repo` in the registry's order; `[]` when the repository is unknown or has no tag left. */
+    async tags(repo: string): Promise<string[]> {
+      checkRepository(repo);
+      try {
+        // 2.8 ignores `n` here and answers one page; later versions page with `Link` like `_catalog`.
+        return await listAll(`v2/${repo}/tags/list`, (answer) => parse(answer, TagsPage).tags ?? []);
+      } catch (error) {
+        if (error instanceof RegistryCallError && error.kind === 'not-found') return [];
+        throw error;
+      }
+    },
+
+    /**
+     * The digest `repo:tag` points at (`Docker-Content-Digest` of a HEAD, which costs no manifest download), or
+     * `undefined` when the repository or tag is unknown. The registry may count the HEAD as a pull.
+     */
+    async manifestDigest(repo: string, tag: string): Promise<string | undefined> {
+      checkRepository(repo);
+      if (!TAG.test(tag)) throw new RegistryCallError('refused', `"${tag}" is not a valid tag`);
+      let answer;
+      try {
+        answer = await exchange('HEAD', new URL(`v2/${repo}/manifests/${tag}`, base), { accept: MANIFEST_ACCEPT });
+      } catch (error) {
+        if (error instanceof RegistryCallError && error.kind === 'not-found') return undefined;
+        throw error;
+      }
+      const digest = Digest.safeParse(answer.headers.get('docker-content-digest'));
+      if (!digest.success)
+        throw new RegistryCallError('unavailable', `registry answered ${answer.what} without a valid Docker-Content-Digest header`, answer.status);
+      return digest.data;
+    },
+  };
+};
+
+/** The client `createDistributionClient` returns. */
+export type DistributionClient = ReturnType<typeof createDistributionClient>;

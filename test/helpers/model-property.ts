@@ -1,0 +1,34 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedStore } from '../../shared/local/embedded-store.ts';
+import { runSteps, step } from './model-run.ts';
+import { createTestTable } from './table.ts';
+
+/**
+ * Declares the reference-model property over `runs` random sequences, on the in-memory embedded store (the
+ * runtime's own store). Split over files so the runs use both cores; fast-check prints the seed on failure.
+ */
+export const describeModelProperty = (part: string, runs: number) =>
+  describe(`the service against a reference model of the rule (${part})`, () => {
+    let embedded: Awaited<ReturnType<typeof startEmbeddedStore>>;
+    beforeAll(async () => {
+      embedded = await startEmbeddedStore({ tableName: 'bootstrap' });
+    });
+    afterAll(() => embedded.close());
+
+    it(`agrees on every namespace's selector after ${runs} random sequences with duplicated, reordered and dropped events`, { timeout: 600_000 }, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 8, maxLength: 30, size: 'max' }), async (steps) => {
+          const t = await createTestTable(embedded.endpoint);
+          try {
+            const { selectors, mismatches } = await runSteps(t.store, steps);
+            expect(mismatches).toEqual([]);
+            for (const s of selectors) expect({ ns: s.ns, items: s.got }).toEqual({ ns: s.ns, items: s.want });
+          } finally {
+            await t.drop();
+          }
+        }),
+        { numRuns: runs },
+      );
+    });
+  });

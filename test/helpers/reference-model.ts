@@ -1,0 +1,98 @@
+import { splitPath } from '../../shared/domain/model.ts';
+import { maySelect } from '../../shared/domain/rule.ts';
+
+/**
+ * A plain in-memory model of the product's rule and of tag ordering: what every namespace's selector must
+ * show once every change has been indexed. Kept deliberately naive: no index, no events.
+ */
+export type RegOf = 'H' | 'D';
+type TagState = { state: 'present' | 'deleted'; time: number; digest?: string };
+export type Outcome = 'ok' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_REQUEST';
+export type SelectorItem = { image: string; tagCount: number; latestTag: string; grantedBy: string[] };
+
+export const createModel = (hosts: Record<RegOf, string>) => {
+  const spaces = new Map<string, { vis: 'public' | 'private'; bindings: Set<string> }>();
+  const tags = new Map<string, Map<string, TagState>>();
+  const namespaces = new Map<string, string | null>();
+  const workspaces = new Set<string>();
+  const sk = (reg: RegOf, space: string) => `${reg}/${space}`;
+  const tagsOf = (reg: RegOf, path: string) => {
+    const key = `${reg}|${path}`;
+    let m = tags.get(key);
+    if (!m) tags.set(key, (m = new Map()));
+    return m;
+  };
+  const applyDelete = (reg: RegOf, path: string, tag: string, time: number) => {
+    const m = tagsOf(reg, path);
+    const cur = m.get(tag);
+    if (!cur || cur.time < time || (cur.time === time && cur.state === 'present')) m.set(tag, { state: 'deleted', time });
+  };
+
+  return {
+    addWorkspace: (w: string) => void workspaces.add(w),
+    createSpace(reg: RegOf, space: string, vis: 'public' | 'private'): Outcome {
+      if (reg === 'D' && vis === 'private') return 'BAD_REQUEST';
+      if (spaces.has(sk(reg, space))) return 'CONFLICT';
+      spaces.set(sk(reg, space), { vis, bindings: new Set() });
+      return 'ok';
+    },
+    setVisibility(reg: RegOf, space: string, vis: 'public' | 'private'): Outcome {
+      if (reg === 'D' && vis === 'private') return 'BAD_REQUEST';
+      const s = spaces.get(sk(reg, space));
+      if (!s) return 'NOT_FOUND';
+      s.vis = vis;
+      return 'ok';
+    },
+    deleteSpace(reg: RegOf, space: string): Outcome {
+      if (!spaces.delete(sk(reg, space))) return 'NOT_FOUND';
+      for (const key of [...tags.keys()]) {
+        const [r, path] = key.split('|') as [RegOf, string];
+        if (r === reg && splitPath(path).space === space) tags.delete(key);
+      }
+      return 'ok';
+    },
+    bind(reg: RegOf, space: string, w: string, bound: boolean): Outcome {
+      const s = spaces.get(sk(reg, space));
+      if (!s || !workspaces.has(w)) return 'NOT_FOUND';
+      if (bound) s.bindings.add(w);
+      else s.bindings.delete(w);
+      return 'ok';
+    },
+    setNamespace(ns: string, w: string | null): Outcome {
+      if (w && !workspaces.has(w)) return 'NOT_FOUND';
+      namespaces.set(ns, w);
+      return 'ok';
+    },
+    push(reg: RegOf, path: string, tag: string | undefined, digest: string, time: number, vis: 'public' | 'private') {
+      const space = splitPath(path).space;
+      if (!spaces.has(sk(reg, space))) spaces.set(sk(reg, space), { vis: reg === 'D' ? 'public' : vis, bindings: new Set() });
+      if (!tag) return;
+      const m = tagsOf(reg, path);
+      const cur = m.get(tag);
+      if (!cur || cur.time < time) m.set(tag, { state: 'present', time, digest });
+    },
+    deleteTag(reg: RegOf, path: string, tag: string, time: number) {
+      if (spaces.has(sk(reg, splitPath(path).space))) applyDelete(reg, path, tag, time);
+    },
+    deleteDigest(reg: RegOf, path: string, digest: string, time: number) {
+      if (!spaces.has(sk(reg, splitPath(path).space))) return;
+      for (const [tag, s] of tagsOf(reg, path)) if (s.state === 'present' && s.digest === digest) applyDelete(reg, path, tag, time);
+    },
+    /** What namespace `ns` must be offered, sorted by image. */
+    selector(ns: string): SelectorItem[] {
+      const w = namespaces.get(ns) ?? null;
+      const items: SelectorItem[] = [];
+      for (const [key, m] of tags) {
+        const [reg, path] = key.split('|') as [RegOf, string];
+        const s = spaces.get(sk(reg, splitPath(path).space));
+        if (!s || !maySelect({ visibility: s.vis, boundWorkspaces: [...s.bindings] }, w)) continue;
+        const present = [...m].filter(([, t]) => t.state === 'present');
+        if (!present.length) continue;
+        const [latest] = present.reduce((a, b) => (b[1].time > a[1].time || (b[1].time === a[1].time && b[0] > a[0]) ? b : a));
+        const grantedBy = [...(s.vis === 'public' ? ['public'] : []), ...(w && s.bindings.has(w) ? [`workspace:${w}`] : [])].sort();
+        items.push({ image: `${hosts[reg]}/${path}`, tagCount: present.length, latestTag: latest, grantedBy });
+      }
+      return items.sort((a, b) => (a.image < b.image ? -1 : 1));
+    },
+  };
+};
