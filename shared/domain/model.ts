@@ -39,7 +39,14 @@ export type RegistryStatus = z.infer<typeof RegistryStatus>;
 export const Credentials = z.object({ username: z.string().min(1).max(255), password: z.string().min(1).max(4096) });
 export type Credentials = z.infer<typeof Credentials>;
 
-/** A registry as stored. `credentialsRef` is sealed by the secret store; the webhook secret only as a hash. */
+/** What the secret store keeps per registry. The webhook secret is kept to register Harbor webhook policies. */
+export const RegistrySecrets = z.object({ credentials: Credentials.optional(), webhookSecret: z.string() });
+export type RegistrySecrets = z.infer<typeof RegistrySecrets>;
+
+/**
+ * A registry as stored. `secretRef` points at its sealed `RegistrySecrets` (credentials and webhook secret,
+ * in the secret store); the hash of the webhook secret checks deliveries without opening the store.
+ */
 export const Registry = z.object({
   id: RegistryId,
   name: z.string(),
@@ -51,7 +58,7 @@ export const Registry = z.object({
   status: RegistryStatus,
   statusCheckedAt: z.string(),
   statusMessage: z.string().optional(),
-  credentialsRef: z.string().optional(),
+  secretRef: z.string(),
   webhookSecretHash: z.string(),
   createdAt: z.string(),
   /** Tombstone: the registry was removed; the indexer purges its spaces. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { IndexRepairRequested, RegistryConnected, RegistryRemoved } from '../../events/index.ts';
-import { Credentials, RegistryKind, RegistryMode, type Registry } from '../domain/model.ts';
+import { Credentials, RegistryKind, RegistryMode, RegistrySecrets, type Registry } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { conflict, notFound } from '../errors.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
@@ -38,12 +38,15 @@ const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 
+/** The registry's sealed secrets, opened. */
+export const secretsOf = async (deps: Deps, r: Registry): Promise<RegistrySecrets> =>
+  RegistrySecrets.parse(JSON.parse(await deps.secrets.open(r.secretRef)));
+
 /** The registry's address and opened credentials, for calls to it. */
-export const targetOf = async (deps: Deps, r: Registry): Promise<RegistryTarget> => ({
-  kind: r.kind,
-  url: r.url,
-  ...(r.credentialsRef ? { credentials: Credentials.parse(JSON.parse(await deps.secrets.open(r.credentialsRef))) } : {}),
-});
+export const targetOf = async (deps: Deps, r: Registry): Promise<RegistryTarget> => {
+  const { credentials } = await secretsOf(deps, r);
+  return { kind: r.kind, url: r.url, ...(credentials ? { credentials } : {}) };
+};
 
 export const getRegistryOrThrow = async (deps: Deps, id: string) => {
   const registry = await deps.store.registries.get(id);
@@ -78,7 +81,7 @@ export const registerRegistry = async (input: RegisterRegistryInput, deps: Deps,
     status: health.status,
     statusCheckedAt: now,
     ...(health.message ? { statusMessage: health.message } : {}),
-    ...(input.credentials ? { credentialsRef: await deps.secrets.seal(id, JSON.stringify(input.credentials)) } : {}),
+    secretRef: await deps.secrets.seal(id, JSON.stringify({ credentials: input.credentials, webhookSecret: secret } satisfies RegistrySecrets)),
     webhookSecretHash: hashSecret(secret),
     createdAt: now,
   };
@@ -98,7 +101,7 @@ export const removeRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
   const event = newEvent(deps, ctx, RegistryRemoved, { registryId: id });
   if (!(await deps.store.registries.markRemoved(id, event))) throw notFound(`registry ${id} not found`);
   await publish(deps, event);
-  if (registry.credentialsRef) await deps.secrets.remove(registry.credentialsRef);
+  await deps.secrets.remove(registry.secretRef);
 };
 
 /** Re-checks health now and asks for the registry's part of the index to be re-derived. */
