@@ -91,6 +91,8 @@ export const startRuntime = async (opts: RuntimeOptions) => {
     url,
     port,
     deps,
+    storeEndpoint: store.endpoint,
+    tableName: TABLE_NAME,
     bus,
     jwtSecret,
     generatedSecret,

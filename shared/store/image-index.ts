@@ -29,8 +29,8 @@ export const imageIndexRepository = (ops: TableOps) => ({
         {
           pk,
           ...(after !== undefined ? { after: `${skPrefix}${after}` } : { skPrefix }),
-          // A filtered read may drop most rows, so it reads bigger pages.
-          limit: q ? Math.max(limit * 4, 200) : limit,
+          // A filtered read may drop most rows, so it reads big pages (DynamoDB caps each at 1 MB).
+          limit: q ? 1000 : limit,
         },
         startKey,
       );
