@@ -12,7 +12,7 @@ import {
   TagDeleted,
   TagPushed,
 } from '../../events/index.ts';
-import { imageRef, type Audience, type IndexRow, type Registry, type Repository, type Space } from '../domain/model.ts';
+import { imageRef, type Audience, type IndexRow, type Registry, type Repository, type Space, type Tag } from '../domain/model.ts';
 import { audiencesOfSpace, PUBLIC, workspaceAudience } from '../domain/rule.ts';
 import type { Deps } from '../deps.ts';
 import { keys, type Key } from '../store/keys.ts';
@@ -26,18 +26,22 @@ type SpaceTruth =
   | { live: false; registry?: Registry; space?: Space };
 
 const loadSpace = async (store: Store, registryId: string, name: string): Promise<SpaceTruth> => {
-  const [registry, space] = await Promise.all([store.registries.getAny(registryId), store.spaces.get(registryId, name)]);
+  // One round trip: the bindings of a gone space are read for nothing, which is cheaper than waiting.
+  const [registry, space, bindings] = await Promise.all([
+    store.registries.getAny(registryId),
+    store.spaces.get(registryId, name),
+    store.spaces.bindings(registryId, name),
+  ]);
   if (!registry || registry.deleted || !space || space.deleted) return { live: false, registry, space };
-  const bindings = await store.spaces.bindings(registryId, name);
   return { live: true, registry, space, audiences: audiencesOfSpace(space.visibility, bindings.map((b) => b.workspaceId)) };
 };
 
 const sameRow = (a: IndexRow | undefined, b: IndexRow) => !!a && JSON.stringify(a) === JSON.stringify(b);
 
 /** The rows the truth asks for: one per audience that may see the repository, none once no tag is left. */
-const desiredRows = async (store: Store, truth: SpaceTruth, repo: Repository): Promise<IndexRow[]> => {
+const desiredRows = async (store: Store, truth: SpaceTruth, repo: Repository, known?: Tag[]): Promise<IndexRow[]> => {
   if (!truth.live || truth.audiences.length === 0) return [];
-  const tags = (await store.catalog.tags(repo.registryId, repo.path)).filter((t) => t.state === 'present');
+  const tags = (known ?? (await store.catalog.tags(repo.registryId, repo.path))).filter((t) => t.state === 'present');
   let latest = tags[0];
   for (const t of tags) if (latest && (t.eventTime > latest.eventTime || (t.eventTime === latest.eventTime && t.tag > latest.tag))) latest = t;
   if (!latest?.digest) return [];
@@ -62,8 +66,8 @@ const desiredRows = async (store: Store, truth: SpaceTruth, repo: Repository): P
  * many rows it changed. With `audit`, existing rows are read first so unchanged rows count as no drift.
  * A repository's image never changes (a registry's host is fixed), so `indexedImage` names every row.
  */
-const reindexRepository = async (store: Store, truth: SpaceTruth, repo: Repository, audit = false): Promise<number> => {
-  let rows = await desiredRows(store, truth, repo);
+const reindexRepository = async (store: Store, truth: SpaceTruth, repo: Repository, audit = false, tags?: Tag[]): Promise<number> => {
+  let rows = await desiredRows(store, truth, repo, tags);
   const desired = rows.map((r) => r.audience);
   const previous = repo.indexedAudiences ?? [];
   const image = rows[0]?.image ?? repo.indexedImage;
@@ -109,8 +113,12 @@ export const reindexSpace = async (deps: IndexerDeps, registryId: string, name: 
 
 /** Re-derives one repository (after a tag changed). */
 const reindexRepositoryOf = async (deps: IndexerDeps, registryId: string, space: string, path: string) => {
-  const repo = await deps.store.catalog.repository(registryId, space, path);
-  if (repo) await reindexRepository(deps.store, await loadSpace(deps.store, registryId, space), repo);
+  const [truth, repo, tags] = await Promise.all([
+    loadSpace(deps.store, registryId, space),
+    deps.store.catalog.repository(registryId, space, path),
+    deps.store.catalog.tags(registryId, path),
+  ]);
+  if (repo) await reindexRepository(deps.store, truth, repo, false, tags);
 };
 
 /** Removes a removed registry's spaces from the index and the truth, then the registry's tombstone. */

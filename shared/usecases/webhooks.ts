@@ -51,10 +51,11 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
         if (await deps.store.spaces.create({ registryId: registry.id, name: space, visibility, createdAt: now, updatedAt: now }, event)) events.push(event);
       }
       if (!change.tag) continue;
-      await deps.store.catalog.ensureRepository(ref);
       const tag = { ...ref, tag: TagName.parse(change.tag), digest: Digest.parse(change.digest), eventTime: change.eventTime };
       const event = newEvent(deps, ctx, TagPushed, tag);
-      if (await deps.store.catalog.push(tag, event)) events.push(event), applied++;
+      // Two items, no order between them: both are written before the event is published.
+      const [, changed] = await Promise.all([deps.store.catalog.ensureRepository(ref), deps.store.catalog.push(tag, event)]);
+      if (changed) events.push(event), applied++;
       continue;
     }
     // Nothing to delete in a space we do not hold (reconcile covers what we never saw).
