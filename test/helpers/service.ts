@@ -23,7 +23,7 @@ export const startService = async (opts: { dataDir?: string; env?: Record<string
     output = '';
     child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'shared/local/main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET, POWERTOOLS_LOG_LEVEL: 'WARN', ...opts.env },
+      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET, POWERTOOLS_LOG_LEVEL: process.env.SVC_LOG_LEVEL ?? 'WARN', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d: Buffer) => (output += d));

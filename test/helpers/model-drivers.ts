@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import type { BusEvent } from '../../events/contract.ts';
+import type { Registry } from '../../shared/domain/model.ts';
+import { DomainError } from '../../shared/errors.ts';
+import type { Claims } from '../../shared/http/claims.ts';
+import { handleIndexEvent } from '../../shared/index/indexer.ts';
+import type { Store } from '../../shared/store/index.ts';
+import { registerRegistry } from '../../shared/usecases/registries.ts';
+import { listImages } from '../../shared/usecases/selector.ts';
+import { bindSpace, createSpace, deleteSpace, unbindSpace, updateSpace } from '../../shared/usecases/spaces.ts';
+import { sweepPending } from '../../shared/usecases/sweep.ts';
+import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
+import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
+import { ctx, testDeps } from './deps.ts';
+import type { FakeHarbor } from './fake-harbor.ts';
+import type { Service } from './service.ts';
+import { WORKSPACES, type Change, type Driver } from './model-run.ts';
+import type { Outcome, RegOf, SelectorItem } from './reference-model.ts';
+
+const admin: Claims = { sub: 'model', roles: ['platform-admin'], workspaces: [] };
+
+const outcome = async (run: () => Promise<unknown>): Promise<Outcome> => {
+  try {
+    await run();
+    return 'ok';
+  } catch (error) {
+    if (error instanceof DomainError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT' || error.code === 'BAD_REQUEST')) return error.code;
+    throw error;
+  }
+};
+
+/** Drives the use cases on `store`; published events wait in a pool that the steps deliver, duplicate or drop. */
+export const useCaseDriver = (store: Store): Driver => {
+  const env = testDeps(store);
+  const { deps, bus } = env;
+  const hosts = { H: 'harbor.test', D: 'registry.test:5000' };
+  const registries = {} as Record<RegOf, Registry>;
+  const pool: BusEvent[] = [];
+  const track = async <T>(run: () => Promise<T>) => {
+    try {
+      return await run();
+    } finally {
+      pool.push(...bus.take());
+    }
+  };
+  return {
+    hosts,
+    async setup() {
+      for (const [key, kind] of [['H', 'harbor'], ['D', 'docker-registry']] as const) {
+        const created = await registerRegistry({ name: key, kind, mode: 'hosted', url: `https://${hosts[key]}` }, deps, ctx);
+        const stored = await store.registries.get(created.id);
+        if (!stored) throw new Error('registry not stored');
+        registries[key] = stored;
+      }
+      for (const w of WORKSPACES) await putWorkspace(w, {}, deps);
+      bus.take();
+    },
+    createSpace: (r, space, visibility) => track(() => outcome(() => createSpace(registries[r].id, { name: space, visibility }, deps, ctx))),
+    setVisibility: (r, space, visibility) => track(() => outcome(() => updateSpace(registries[r].id, space, { visibility }, deps, ctx))),
+    deleteSpace: (r, space) => track(() => outcome(() => deleteSpace(registries[r].id, space, deps, ctx))),
+    bind: (r, space, ws, bound) => track(() => outcome(() => (bound ? bindSpace : unbindSpace)(registries[r].id, space, ws, deps, ctx))),
+    namespace: (ns, ws) => track(() => outcome(() => putNamespace('c', ns, { workspaceId: ws }, deps, ctx))),
+    notify: (r, change) => track(async () => void (await applyRegistryChanges(registries[r], [change], deps, ctx))),
+    async deliver(pick, mode) {
+      if (!pool.length) return;
+      const i = pick % pool.length;
+      const event = pool[i];
+      if (!event) return;
+      if (mode !== 'duplicate') pool.splice(i, 1);
+      if (mode !== 'drop') await track(() => handleIndexEvent(event, deps));
+    },
+    async settle() {
+      // What a real bus would still deliver, then what the sweep recovers of the dropped ones.
+      for (let event = pool.shift(); event; event = pool.shift()) await handleIndexEvent(event, deps);
+      for (let round = 0; round < 5; round++) {
+        const { reemitted } = await sweepPending(deps, -60_000);
+        if (!reemitted) break;
+        await env.deliver();
+      }
+    },
+    selector: async (ns) => toItems((await listImages('c', ns, { limit: 100 }, admin, deps)).items),
+  };
+};
+
+export const toItems = (items: { image: string; tagCount: number; latestTag: { tag: string }; grantedBy: string[] }[]): SelectorItem[] =>
+  items.map((i) => ({ image: i.image, tagCount: i.tagCount, latestTag: i.latestTag.tag, grantedBy: i.grantedBy }));
+
+/**
+ * The change as the registry would post it: Harbor's Default format (`occur_at` in seconds), or a distribution
+ * envelope. The model's times are read as seconds after `base` (seconds) on both, so their order is kept.
+ */
+export const webhookBody = (r: RegOf, host: string, c: Change, base: number): unknown => {
+  if (r === 'D') {
+    const target =
+      c.action === 'push'
+        ? { mediaType: 'application/vnd.oci.image.manifest.v1+json', repository: c.path, digest: c.digest, ...(c.tag ? { tag: c.tag } : {}) }
+        : c.action === 'delete-tag'
+          ? { repository: c.path, tag: c.tag }
+          : { repository: c.path, digest: c.digest };
+    return { events: [{ id: `${c.action}-${c.path}-${c.eventTime}`, timestamp: new Date((base + c.eventTime) * 1000).toISOString(), action: c.action === 'push' ? 'push' : 'delete', target }] };
+  }
+  if (c.action === 'delete-tag') throw new Error('Harbor sends no tag delete; use delete-digest');
+  const [namespace = ''] = c.path.split('/');
+  return {
+    type: c.action === 'push' ? 'PUSH_ARTIFACT' : 'DELETE_ARTIFACT',
+    occur_at: base + c.eventTime,
+    operator: 'model',
+    event_data: {
+      resources: [{ digest: c.digest, tag: c.action === 'push' && c.tag ? c.tag : c.digest, resource_url: `${host}/${c.path}` }],
+      repository: { name: c.path.slice(namespace.length + 1), namespace, repo_full_name: c.path, repo_type: c.action === 'push' ? c.visibility : 'private' },
+    },
+  };
+};
+
+const Created = z.object({ id: z.string(), host: z.string(), webhook: z.object({ secret: z.string() }) });
+const Page = z.object({ items: z.array(z.object({ image: z.string(), tagCount: z.number(), latestTag: z.object({ tag: z.string() }), grantedBy: z.array(z.string()) })) });
+
+const outcomeOf = (status: number): Outcome => {
+  if (status < 300) return 'ok';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'CONFLICT';
+  if (status === 400) return 'BAD_REQUEST';
+  throw new Error(`unexpected status ${status}`);
+};
+
+/**
+ * Drives the running service over HTTP, as admins and registries would. Each sequence gets its own Harbor
+ * (a fake on a new port), Docker Registry host, cluster and workspaces, so sequences cannot see each other.
+ */
+export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Driver => {
+  const ws = (w: string) => `${w}-${seq}`;
+  const cluster = `model-${seq}`;
+  const hosts = { H: new URL(harbor.url).host, D: `127.0.0.1:${20_000 + ((seq * 7919 + Date.now()) % 40_000)}` };
+  const regs = {} as Record<RegOf, z.infer<typeof Created>>;
+  const admin = async (method: string, path: string, body?: unknown) => outcomeOf((await svc.call(method, path, body)).status);
+  // An hour ahead: a reconcile listing (which applies its findings at listing time) never outranks a step.
+  const base = Math.floor(Date.now() / 1000) + 3600;
+  return {
+    hosts,
+    async setup() {
+      // The model starts empty; Harbor's default project would be imported by the first reconcile.
+      const library = harbor.state.findProject('library', true);
+      if (library) harbor.state.deleteProject(library.projectId);
+      for (const [key, kind, url] of [['H', 'harbor', harbor.url], ['D', 'docker-registry', `http://${hosts.D}`]] as const) {
+        const res = await svc.call('POST', '/api/v1/registries', { name: key, kind, mode: 'hosted', url, ...(key === 'H' ? { credentials: harbor.credentials } : {}) });
+        regs[key] = Created.parse(res.body);
+      }
+      for (const w of WORKSPACES) await svc.call('PUT', `/api/v1/workspaces/${ws(w)}`, {});
+    },
+    createSpace: (r, space, visibility) => admin('POST', `/api/v1/registries/${regs[r].id}/spaces`, { name: space, visibility }),
+    setVisibility: (r, space, visibility) => admin('PATCH', `/api/v1/registries/${regs[r].id}/spaces/${space}`, { visibility }),
+    deleteSpace: (r, space) => admin('DELETE', `/api/v1/registries/${regs[r].id}/spaces/${space}`),
+    bind: (r, space, w, bound) => admin(bound ? 'PUT' : 'DELETE', `/api/v1/registries/${regs[r].id}/spaces/${space}/bindings/${ws(w)}`),
+    namespace: (ns, w) => admin('PUT', `/api/v1/clusters/${cluster}/namespaces/${ns}`, { workspaceId: w ? ws(w) : null }),
+    async notify(r, change) {
+      // A push into Harbor needs its project: Harbor has it before any webhook is sent.
+      const project = change.path.split('/')[0] ?? '';
+      if (r === 'H' && change.action === 'push' && !harbor.state.findProject(project, true)) harbor.state.addProject(project, { public: change.visibility === 'public' });
+      const kind = r === 'H' ? 'harbor' : 'distribution';
+      const res = await svc.call('POST', `/webhooks/${kind}/${regs[r].id}`, webhookBody(r, hosts[r], change, base), null, { authorization: `Bearer ${regs[r].webhook.secret}` });
+      if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${res.text}`);
+    },
+    // The running service's bus delivers by itself.
+    deliver: async () => {},
+    settle: async () => {},
+    async selector(ns) {
+      const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/images?limit=100`);
+      const items = toItems(Page.parse(res.body).items).filter((i) => i.image.startsWith(`${hosts.H}/`) || i.image.startsWith(`${hosts.D}/`));
+      return items.map((i) => ({ ...i, grantedBy: i.grantedBy.map((g) => g.replace(new RegExp(`-${seq}$`), '')) }));
+    },
+  };
+};
+
