@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Bus `source` of every event this service publishes. */
 export const SOURCE = 'platform.image-registry';

@@ -2,6 +2,7 @@ import { IndexRepairRequested } from './index-events.ts';
 import { NamespaceBound } from './namespace-events.ts';
 import { RegistryConnected, RegistryRemoved } from './registry-events.ts';
 import { SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged } from './space-events.ts';
+import { RegistrySyncRequested } from './sync-events.ts';
 import { TagDeleted, TagPushed } from './tag-events.ts';
 
 export * from './contract.ts';
@@ -9,6 +10,7 @@ export * from './index-events.ts';
 export * from './namespace-events.ts';
 export * from './registry-events.ts';
 export * from './space-events.ts';
+export * from './sync-events.ts';
 export * from './tag-events.ts';
 
 /** Every contract this service publishes (DESIGN.md §5). */
@@ -24,4 +26,5 @@ export const ALL_EVENTS = [
   TagPushed,
   TagDeleted,
   IndexRepairRequested,
+  RegistrySyncRequested,
 ] as const;

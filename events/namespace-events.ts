@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Label, WorkspaceId } from '../shared/domain/model.ts';
 import { defineEvent } from './contract.ts';
 

@@ -1,4 +1,4 @@
-import { ALL_EVENTS, IndexRepairRequested, NamespaceBound, RegistryConnected, RegistryRemoved, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, TagDeleted, TagPushed } from '../events/index.ts';
+import { ALL_EVENTS, IndexRepairRequested, NamespaceBound, RegistryConnected, RegistryRemoved, RegistrySyncRequested, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, TagDeleted, TagPushed } from '../events/index.ts';
 
 /**
  * The one place that wires triggers to functions. The CDK stack and the local runtime both read these
@@ -12,16 +12,21 @@ const route = (method: Route['method'], path: string, fn: string, access: Access
 
 export const ROUTES: readonly Route[] = [
   route('GET', '/health', 'get-health', 'public'),
+  route('GET', '/', 'get-ui', 'public'),
+  route('GET', '/ui/{asset}', 'get-ui', 'public'),
+  route('GET', '/openapi.json', 'get-openapi', 'public'),
   route('POST', '/api/v1/registries', 'create-registry', 'admin'),
   route('GET', '/api/v1/registries', 'list-registries', 'admin'),
   route('GET', '/api/v1/registries/{registryId}', 'get-registry', 'admin'),
   route('DELETE', '/api/v1/registries/{registryId}', 'delete-registry', 'admin'),
   route('POST', '/api/v1/registries/{registryId}/sync', 'sync-registry', 'admin'),
+  route('GET', '/api/v1/registries/{registryId}/webhook-config', 'get-webhook-config', 'admin'),
   route('GET', '/api/v1/registries/{registryId}/spaces', 'list-spaces', 'admin'),
   route('POST', '/api/v1/registries/{registryId}/spaces', 'create-space', 'admin'),
   route('GET', '/api/v1/registries/{registryId}/spaces/{space}', 'get-space', 'admin'),
   route('PATCH', '/api/v1/registries/{registryId}/spaces/{space}', 'update-space', 'admin'),
   route('DELETE', '/api/v1/registries/{registryId}/spaces/{space}', 'delete-space', 'admin'),
+  route('POST', '/api/v1/registries/{registryId}/spaces/{space}/preview', 'preview-space-change', 'admin'),
   route('GET', '/api/v1/registries/{registryId}/spaces/{space}/bindings', 'list-bindings', 'admin'),
   route('PUT', '/api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}', 'bind-space', 'admin'),
   route('DELETE', '/api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}', 'unbind-space', 'admin'),
@@ -35,6 +40,8 @@ export const ROUTES: readonly Route[] = [
   route('DELETE', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'delete-namespace', 'admin'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/images', 'list-images', 'reader'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/tags', 'list-tags', 'reader'),
+  route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/explain', 'explain-image', 'admin'),
+  route('GET', '/api/v1/me/namespaces', 'list-my-namespaces', 'reader'),
   route('POST', '/webhooks/harbor/{registryId}', 'receive-harbor-webhook', 'webhook'),
   route('POST', '/webhooks/distribution/{registryId}', 'receive-distribution-webhook', 'webhook'),
 ];
@@ -60,12 +67,21 @@ export const RULES: readonly Rule[] = [
       IndexRepairRequested,
     ].map((c) => c.detailType),
   },
+  /** Reconcile lists a registry and repairs the truth, when an admin or the schedule asks. */
+  { name: 'reconcile-registry', fn: 'reconcile-registry', detailTypes: [RegistrySyncRequested.detailType] },
 ];
 
 export type Schedule = { name: string; fn: string; everySeconds: number };
 
-/** Re-emit changes whose event never reached the indexer. */
-export const SCHEDULES: readonly Schedule[] = [{ name: 'sweep-pending', fn: 'sweep-pending', everySeconds: 60 }];
+/**
+ * Re-emit changes whose event never reached the indexer; reconcile every registry (webhooks are late, doubled,
+ * lost or never configured); rebuild the whole index from the truth once a day and report the drift.
+ */
+export const SCHEDULES: readonly Schedule[] = [
+  { name: 'sweep-pending', fn: 'sweep-pending', everySeconds: 60 },
+  { name: 'reconcile-registries', fn: 'reconcile-registries', everySeconds: 600 },
+  { name: 'reindex-all', fn: 'reindex-all', everySeconds: 86_400 },
+];
 
 /** Every function entry point, derived from the tables above. */
 export const FUNCTIONS: readonly string[] = [...new Set([...ROUTES.map((r) => r.fn), ...RULES.map((r) => r.fn), ...SCHEDULES.map((s) => s.fn)])];

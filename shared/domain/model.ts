@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Harbor's project name rule, used for spaces: lower-case, 1–255 characters. */
 export const SpaceName = z
@@ -58,6 +58,12 @@ export const Registry = z.object({
   status: RegistryStatus,
   statusCheckedAt: z.string(),
   statusMessage: z.string().optional(),
+  /** When a reconcile last listed the whole registry and applied the difference. */
+  lastSuccessAt: z.string().optional(),
+  /** Harbor: which spaces' projects carry this service's webhook policy, as the last reconcile found them. */
+  webhookCoverage: z
+    .object({ checkedAt: z.string(), covered: z.number().int(), uncovered: z.array(z.object({ space: z.string(), reason: z.string() })) })
+    .optional(),
   secretRef: z.string(),
   webhookSecretHash: z.string(),
   createdAt: z.string(),
@@ -65,6 +71,7 @@ export const Registry = z.object({
   deleted: z.boolean().optional(),
 });
 export type Registry = z.infer<typeof Registry>;
+export type WebhookCoverage = NonNullable<Registry['webhookCoverage']>;
 
 export const Space = z.object({
   registryId: RegistryId,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Label, SpaceName, WorkspaceId } from '../domain/model.ts';
 
 /** Path parameters of the routes, validated like bodies. */

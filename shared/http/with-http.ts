@@ -1,6 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../deps.ts';
 import { DomainError, badRequest, forbidden, unauthorized, type ErrorCode } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -18,7 +18,10 @@ export type HttpRequest = {
   claims: Claims;
   requestId: string;
 };
-export type HttpResult = { status: number; body?: unknown };
+/** A JSON body; or `text` sent as is with its `contentType` (the deploy UI's page and assets). */
+export type HttpResult =
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | { status: number; text: string; contentType: string; headers?: Record<string, string> };
 
 /** The one code → status table. */
 const STATUS: Record<ErrorCode, number> = {
@@ -34,9 +37,9 @@ const STATUS: Record<ErrorCode, number> = {
 
 export const MAX_BODY_BYTES = 1_048_576;
 
-const json = (statusCode: number, body?: unknown): APIGatewayProxyStructuredResultV2 => ({
+const json = (statusCode: number, body?: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
-  headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
   body: body === undefined ? '' : JSON.stringify(body),
 });
 
@@ -105,6 +108,7 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
         },
         getDeps(),
       );
-      return json(result.status, result.body);
+      if ('text' in result) return { statusCode: result.status, headers: { 'content-type': result.contentType, ...result.headers }, body: result.text };
+      return json(result.status, result.body, result.headers);
     });
 };

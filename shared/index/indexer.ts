@@ -129,18 +129,26 @@ const purgeRegistry = async (deps: IndexerDeps, registryId: string) => {
   await deps.store.registries.purge(registryId);
 };
 
+/** One step of a full repair: `done` of `total` spaces re-derived, then audiences scanned for orphans. */
+export type RepairProgress = { phase: 'spaces' | 'audiences'; done: number; total: number };
+
 /**
  * Full repair: re-derives every space of one registry (or of all) and deletes rows whose space is gone.
  * Returns the drift it found and fixed (0 when the index was right).
  */
-export const repairIndex = async (deps: IndexerDeps, registryId?: string) => {
+export const repairIndex = async (deps: IndexerDeps, registryId?: string, onProgress?: (p: RepairProgress) => void) => {
   let drift = 0;
   const registries = registryId ? [await deps.store.registries.get(registryId)].filter((r) => !!r) : await deps.store.registries.list();
-  for (const registry of registries)
-    for (const space of await deps.store.spaces.list(registry.id)) drift += await reindexSpace(deps, registry.id, space.name, true);
+  const spaces = (await Promise.all(registries.map(async (r) => (await deps.store.spaces.list(r.id)).map((s) => ({ registryId: r.id, name: s.name }))))).flat();
+  onProgress?.({ phase: 'spaces', done: 0, total: spaces.length });
+  for (const [i, space] of spaces.entries()) {
+    drift += await reindexSpace(deps, space.registryId, space.name, true);
+    onProgress?.({ phase: 'spaces', done: i + 1, total: spaces.length });
+  }
   if (!registryId) {
     const audiences = [PUBLIC, ...(await deps.store.tenancy.listWorkspaces()).map((w) => workspaceAudience(w.id))];
-    for (const audience of audiences) {
+    for (const [i, audience] of audiences.entries()) {
+      onProgress?.({ phase: 'audiences', done: i, total: audiences.length });
       const orphans: { audience: string; image: string }[] = [];
       for (const row of await deps.store.index.all(audience)) {
         const space = await deps.store.spaces.getLive(row.registryId, row.space);
@@ -149,6 +157,7 @@ export const repairIndex = async (deps: IndexerDeps, registryId?: string) => {
       await deps.store.index.write([], orphans);
       drift += orphans.length;
     }
+    onProgress?.({ phase: 'audiences', done: audiences.length, total: audiences.length });
   }
   return { drift };
 };

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Header = z.object({ alg: z.string(), typ: z.string().optional() });
 const Times = z.object({ exp: z.number().optional(), nbf: z.number().optional() });

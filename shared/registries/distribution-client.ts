@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RegistryCallError, type RegistryCallErrorKind } from './harbor-client.ts';
 
 export type DistributionClientOptions = {
@@ -141,6 +141,12 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
     /** Resolves when `/v2/` answers 200 with these credentials; `unauthorized` when it answers 401. */
     async ping(): Promise<void> {
       await exchange('GET', new URL('v2/', base));
+    },
+
+    /** The registry's clock (its `Date` header, second resolution) as ms since epoch; `undefined` when it sends none. */
+    async serverTime(): Promise<number | undefined> {
+      const date = Date.parse((await exchange('GET', new URL('v2/', base))).headers.get('date') ?? '');
+      return Number.isFinite(date) ? date : undefined;
     },
 
     /** Every repository (`alpine`, `team/sub/app`), across all `_catalog` pages, in the registry's order. */

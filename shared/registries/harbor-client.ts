@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Why a registry call failed; the use cases map it to their own errors. */
 export type RegistryCallErrorKind = 'unavailable' | 'unauthorized' | 'refused' | 'not-found' | 'conflict';
@@ -108,6 +108,23 @@ const describe = (error: unknown) =>
 
 const nextLink = (header: string | null) => header?.match(/<([^>]*)>\s*;\s*rel="?next"?/)?.[1];
 
+/** The body Harbor's `POST/PUT .../webhook/policies` takes for `policy`: enabled, one HTTP target. */
+export const webhookPolicyBody = (policy: NewHarborWebhookPolicy) => ({
+  name: policy.name,
+  // Harbor stores an omitted `enabled` as false.
+  enabled: true,
+  event_types: policy.eventTypes,
+  targets: [
+    {
+      type: 'http',
+      address: policy.url,
+      auth_header: policy.authHeader,
+      skip_cert_verify: false,
+      payload_format: policy.payloadFormat ?? 'Default',
+    },
+  ],
+});
+
 /** Creates a client for Harbor's API v2.0. Every call throws `RegistryCallError` on failure. */
 export const createHarborClient = (opts: HarborClientOptions) => {
   const base = new URL(opts.url.replace(/\/+$/, ''));
@@ -207,6 +224,12 @@ export const createHarborClient = (opts: HarborClientOptions) => {
       await exchange('GET', `${api}/ping`, { anonymous: true });
     },
 
+    /** Harbor's clock (its `Date` header, second resolution) as ms since epoch; `undefined` when it sends none. */
+    async serverTime(): Promise<number | undefined> {
+      const date = Date.parse((await exchange('GET', `${api}/ping`, { anonymous: true })).headers.get('date') ?? '');
+      return Number.isFinite(date) ? date : undefined;
+    },
+
     /**
      * Proves the credentials work. Harbor serves wrong basic-auth credentials as an anonymous caller (200 with
      * public data), so this reads `systeminfo`, whose protected fields only an authenticated caller gets.
@@ -280,24 +303,15 @@ export const createHarborClient = (opts: HarborClientOptions) => {
     async createWebhookPolicy(project: string, policy: NewHarborWebhookPolicy): Promise<{ id: number | undefined }> {
       const answer = await exchange('POST', `${api}/projects/${seg(project)}/webhook/policies`, {
         headers: byName,
-        body: {
-          name: policy.name,
-          // Harbor stores an omitted `enabled` as false.
-          enabled: true,
-          event_types: policy.eventTypes,
-          targets: [
-            {
-              type: 'http',
-              address: policy.url,
-              auth_header: policy.authHeader,
-              skip_cert_verify: false,
-              payload_format: policy.payloadFormat ?? 'Default',
-            },
-          ],
-        },
+        body: webhookPolicyBody(policy),
       });
       const id = answer.headers.get('location')?.match(/\/(\d+)$/)?.[1];
       return { id: id === undefined ? undefined : Number(id) };
+    },
+
+    /** Replaces policy `id` with an enabled HTTP policy (Harbor's PUT takes the whole policy). */
+    async updateWebhookPolicy(project: string, id: number, policy: NewHarborWebhookPolicy): Promise<void> {
+      await exchange('PUT', `${api}/projects/${seg(project)}/webhook/policies/${id}`, { headers: byName, body: webhookPolicyBody(policy) });
     },
   };
 };

@@ -1,7 +1,8 @@
 import type { Credentials, RegistryKind, RegistryStatus } from '../domain/model.ts';
 import { DomainError } from '../errors.ts';
 import { createDistributionClient } from './distribution-client.ts';
-import { createHarborClient, RegistryCallError } from './harbor-client.ts';
+import { createHarborClient, RegistryCallError, type NewHarborWebhookPolicy } from './harbor-client.ts';
+import { listDistribution, listHarbor, type ListingOptions, type RegistryListing } from './listing.ts';
 
 /** How to reach one registry. */
 export type RegistryTarget = { kind: RegistryKind; url: string; credentials?: Credentials };
@@ -12,9 +13,19 @@ export type RegistryApi = {
   createProject(target: RegistryTarget, name: string, isPublic: boolean): Promise<'created' | 'existed'>;
   setProjectPublic(target: RegistryTarget, name: string, isPublic: boolean): Promise<void>;
   deleteProject(target: RegistryTarget, name: string): Promise<void>;
+  /** Everything the registry holds (see `RegistryListing`); throws `RegistryCallError` when it cannot list it all. */
+  list(target: RegistryTarget, opts?: ListingOptions): Promise<RegistryListing>;
+  /** Harbor: whether the project exists; `undefined` when the credentials cannot tell (anonymous, not a member). */
+  projectExists(target: RegistryTarget, name: string): Promise<boolean | undefined>;
+  /**
+   * Harbor: makes sure the project has an enabled policy posting these event types to `policy.url` with
+   * `policy.authHeader`: keeps a matching one, rewrites ours (by name) when it drifted, or creates it.
+   */
+  ensureWebhookPolicy(target: RegistryTarget, project: string, policy: NewHarborWebhookPolicy): Promise<'unchanged' | 'updated' | 'created'>;
 };
 
 const harbor = (t: RegistryTarget) => createHarborClient({ url: t.url, credentials: t.credentials });
+const distribution = (t: RegistryTarget) => createDistributionClient({ url: t.url, credentials: t.credentials });
 
 /** Turns a registry's refusal or absence into the domain's errors (502 / 503 at the HTTP edge). */
 export const upstream = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
@@ -34,7 +45,7 @@ export const httpRegistryApi: RegistryApi = {
         await harbor(target).ping();
         if (target.credentials) await harbor(target).checkCredentials();
       } else {
-        await createDistributionClient({ url: target.url, credentials: target.credentials }).ping();
+        await distribution(target).ping();
       }
       return { status: 'healthy' };
     } catch (error) {
@@ -59,5 +70,32 @@ export const httpRegistryApi: RegistryApi = {
       // Already gone in Harbor: the goal of the call holds.
       if (!(error instanceof RegistryCallError && error.kind === 'not-found')) throw error;
     }
+  },
+  list: (target, opts) => (target.kind === 'harbor' ? listHarbor(harbor(target), opts) : listDistribution(distribution(target), opts)),
+  async projectExists(target, name) {
+    try {
+      return (await harbor(target).getProject(name)) !== undefined;
+    } catch (error) {
+      if (error instanceof RegistryCallError && (error.kind === 'unauthorized' || error.kind === 'refused')) return undefined;
+      throw error;
+    }
+  },
+  async ensureWebhookPolicy(target, project, policy) {
+    const client = harbor(target);
+    const policies = await client.listWebhookPolicies(project);
+    const covers = policies.some(
+      (p) =>
+        p.enabled &&
+        policy.eventTypes.every((t) => p.eventTypes.includes(t)) &&
+        p.targets.some((t) => t.type === 'http' && t.address === policy.url && t.authHeader === policy.authHeader),
+    );
+    if (covers) return 'unchanged';
+    const ours = policies.find((p) => p.name === policy.name);
+    if (ours) {
+      await client.updateWebhookPolicy(project, ours.id, policy);
+      return 'updated';
+    }
+    await client.createWebhookPolicy(project, policy);
+    return 'created';
   },
 };

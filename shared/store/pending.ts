@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BusEvent } from '../../events/contract.ts';
 import { keys, type Key } from './keys.ts';
 import type { TableOps } from './table.ts';

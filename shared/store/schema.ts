@@ -6,6 +6,8 @@ export const TABLE_DEFINITION = {
   partitionKey: 'pk',
   sortKey: 'sk',
   globalSecondaryIndexes: Object.values(TABLE_INDEXES),
+  /** Epoch seconds; DynamoDB's TTL deletes an item some time after it passes (AWS only; local stores keep it). */
+  timeToLiveAttribute: 'expiresAt',
 } as const;
 
 /** Creates the table if missing (embedded store, DynamoDB Local) and waits until it is active. */

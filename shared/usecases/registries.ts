@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { IndexRepairRequested, RegistryConnected, RegistryRemoved } from '../../events/index.ts';
+import * as z from 'zod';
+import { RegistryConnected, RegistryRemoved, RegistrySyncRequested } from '../../events/index.ts';
 import { Credentials, RegistryKind, RegistryMode, RegistrySecrets, type Registry } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
-import { conflict, notFound } from '../errors.ts';
+import { DomainError, conflict, notFound } from '../errors.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
 
 export const RegisterRegistryInput = z.strictObject({
@@ -28,10 +28,12 @@ export const registryView = (r: Registry) => ({
   status: r.status,
   statusCheckedAt: r.statusCheckedAt,
   ...(r.statusMessage ? { statusMessage: r.statusMessage } : {}),
+  ...(r.lastSuccessAt ? { lastSuccessAt: r.lastSuccessAt } : {}),
+  ...(r.webhookCoverage ? { webhookCoverage: r.webhookCoverage } : {}),
   createdAt: r.createdAt,
 });
 
-export const webhookUrl = (deps: Deps, r: Pick<Registry, 'id' | 'kind'>) =>
+export const webhookUrl = (deps: Pick<Deps, 'publicUrl'>, r: Pick<Registry, 'id' | 'kind'>) =>
   `${deps.publicUrl.replace(/\/$/, '')}/webhooks/${r.kind === 'harbor' ? 'harbor' : 'distribution'}/${r.id}`;
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -104,11 +106,17 @@ export const removeRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
   await deps.secrets.remove(registry.secretRef);
 };
 
-/** Re-checks health now and asks for the registry's part of the index to be re-derived. */
+/**
+ * Asks for a reconcile of the registry now (it runs asynchronously: listing a large registry takes longer than
+ * an HTTP answer may; its outcome shows in the registry's `status`, `lastSuccessAt` and `statusMessage`).
+ */
 export const syncRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
   const registry = await getRegistryOrThrow(deps, id);
-  const health = await deps.registryApi.probe(await targetOf(deps, registry));
-  await deps.store.registries.setStatus(id, health.status, deps.clock().toISOString(), health.message);
-  await publish(deps, newEvent(deps, ctx, IndexRepairRequested, { registryId: id }));
-  return { registryId: id, status: health.status, accepted: true };
+  try {
+    // Not a state change, so no pending mark: when the bus refuses, the caller is told to retry.
+    await deps.bus.put([newEvent(deps, ctx, RegistrySyncRequested, { registryId: id, reason: 'manual' })]);
+  } catch (error) {
+    throw new DomainError('UPSTREAM_UNAVAILABLE', 'the sync request could not be queued; retry', undefined, { cause: error });
+  }
+  return { registryId: id, accepted: true, status: registry.status, ...(registry.lastSuccessAt ? { lastSuccessAt: registry.lastSuccessAt } : {}) };
 };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IndexRow } from '../domain/model.ts';
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
 import type { Deps } from '../deps.ts';

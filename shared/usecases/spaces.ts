@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged } from '../../events/index.ts';
 import { SpaceName, Visibility, type Registry, type Space } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
@@ -6,6 +6,7 @@ import { badRequest, conflict, notFound } from '../errors.ts';
 import { reindexSpace } from '../index/indexer.ts';
 import { upstream } from '../registries/registry-api.ts';
 import { getRegistryOrThrow, targetOf } from './registries.ts';
+import { coverNewSpace } from './webhook-config.ts';
 
 export const CreateSpaceInput = z.strictObject({ name: SpaceName, visibility: Visibility });
 export const UpdateSpaceInput = z.strictObject({ visibility: Visibility });
@@ -56,8 +57,14 @@ export const createSpace = async (registryId: string, input: z.infer<typeof Crea
   const now = deps.clock().toISOString();
   const space: Space = { registryId, name: input.name, visibility: input.visibility, createdAt: now, updatedAt: now };
   const event = newEvent(deps, ctx, SpaceCreated, { registryId, space: input.name, visibility: input.visibility });
-  if (!(await deps.store.spaces.create(space, event))) throw conflict(`space ${input.name} already exists`);
+  if (!(await deps.store.spaces.create(space, event))) {
+    // A reconcile may have imported the project we just created, with the visibility we just gave it.
+    const adopted = await deps.store.spaces.getLive(registryId, input.name);
+    if (adopted?.visibility !== input.visibility) throw conflict(`space ${input.name} already exists`);
+    return spaceView(adopted);
+  }
   await publish(deps, event);
+  await coverNewSpace(deps, registry, input.name);
   return spaceView(space);
 };
 

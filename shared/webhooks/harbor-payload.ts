@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Visibility } from '../domain/model.ts';
 import { badRequest } from '../errors.ts';
 import { realTag, type RegistryChange } from './changes.ts';

@@ -39,6 +39,14 @@ export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, bo
     },
     setProjectPublic: async (_t, name, isPublic) => void projects.set(name, isPublic),
     deleteProject: async (_t, name) => void projects.delete(name),
+    // Projects only: a use-case test that reconciles brings its own listing.
+    list: async () => ({
+      startedAt: Date.now(),
+      spaces: [...projects].map(([name, isPublic]) => ({ name, visibility: isPublic ? ('public' as const) : ('private' as const), repositories: [] })),
+      unreadable: [],
+    }),
+    projectExists: async (_t, name) => projects.has(name),
+    ensureWebhookPolicy: async () => 'unchanged',
   };
 };
 

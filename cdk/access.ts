@@ -1,0 +1,90 @@
+import { buildUiSync } from '../web/build.ts';
+
+export type SecretAction = 'read' | 'create' | 'delete';
+
+/**
+ * What one function may touch in AWS, decided by reading its use case: the binders turn this into IAM
+ * statements and env vars, nothing more. `table: 'write'` includes reading.
+ */
+export type FunctionAccess = {
+  table?: 'read' | 'write';
+  /** PutEvents on the service's bus. */
+  publish?: true;
+  /** Registry secrets under the stage's prefix: read (open), create (seal), delete (remove). */
+  secrets?: readonly SecretAction[];
+  /** Free identifiers replaced at bundle time (esbuild `inject`), each by a string value. */
+  embed?: () => Record<string, string>;
+};
+
+const read: FunctionAccess = { table: 'read' };
+const write: FunctionAccess = { table: 'write' };
+const writeAndPublish: FunctionAccess = { table: 'write', publish: true };
+/** Talks to Harbor with the registry's credentials, so opens its secret. */
+const harborCall: FunctionAccess = { table: 'write', publish: true, secrets: ['read'] };
+
+/**
+ * Least privilege per function, keyed by its folder under `functions/`. A function the topology wires but this
+ * table does not know stops the synth: its access is a decision someone has to make, never a default.
+ */
+export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
+  'get-health': {},
+  'get-openapi': {},
+  'get-ui': { embed: () => ({ __DEPLOY_UI_ASSETS__: JSON.stringify(buildUiSync()) }) },
+
+  'create-registry': { table: 'write', publish: true, secrets: ['create'] },
+  'list-registries': read,
+  'get-registry': read,
+  'delete-registry': { table: 'write', publish: true, secrets: ['delete'] },
+  'get-webhook-config': { table: 'read', secrets: ['read'] },
+  // Queues a RegistrySyncRequested; reconcile-registry does the work.
+  'sync-registry': { table: 'read', publish: true },
+
+  'list-spaces': read,
+  'get-space': read,
+  // Creating a space first purges a deleted space's tombstone (re-derives its index rows).
+  'create-space': harborCall,
+  'update-space': harborCall,
+  'delete-space': harborCall,
+  'preview-space-change': read,
+  'list-bindings': read,
+  'bind-space': writeAndPublish,
+  'unbind-space': writeAndPublish,
+
+  'list-workspaces': read,
+  'put-workspace': write,
+  'get-workspace': read,
+  'delete-workspace': write,
+
+  'list-namespaces': read,
+  'list-my-namespaces': read,
+  'put-namespace': writeAndPublish,
+  'get-namespace': read,
+  'delete-namespace': writeAndPublish,
+  'list-images': read,
+  'list-tags': read,
+  'explain-image': read,
+
+  // Webhooks compare a hash of the secret kept in the table; they never open Secrets Manager.
+  'receive-harbor-webhook': writeAndPublish,
+  'receive-distribution-webhook': writeAndPublish,
+
+  // The indexer only re-derives rows from the truth; it publishes nothing.
+  'index-changes': write,
+  // Reads old pending marks and re-emits their events; the indexer clears the marks.
+  'sweep-pending': { table: 'read', publish: true },
+  // Lists one registry with its credentials and repairs the truth (and Harbor's webhook policies).
+  'reconcile-registry': harborCall,
+  // Asks for one reconcile per registry on the bus.
+  'reconcile-registries': { table: 'read', publish: true },
+  // Re-derives every audience from the truth; publishes nothing.
+  'reindex-all': write,
+};
+
+export const accessOf = (fn: string): FunctionAccess => {
+  const access = FUNCTION_ACCESS[fn];
+  if (!access)
+    throw new Error(
+      `function ${fn} is wired in shared/topology.ts but has no access profile: declare what it reads, writes, publishes and which secrets it opens in cdk/access.ts`,
+    );
+  return access;
+};

@@ -1,0 +1,213 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule as EventRule, type EventPattern } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { FUNCTIONS, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
+import { accessOf } from '../access.ts';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
+import { ServiceFunction } from '../constructs/service-function.ts';
+import { acknowledgeAnonymousRoute, acknowledgeRuntime, acknowledgeSchedulerInvoke } from '../nag.ts';
+import { stageName, type DeploySettings } from '../settings.ts';
+import { JWT_ACCESS, eventPatternOf, pascal, rateOf } from '../wiring.ts';
+import type { DataStack } from './data-stack.ts';
+
+export type ServiceStackProps = StackProps & {
+  settings: DeploySettings;
+  data: Pick<DataStack, 'table' | 'bus' | 'secrets'>;
+  /** Keep esbuild's metafile beside each bundle (bundle-size checks). */
+  bundleMetafile?: boolean;
+};
+
+/** Lambda's own retries of an asynchronous invocation (bus rule or schedule) before the DLQ. */
+const ASYNC_RETRIES = 2;
+
+/**
+ * The stateless half, generated from `shared/topology.ts` (the tables the local runtime reads too): one house
+ * function per entry point, the HTTP API's routes, the bus rules and the schedules, each asynchronous path with
+ * retries, a DLQ and an alarm.
+ */
+export class ServiceStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions = new Map<string, ServiceFunction>();
+  readonly deadLetterQueues = new Map<string, DeadLetterQueue>();
+  readonly publicUrl: string;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { settings, data } = props;
+    const prefix = stageName(settings);
+    const retention = logRetention(settings.logRetentionDays);
+    acknowledgeRuntime(this);
+
+    const alarmTopic = new Topic(this, 'Alarms', { topicName: `${prefix}-alarms`, enforceSSL: true });
+    if (settings.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+
+    this.api = new HttpApi(this, 'Api', { apiName: prefix, createDefaultStage: false });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/apigateway/${prefix}`, retention, removalPolicy: RemovalPolicy.DESTROY });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: settings.apiRateLimit, burstLimit: settings.apiBurstLimit },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+    this.publicUrl = settings.publicUrl ?? this.api.apiEndpoint;
+
+    for (const fn of FUNCTIONS) {
+      const access = accessOf(fn);
+      const trigger = triggerOf(fn);
+      const f = new ServiceFunction(this, pascal(fn), {
+        fn,
+        namePrefix: prefix,
+        // Webhooks must answer within Harbor's 3 s; admin calls may wait on Harbor; schedules may list registries.
+        timeout: Duration.seconds(trigger === 'schedule' ? 300 : trigger === 'rule' ? 60 : 15),
+        logRetention: retention,
+        environment: { PUBLIC_URL: this.publicUrl },
+        ...(access.embed ? { embed: access.embed } : {}),
+        metafile: props.bundleMetafile ?? false,
+      });
+      if (access.table) f.bindTable(data.table, access.table);
+      if (access.publish) f.bindBus(data.bus);
+      if (access.secrets?.length) f.bindSecrets(data.secrets, access.secrets);
+      f.nameUnbound({ TABLE_NAME: data.table.tableName, EVENT_BUS_NAME: data.bus.eventBusName });
+      this.functions.set(fn, f);
+    }
+    const fnOf = (fn: string) => {
+      const f = this.functions.get(fn);
+      if (!f) throw new Error(`no function ${fn}`);
+      return f;
+    };
+
+    const jwt = new HttpJwtAuthorizer('Jwt', settings.oidcIssuer, {
+      authorizerName: `${prefix}-jwt`,
+      jwtAudience: settings.oidcAudience,
+      identitySource: ['$request.header.Authorization'],
+    });
+    const integrations = new Map<string, HttpLambdaIntegration>();
+    for (const route of ROUTES) {
+      let integration = integrations.get(route.fn);
+      if (!integration) integrations.set(route.fn, (integration = new HttpLambdaIntegration(`${pascal(route.fn)}Integration`, fnOf(route.fn).function)));
+      const [added] = this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        authorizer: JWT_ACCESS[route.access] ? jwt : new HttpNoneAuthorizer(),
+      });
+      if (added && (route.access === 'public' || route.access === 'webhook')) acknowledgeAnonymousRoute(added, route.access);
+    }
+
+    /** The DLQ of a function invoked asynchronously, shared by its triggers and by Lambda's own retries. */
+    const deadLetterQueueOf = (fn: string, what: string) => {
+      let dlq = this.deadLetterQueues.get(fn);
+      if (!dlq) {
+        dlq = new DeadLetterQueue(this, `${pascal(fn)}Dlq`, { queueName: `${prefix}-${fn}-dlq`, alarmTopic, what });
+        const f = fnOf(fn);
+        f.function.configureAsyncInvoke({ retryAttempts: ASYNC_RETRIES, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(dlq.queue) });
+        new Alarm(this, `${pascal(fn)}Errors`, {
+          alarmName: `${prefix}-${fn}-errors`,
+          alarmDescription: `${fn} failed repeatedly; Lambda retries ${ASYNC_RETRIES} times, then the event goes to ${prefix}-${fn}-dlq.`,
+          metric: f.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+          threshold: 5,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }).addAlarmAction(new SnsAction(alarmTopic));
+        this.deadLetterQueues.set(fn, dlq);
+      }
+      return dlq;
+    };
+
+    for (const rule of RULES) {
+      const pattern = eventPatternOf(rule);
+      new EventRule(this, `${pascal(rule.name)}Rule`, {
+        ruleName: `${prefix}-${rule.name}`,
+        eventBus: data.bus,
+        eventPattern: { source: pattern.source, detailType: pattern['detail-type'] } satisfies EventPattern,
+        targets: [
+          new LambdaFunction(fnOf(rule.fn).function, {
+            // Delivery retries (throttling, an unavailable Lambda): then the DLQ. Handler failures are Lambda's retries.
+            retryAttempts: 20,
+            maxEventAge: Duration.hours(6),
+            deadLetterQueue: deadLetterQueueOf(rule.fn, `bus rule ${rule.name}`).queue,
+          }),
+        ],
+      });
+    }
+
+    for (const schedule of SCHEDULES) {
+      const every = rateOf(schedule);
+      const target = fnOf(schedule.fn).function;
+      const role = new Role(this, `${pascal(schedule.name)}ScheduleRole`, {
+        assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      });
+      acknowledgeSchedulerInvoke(role, target.functionArn);
+      new Schedule(this, `${pascal(schedule.name)}Schedule`, {
+        scheduleName: `${prefix}-${schedule.name}`,
+        description: `${schedule.fn} every ${schedule.everySeconds} s (shared/topology.ts)`,
+        schedule: ScheduleExpression.rate(every),
+        target: new LambdaInvoke(target, {
+          role,
+          input: ScheduleTargetInput.fromObject({ schedule: schedule.name }),
+          // A run older than its period is superseded by the next one.
+          retryAttempts: 3,
+          maxEventAge: Duration.seconds(Math.max(60, Math.min(schedule.everySeconds, 86_400))),
+          deadLetterQueue: deadLetterQueueOf(schedule.fn, `schedule ${schedule.name}`).queue,
+        }),
+      });
+    }
+
+    new Alarm(this, 'Api5xx', {
+      alarmName: `${prefix}-api-5xx`,
+      alarmDescription: 'The HTTP API answered 5xx to at least 10 requests in 5 minutes.',
+      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 10,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(alarmTopic));
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'PublicUrl', { value: this.publicUrl, description: 'Base of the webhook URLs handed out' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+  }
+}
+
+/** One line of JSON per request; never a header (the Authorization header holds tokens and webhook secrets). */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    ip: '$context.identity.sourceIp',
+    time: '$context.requestTimeEpoch',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    latencyMs: '$context.responseLatency',
+    integrationLatencyMs: '$context.integrationLatency',
+    responseLength: '$context.responseLength',
+    integrationError: '$context.integrationErrorMessage',
+    authorizerError: '$context.authorizer.error',
+    sub: '$context.authorizer.claims.sub',
+  }),
+);
+
+const triggerOf = (fn: string): 'route' | 'rule' | 'schedule' =>
+  ROUTES.some((r) => r.fn === fn) ? 'route' : RULES.some((r) => r.fn === fn) ? 'rule' : 'schedule';
+
+const logRetention = (days: number): RetentionDays => {
+  const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);
+  const match = allowed.find((v) => v === days);
+  if (!match) throw new Error(`logRetentionDays ${days} is not one CloudWatch Logs offers: ${allowed.sort((a, b) => a - b).join(', ')}`);
+  return match;
+};

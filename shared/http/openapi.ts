@@ -1,0 +1,343 @@
+import * as z from 'zod';
+import { Binding, Namespace, Registry, Space, TagView, Workspace, IndexRow } from '../domain/model.ts';
+import { ROUTES, type Access, type Route } from '../topology.ts';
+import { BlastRadius, SpaceChangePreviewInput } from '../usecases/blast-radius.ts';
+import { ExplainQuery, Explanation } from '../usecases/explain.ts';
+import { MyNamespaces } from '../usecases/me.ts';
+import { RegisterRegistryInput } from '../usecases/registries.ts';
+import { ListImagesQuery, ListTagsQuery } from '../usecases/selector.ts';
+import { CreateSpaceInput, UpdateSpaceInput } from '../usecases/spaces.ts';
+import { PutNamespaceInput, PutWorkspaceInput } from '../usecases/tenancy.ts';
+import { UiPath, UiQuery } from '../../web/assets.ts';
+import { BindingPath, NamespacePath, RegistryPath, SpacePath, WorkspacePath } from './params.ts';
+
+/** What the handlers answer, as schemas (requests use the use cases' own input schemas). */
+export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
+export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, createdAt: true });
+export const RegistryCreated = RegistryView.extend({
+  webhook: z.object({ url: z.string(), secret: z.string().describe('shown once: configure it as `Bearer <secret>` in the registry') }),
+});
+export const SpaceView = Space.omit({ deleted: true });
+export const BindingView = Binding.pick({ workspaceId: true, createdAt: true });
+export const ImageView = IndexRow.omit({ audience: true, path: true }).extend({
+  grantedBy: z.array(z.string()).describe('`public` and/or `workspace:<id>`: why the namespace may select it'),
+});
+export const ImagePage = z.object({ items: z.array(ImageView), nextCursor: z.string().nullable() });
+export const TagList = z.object({ items: z.array(TagView).describe('newest first') });
+export const WebhookReceipt = z.object({ received: z.int(), applied: z.int() });
+export const SyncAccepted = z.object({ registryId: z.string(), status: Registry.shape.status, accepted: z.boolean() });
+const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+export const RegistryList = list(RegistryView);
+export const SpaceList = list(SpaceView);
+export const BindingList = list(BindingView);
+export const WorkspaceList = list(Workspace);
+export const NamespaceList = list(Namespace);
+
+/** A webhook body is the registry's own format; the handler tells Harbor's Default and CloudEvents apart. */
+const HarborPayload = z.looseObject({}).describe('Harbor webhook payload (Default or CloudEvents 1.0 format)');
+const DistributionEnvelope = z.looseObject({ events: z.array(z.unknown()) }).describe('CNCF distribution notification envelope');
+
+type Op = {
+  summary: string;
+  description?: string;
+  tag: string;
+  operationId?: string;
+  path?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  ok: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  errors?: number[];
+};
+
+const SCHEMA_NAMES = new Map<z.ZodType, string>([
+  [ErrorBody, 'Error'],
+  [RegistryView, 'Registry'],
+  [RegistryCreated, 'RegistryCreated'],
+  [SpaceView, 'Space'],
+  [BindingView, 'Binding'],
+  [Workspace, 'Workspace'],
+  [Namespace, 'Namespace'],
+  [RegistryList, 'RegistryList'],
+  [SpaceList, 'SpaceList'],
+  [BindingList, 'BindingList'],
+  [WorkspaceList, 'WorkspaceList'],
+  [NamespaceList, 'NamespaceList'],
+  [ImageView, 'Image'],
+  [ImagePage, 'ImagePage'],
+  [TagList, 'TagList'],
+  [WebhookReceipt, 'WebhookReceipt'],
+  [SyncAccepted, 'SyncAccepted'],
+  [MyNamespaces, 'MyNamespaces'],
+  [Explanation, 'Explanation'],
+  [BlastRadius, 'BlastRadius'],
+]);
+const INPUT_NAMES = new Map<z.ZodType, string>([
+  [RegisterRegistryInput, 'RegisterRegistryInput'],
+  [CreateSpaceInput, 'CreateSpaceInput'],
+  [UpdateSpaceInput, 'UpdateSpaceInput'],
+  [PutWorkspaceInput, 'PutWorkspaceInput'],
+  [PutNamespaceInput, 'PutNamespaceInput'],
+  [SpaceChangePreviewInput, 'SpaceChangePreviewInput'],
+  [HarborPayload, 'HarborPayload'],
+  [DistributionEnvelope, 'DistributionEnvelope'],
+]);
+
+
+/** Every route's operation, keyed `METHOD path` like the route table. */
+export const OPERATIONS: Record<string, Op> = {
+  'GET /': { tag: 'deploy UI', summary: 'The image selector page', operationId: 'get-ui', ok: { status: 200, description: 'the page', contentType: 'text/html' } },
+  'GET /ui/{asset}': {
+    tag: 'deploy UI',
+    summary: 'A script or style sheet of the page',
+    operationId: 'get-ui-asset',
+    path: UiPath.required(),
+    query: UiQuery,
+    ok: { status: 200, description: 'the asset (cached for a year when `v` is the current version)', contentType: 'text/javascript' },
+    errors: [404],
+  },
+  'GET /openapi.json': { tag: 'meta', summary: 'This document', ok: { status: 200, description: 'OpenAPI 3.1', schema: z.looseObject({}) } },
+  'GET /health': { tag: 'meta', summary: 'Liveness', ok: { status: 200, description: 'up', schema: z.object({ status: z.literal('ok') }) } },
+  'POST /api/v1/registries': {
+    tag: 'registries',
+    summary: 'Connect a registry',
+    description: 'An unreachable registry is still registered (`status: "unreachable"`). The webhook secret is shown once.',
+    body: RegisterRegistryInput,
+    ok: { status: 201, description: 'connected', schema: RegistryCreated },
+    errors: [400, 409],
+  },
+  'GET /api/v1/registries': { tag: 'registries', summary: 'List registries', ok: { status: 200, description: 'registries', schema: RegistryList } },
+  'GET /api/v1/registries/{registryId}': { tag: 'registries', summary: 'Get a registry', path: RegistryPath, ok: { status: 200, description: 'the registry', schema: RegistryView }, errors: [404] },
+  'DELETE /api/v1/registries/{registryId}': { tag: 'registries', summary: 'Remove a registry (its images leave every selector)', path: RegistryPath, ok: { status: 204, description: 'removed' }, errors: [404] },
+  'POST /api/v1/registries/{registryId}/sync': {
+    tag: 'registries',
+    summary: 'Re-check health and reconcile now',
+    path: RegistryPath,
+    ok: { status: 202, description: 'accepted', schema: SyncAccepted },
+    errors: [404],
+  },
+  'GET /api/v1/registries/{registryId}/webhook-config': {
+    tag: 'registries',
+    summary: 'What to paste into the registry so it notifies this service',
+    description: 'Docker Registry: the `notifications` block of config.yml (YAML); Harbor: the webhook policy (JSON), once per project. Holds the webhook secret.',
+    path: RegistryPath,
+    ok: {
+      status: 200,
+      description: 'the snippet',
+      schema: z.looseObject({ registryId: z.string(), kind: Registry.shape.kind, url: z.string(), format: z.enum(['yaml', 'json']), pasteInto: z.string(), snippet: z.string() }),
+    },
+    errors: [404],
+  },
+  'GET /api/v1/registries/{registryId}/spaces': { tag: 'spaces', summary: 'List spaces', path: RegistryPath, ok: { status: 200, description: 'spaces', schema: SpaceList }, errors: [404] },
+  'POST /api/v1/registries/{registryId}/spaces': {
+    tag: 'spaces',
+    summary: 'Create a space (Harbor: the project first)',
+    path: RegistryPath,
+    body: CreateSpaceInput,
+    ok: { status: 201, description: 'created', schema: SpaceView },
+    errors: [400, 404, 409, 502, 503],
+  },
+  'GET /api/v1/registries/{registryId}/spaces/{space}': { tag: 'spaces', summary: 'Get a space', path: SpacePath, ok: { status: 200, description: 'the space', schema: SpaceView }, errors: [404] },
+  'PATCH /api/v1/registries/{registryId}/spaces/{space}': {
+    tag: 'spaces',
+    summary: 'Change a space’s visibility',
+    description: 'Answers after Harbor’s `metadata.public` was updated. Preview the effect with `POST …/preview` first.',
+    path: SpacePath,
+    body: UpdateSpaceInput,
+    ok: { status: 200, description: 'updated', schema: SpaceView },
+    errors: [400, 404, 502, 503],
+  },
+  'DELETE /api/v1/registries/{registryId}/spaces/{space}': { tag: 'spaces', summary: 'Delete a space', path: SpacePath, ok: { status: 204, description: 'deleted' }, errors: [404, 502, 503] },
+  'POST /api/v1/registries/{registryId}/spaces/{space}/preview': {
+    tag: 'spaces',
+    summary: 'Blast radius: what a change to this space would remove, from which namespaces (dry run)',
+    description:
+      'Nothing is changed. `make-private`, `unbind` (one workspace) or `delete`: the images the selector offers now, the registered namespaces that would stop seeing them (count and the first N, sorted), and whether every unregistered namespace loses them too (when the space stops being public).',
+    path: SpacePath,
+    body: SpaceChangePreviewInput,
+    ok: { status: 200, description: 'the blast radius', schema: BlastRadius },
+    errors: [400, 404],
+  },
+  'GET /api/v1/registries/{registryId}/spaces/{space}/bindings': {
+    tag: 'spaces',
+    summary: 'Workspaces a space is bound to',
+    path: SpacePath,
+    ok: { status: 200, description: 'bindings', schema: BindingList },
+    errors: [404],
+  },
+  'PUT /api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}': { tag: 'spaces', summary: 'Bind a space to a workspace', path: BindingPath, ok: { status: 204, description: 'bound' }, errors: [404] },
+  'DELETE /api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}': { tag: 'spaces', summary: 'Unbind a space from a workspace', path: BindingPath, ok: { status: 204, description: 'unbound' }, errors: [404] },
+  'GET /api/v1/workspaces': { tag: 'tenancy', summary: 'List workspaces', ok: { status: 200, description: 'workspaces', schema: WorkspaceList } },
+  'PUT /api/v1/workspaces/{workspaceId}': {
+    tag: 'tenancy',
+    summary: 'Create or update a workspace',
+    path: WorkspacePath,
+    body: PutWorkspaceInput,
+    ok: { status: 200, description: 'updated (201 when created)', schema: Workspace },
+    errors: [400],
+  },
+  'GET /api/v1/workspaces/{workspaceId}': { tag: 'tenancy', summary: 'Get a workspace', path: WorkspacePath, ok: { status: 200, description: 'the workspace', schema: Workspace }, errors: [404] },
+  'DELETE /api/v1/workspaces/{workspaceId}': { tag: 'tenancy', summary: 'Delete an unused workspace', path: WorkspacePath, ok: { status: 204, description: 'deleted' }, errors: [404, 409] },
+  'GET /api/v1/namespaces': { tag: 'tenancy', summary: 'List namespaces', ok: { status: 200, description: 'namespaces', schema: NamespaceList } },
+  'GET /api/v1/me/namespaces': {
+    tag: 'selector',
+    summary: 'Namespaces the caller may open in the selector',
+    description: 'Those bound to the token’s workspaces; every registered namespace for a platform admin.',
+    ok: { status: 200, description: 'namespaces', schema: MyNamespaces },
+  },
+  'PUT /api/v1/clusters/{cluster}/namespaces/{namespace}': {
+    tag: 'tenancy',
+    summary: 'Bind a namespace to a workspace, or to none',
+    path: NamespacePath,
+    body: PutNamespaceInput,
+    ok: { status: 200, description: 'updated (201 when created)', schema: Namespace },
+    errors: [400, 404],
+  },
+  'GET /api/v1/clusters/{cluster}/namespaces/{namespace}': { tag: 'tenancy', summary: 'Get a namespace', path: NamespacePath, ok: { status: 200, description: 'the namespace', schema: Namespace }, errors: [404] },
+  'DELETE /api/v1/clusters/{cluster}/namespaces/{namespace}': { tag: 'tenancy', summary: 'Forget a namespace', path: NamespacePath, ok: { status: 204, description: 'forgotten' }, errors: [404] },
+  'GET /api/v1/clusters/{cluster}/namespaces/{namespace}/images': {
+    tag: 'selector',
+    summary: 'The selector: images a namespace may deploy',
+    description: 'Sorted by `image`; `q` matches a substring of `image`; `nextCursor` is opaque.',
+    path: NamespacePath,
+    query: ListImagesQuery,
+    ok: { status: 200, description: 'one page', schema: ImagePage },
+    errors: [400],
+  },
+  'GET /api/v1/clusters/{cluster}/namespaces/{namespace}/tags': {
+    tag: 'selector',
+    summary: 'Tags of one image, newest first',
+    description: '404 when the image is not visible to the namespace (never reveals that it exists).',
+    path: NamespacePath,
+    query: ListTagsQuery,
+    ok: { status: 200, description: 'tags', schema: TagList },
+    errors: [400, 404],
+  },
+  'GET /api/v1/clusters/{cluster}/namespaces/{namespace}/explain': {
+    tag: 'selector',
+    summary: 'Explain: why an image is, or is not, offered to a namespace',
+    description:
+      'The chain of facts (registry, `space S private`, `namespace → workspace W`, `S bound to W`, tags, index row), up to the first missing link. ' +
+      '`asOf`: every change to this image’s truth made before it is in the index — the read time when no change touching it awaits the indexer, else the oldest such pending change.',
+    path: NamespacePath,
+    query: ExplainQuery,
+    ok: { status: 200, description: 'the explanation', schema: Explanation },
+    errors: [400],
+  },
+  'POST /webhooks/harbor/{registryId}': {
+    tag: 'webhooks',
+    summary: 'Harbor webhook (policy `auth_header` = `Bearer <secret>`)',
+    path: RegistryPath,
+    body: HarborPayload,
+    ok: { status: 200, description: 'stored durably', schema: WebhookReceipt },
+    errors: [400, 413],
+  },
+  'POST /webhooks/distribution/{registryId}': {
+    tag: 'webhooks',
+    summary: 'Docker Registry (distribution) notifications',
+    path: RegistryPath,
+    body: DistributionEnvelope,
+    ok: { status: 200, description: 'stored durably', schema: WebhookReceipt },
+    errors: [400, 413],
+  },
+};
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'bad input',
+  401: 'no or bad token (webhooks: wrong secret or unknown registry)',
+  403: 'not allowed',
+  404: 'not found',
+  409: 'conflict',
+  413: 'body too large',
+  502: 'the registry refused (its reason is in `message`)',
+  503: 'the registry is down: retry',
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const clean = ({ $schema: _s, $id: _i, ...rest }: Record<string, unknown>) => rest;
+const inline = (schema: z.ZodType, io: 'input' | 'output') => clean(z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }));
+const schemaOf = (schema: z.ZodType, io: 'input' | 'output') => {
+  const name = (io === 'input' ? INPUT_NAMES : SCHEMA_NAMES).get(schema);
+  return name ? ref(name) : inline(schema, io);
+};
+
+const JsonSchemaObject = z.object({ properties: z.record(z.string(), z.unknown()).default({}), required: z.array(z.string()).default([]) });
+const parameters = (where: 'path' | 'query', schema: z.ZodObject | undefined) => {
+  if (!schema) return [];
+  const { properties, required } = JsonSchemaObject.parse(inline(schema, 'input'));
+  return Object.entries(properties).map(([name, s]) => ({ name, in: where, required: where === 'path' || required.includes(name), schema: s }));
+};
+
+const components = (names: Map<z.ZodType, string>, io: 'input' | 'output') => {
+  const registry = z.registry<{ id: string }>();
+  for (const [schema, id] of names) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io, unrepresentable: 'any', target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, clean(s)]));
+};
+
+const SECURITY: Record<Access, unknown[]> = { public: [], webhook: [{ webhookSecret: [] }], reader: [{ bearer: [] }], admin: [{ bearer: [] }] };
+const ACCESS_ERRORS: Record<Access, number[]> = { public: [], webhook: [401], reader: [401, 403], admin: [401, 403] };
+
+const operation = (route: Route, op: Op | undefined) => {
+  if (!op)
+    return {
+      operationId: route.fn,
+      summary: `${route.method} ${route.path}`,
+      'x-undocumented': true,
+      'x-access': route.access,
+      parameters: [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+      security: SECURITY[route.access],
+      responses: { default: { description: 'see DESIGN §4' } },
+    };
+  const errors = [...new Set([...ACCESS_ERRORS[route.access], ...(op.errors ?? [])])].sort();
+  return {
+    operationId: op.operationId ?? route.fn,
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    tags: [op.tag],
+    'x-access': route.access,
+    'x-function': route.fn,
+    parameters: [...parameters('path', op.path), ...parameters('query', op.query)],
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } } : {}),
+    security: SECURITY[route.access],
+    responses: {
+      [op.ok.status]: {
+        description: op.ok.description,
+        ...(op.ok.contentType ? { content: { [op.ok.contentType]: { schema: { type: 'string' } } } } : {}),
+        ...(op.ok.schema ? { content: { 'application/json': { schema: schemaOf(op.ok.schema, 'output') } } } : {}),
+      },
+      ...Object.fromEntries(errors.map((s) => [s, { description: ERROR_TEXT[s] ?? 'error', content: { 'application/json': { schema: ref('Error') } } }])),
+    },
+  };
+};
+
+let built: Record<string, unknown> | undefined;
+
+/**
+ * The OpenAPI 3.1 document of the route table, generated from the zod schemas the handlers parse with
+ * (paths, queries, bodies) and the response schemas above. A route missing from `OPERATIONS` still appears,
+ * marked `x-undocumented` (the unit test refuses that).
+ */
+export const openApiDocument = () => {
+  if (built) return built;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, OPERATIONS[`${route.method} ${route.path}`]);
+  built = {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Platform image registry service',
+      version: '1',
+      description: 'Spaces, workspaces and the image selector. Errors are `{error, message, details?}`. The rule: a namespace may select a space’s images ⇔ the space is public ∨ it is bound to the namespace’s workspace.',
+    },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      schemas: { ...components(INPUT_NAMES, 'input'), ...components(SCHEMA_NAMES, 'output') },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'claims `sub`, `roles` (`platform-admin`), `workspaces`' },
+        webhookSecret: { type: 'http', scheme: 'bearer', description: 'the webhook secret handed out when the registry was connected' },
+      },
+    },
+  };
+  return built;
+};
