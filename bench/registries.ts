@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signJwt } from '../shared/local/jwt.ts';
+import { logger } from '../shared/logger.ts';
 import { startRuntime } from '../shared/local/runtime.ts';
 import { createDistributionClient } from '../shared/registries/distribution-client.ts';
 import { mapLimit } from '../shared/registries/pool.ts';
@@ -126,5 +127,12 @@ const round = async (n: number, log: (line: string) => void) => {
  * state). Needs Debian's docker-registry, skopeo and apache2-utils. Nothing here asserts a time.
  */
 export const runRegistryBench = async (log: (line: string) => void) => {
-  for (const n of SIZES) await round(n, log);
+  // The reconcile's own progress and per-chunk logs would drown the bench lines.
+  const level = logger.getLevelName();
+  if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
+  try {
+    for (const n of SIZES) await round(n, log);
+  } finally {
+    logger.setLogLevel(level);
+  }
 };

@@ -12,7 +12,7 @@ export type UiAssets = z.infer<typeof UiAssets>;
 export const UiPath = z.object({ asset: z.string().regex(/^[a-z0-9-]+\.(?:js|css)$/, 'is not a UI asset').optional() });
 export const UiQuery = z.object({ v: z.string().max(64).optional() });
 
-/** Set by the CDK bundle step (esbuild `define`, see `web/build.ts`); absent when run from source. */
+/** The built page as JSON, embedded by the CDK bundle step (cdk/access.ts, esbuild `inject`); absent when run from source. */
 declare const __DEPLOY_UI_ASSETS__: string | undefined;
 
 // Not a literal: a bundler must not pull esbuild (a build tool with a native binary) into a Lambda.

@@ -44,7 +44,7 @@ const assemble = (files: OutputFile[]): UiAssets => {
 export const buildUi = async (): Promise<UiAssets> => assemble((await build(OPTIONS)).outputFiles);
 
 /**
- * The same, synchronously: for the CDK app, which embeds the result into the `get-ui` bundle with
- * `define: { __DEPLOY_UI_ASSETS__: JSON.stringify(JSON.stringify(buildUiSync())) }`.
+ * The same, synchronously: for the CDK app, which embeds `JSON.stringify(buildUiSync())` into the `get-ui`
+ * bundle as the free identifier `__DEPLOY_UI_ASSETS__` (cdk/access.ts, esbuild `inject`).
  */
 export const buildUiSync = (): UiAssets => assemble(buildSync(OPTIONS).outputFiles);

@@ -9,7 +9,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule as EventRule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, LogGroupClass, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -56,7 +56,13 @@ export class ServiceStack extends Stack {
     if (settings.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
 
     this.api = new HttpApi(this, 'Api', { apiName: prefix, createDefaultStage: false });
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/apigateway/${prefix}`, retention, removalPolicy: RemovalPolicy.DESTROY });
+    // Infrequent Access: half the ingestion price; access logs are read with Logs Insights, never streamed or filtered.
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      logGroupName: `/aws/apigateway/${prefix}`,
+      logGroupClass: LogGroupClass.INFREQUENT_ACCESS,
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
@@ -72,7 +78,7 @@ export class ServiceStack extends Stack {
       const f = new ServiceFunction(this, pascal(fn), {
         fn,
         namePrefix: prefix,
-        // Webhooks must answer within Harbor's 3 s; admin calls may wait on Harbor; schedules may list registries.
+        // HTTP: within API Gateway's 30 s (webhook handlers answer Harbor in well under its 3 s); schedules list whole registries.
         timeout: Duration.seconds(trigger === 'schedule' ? 300 : trigger === 'rule' ? 60 : 15),
         logRetention: retention,
         environment: { PUBLIC_URL: this.publicUrl },
@@ -81,7 +87,7 @@ export class ServiceStack extends Stack {
       });
       if (access.table) f.bindTable(data.table, access.table);
       if (access.publish) f.bindBus(data.bus);
-      if (access.secrets?.length) f.bindSecrets(data.secrets, access.secrets);
+      if (access.secrets?.length) f.bindSecret(data.secrets, access.secrets);
       f.nameUnbound({ TABLE_NAME: data.table.tableName, EVENT_BUS_NAME: data.bus.eventBusName });
       this.functions.set(fn, f);
     }

@@ -90,13 +90,19 @@ const reindexRepository = async (store: Store, truth: SpaceTruth, repo: Reposito
 
 /** Removes every trace of a deleted space (or of a space of a removed registry): rows, repositories, tags, bindings, the space. */
 const purgeSpace = async (store: Store, truth: SpaceTruth, registryId: string, name: string) => {
+  const registryGone = !truth.registry || !!truth.registry.deleted;
+  if (!registryGone && !truth.space?.deleted) return;
+  // A deleted space's name can be used again (a push or an admin purges the tombstone first and recreates it):
+  // stop as soon as the tombstone is gone, so this purge never removes what the new space holds.
+  const stillDoomed = async () => registryGone || !!(await store.spaces.get(registryId, name))?.deleted;
   for (const repo of await store.catalog.repositories(registryId, name)) {
+    if (!(await stillDoomed())) return;
     await reindexRepository(store, truth, repo);
     await store.catalog.purgeRepository(registryId, name, repo.path);
   }
+  if (!(await stillDoomed())) return;
   for (const b of await store.spaces.bindings(registryId, name)) await store.spaces.purgeBinding(registryId, name, b.workspaceId, true);
-  if (truth.space?.deleted) await store.spaces.purge(registryId, name);
-  else if (truth.space) await store.spaces.purge(registryId, name, true);
+  await store.spaces.purge(registryId, name, registryGone);
 };
 
 /** Re-derives every row of one space, or purges it when the space or its registry is gone. Returns rows changed. */

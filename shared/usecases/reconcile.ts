@@ -134,8 +134,9 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
       const space: Space = { registryId, name: s.name, visibility, createdAt: now, updatedAt: now };
       const event = newEvent(deps, ctx, SpaceCreated, { registryId, space: s.name, visibility });
       if (await deps.store.spaces.create(space, event)) events.push(event), report.created.push(s.name);
-      truth = space;
-      truthSpaces.set(s.name, space);
+      // Lost a race with a webhook or an admin: theirs is the space.
+      truth = (await deps.store.spaces.getLive(registryId, s.name)) ?? space;
+      truthSpaces.set(s.name, truth);
     }
     // A change of ours made while the listing ran is newer than what the listing saw.
     if (registry.kind !== 'harbor' || !s.visibility || truth.visibility === s.visibility || changedDuringListing(truth)) continue;

@@ -23,6 +23,7 @@ describe('the Lambda bundles', () => {
   let reports: BundleReport[];
 
   beforeAll(() => {
+    // Under the repo, so the bundles' externals (@aws-sdk/*) resolve from node_modules when loaded.
     const outdir = join(PROJECT_ROOT, 'cdk.out', 'bundles');
     const { app, service } = synthApp({ bundle: true, outdir });
     app.synth();

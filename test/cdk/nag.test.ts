@@ -15,7 +15,7 @@ const acknowledgements = (root: IConstruct) =>
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds no unacknowledged error or warning in either stack, and the synth with the pack succeeds', () => {
-    const { app } = synthApp({ nag: true });
+    const { app } = synthApp({ nag: true, cfnValidation: true });
     expect(() => app.synth()).not.toThrow();
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);

@@ -30,6 +30,7 @@ describe('the stateless stack', () => {
     for (const fn of FUNCTIONS) {
       const { resource } = functionOf(fn);
       expect(resource.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(resource.Properties.LoggingConfig, fn).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
       const logGroupId = (resource.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(service.toJSON().Resources[logGroupId].Properties).toEqual({ LogGroupName: `/aws/lambda/${fnName(fn)}`, RetentionInDays: 30 });
     }
@@ -74,6 +75,7 @@ describe('the stateless stack', () => {
     const format = (resource.Properties.AccessLogSettings as { Format: string }).Format;
     expect(JSON.parse(format)).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status' });
     expect(format).not.toMatch(/header|authorization/i);
+    service.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/apigateway/image-registry-test', LogGroupClass: 'INFREQUENT_ACCESS', RetentionInDays: 30 });
   });
 
   it('wires every bus rule from the rule table: the service source, its detail types, its function, retries and a DLQ', () => {

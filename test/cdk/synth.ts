@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -8,21 +9,34 @@ import { readDeploySettings } from '../../cdk/settings.ts';
 
 export const TEST_CONTEXT = { stage: 'test', oidcIssuer: 'https://issuer.example.com/realms/platform', oidcAudience: 'image-registry,deploy-ui' };
 
+let scratch: string | undefined;
+/** A throwaway cloud assembly directory, removed when the test process exits. */
+const scratchOutdir = () => {
+  if (!scratch) {
+    const dir = mkdtempSync(join(tmpdir(), 'image-registry-cdk-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  return mkdtempSync(join(scratch, 'app-'));
+};
+
+/** The feature flags `cdk synth` reads from cdk.json, so tests assert on the templates the CLI produces. */
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+
 /**
  * The app as `cdk synth` builds it, for assertions. `bundle: false` skips esbuild (CDK's
  * `aws:cdk:bundling-stacks` = []): templates are identical but for asset hashes, in a second instead of a minute.
  */
-export const synthApp = (opts: { bundle?: boolean; nag?: boolean; context?: Record<string, string>; outdir?: string } = {}) => {
-  // Under the repo, so `import()` of a bundle resolves its externals from node_modules.
-  const base = join(PROJECT_ROOT, 'cdk.out');
-  mkdirSync(base, { recursive: true });
+export const synthApp = (opts: { bundle?: boolean; nag?: boolean; context?: Record<string, string>; outdir?: string; cfnValidation?: boolean } = {}) => {
   const app = new App({
-    outdir: opts.outdir ?? mkdtempSync(join(base, 'test-')),
-    context: { ...TEST_CONTEXT, ...opts.context, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    outdir: opts.outdir ?? scratchOutdir(),
+    context: { ...CDK_JSON_CONTEXT, ...TEST_CONTEXT, ...opts.context, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    // CDK's own schema check of the templates costs ~9 s per process; `cdk synth` and the nag test keep it.
+    builtinCloudFormationValidation: opts.cfnValidation ?? false,
   });
   const settings = readDeploySettings((k) => app.node.tryGetContext(k));
   const stacks = buildStacks(app, settings, { bundleMetafile: opts.bundle, nag: opts.nag ?? false });
-  return { app, settings, ...stacks, data: stacks.data, service: stacks.service };
+  return { app, settings, ...stacks };
 };
 
 export const templatesOf = (built: ReturnType<typeof synthApp>) => ({

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeHarbor } from '../helpers/fake-harbor.ts';
+import { startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 import { httpDriver } from '../helpers/model-drivers.ts';
 import { runSteps, steps } from '../helpers/model-run.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
@@ -8,10 +8,14 @@ import { eventually, startService, type Service } from '../helpers/service.ts';
 const RUNS = Number(process.env.MODEL_HTTP_RUNS ?? 15);
 describe('the reference-model property over HTTP, against the running service', () => {
   let svc: Service;
+  const harbors: FakeHarbor[] = [];
   beforeAll(async () => {
     svc = await startService();
   });
-  afterAll(() => svc?.stop());
+  afterAll(async () => {
+    await svc?.stop();
+    for (const h of harbors) await h.close();
+  });
 
   it(`agrees with the model on every namespace's selector once the bus has delivered, over ${RUNS} sequences`, { timeout: 300_000 }, async () => {
     let seq = 0;
@@ -20,19 +24,17 @@ describe('the reference-model property over HTTP, against the running service', 
     const httpSteps = steps.map((list) => list.filter((s) => !(s.k === 'deleteTag' && s.reg === 'H') && !(s.k === 'push' && s.reg === 'D' && !s.tag)));
     await fc.assert(
       fc.asyncProperty(httpSteps, async (sequence) => {
+        // Kept open until the end: a closed port could be reused, and a registry's host must be new.
         const harbor = await startFakeHarbor();
-        try {
-          const driver = httpDriver(svc, ++seq, harbor);
-          const { mismatches, namespaces, want } = await runSteps(driver, sequence);
-          expect(mismatches).toEqual([]);
-          for (const ns of namespaces) {
-            const same = async () => JSON.stringify(await driver.selector(ns)) === JSON.stringify(want(ns));
-            // The bus delivers in the background; a loaded CI machine gets a few seconds before the verdict.
-            await eventually(same, 5000).catch(() => undefined);
-            expect({ ns, items: await driver.selector(ns) }).toEqual({ ns, items: want(ns) });
-          }
-        } finally {
-          await harbor.close();
+        harbors.push(harbor);
+        const driver = httpDriver(svc, ++seq, harbor);
+        const { mismatches, namespaces, want } = await runSteps(driver, sequence);
+        expect(mismatches).toEqual([]);
+        for (const ns of namespaces) {
+          const same = async () => JSON.stringify(await driver.selector(ns)) === JSON.stringify(want(ns));
+          // The bus delivers in the background; a loaded CI machine gets a few seconds before the verdict.
+          await eventually(same, 5000).catch(() => undefined);
+          expect({ ns, items: await driver.selector(ns) }).toEqual({ ns, items: want(ns) });
         }
       }),
       { numRuns: RUNS },

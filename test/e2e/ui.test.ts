@@ -14,7 +14,7 @@ const BULK = 60;
 const T0 = Math.floor(Date.now() / 1000) - 4 * 86_400;
 
 const Created = z.object({ id: z.string(), host: z.string(), webhook: z.object({ secret: z.string() }) });
-const Page_ = z.object({ items: z.array(z.object({ image: z.string() })), nextCursor: z.string().nullable() });
+const ImagePage = z.object({ items: z.array(z.object({ image: z.string() })), nextCursor: z.string().nullable() });
 
 describe('the image selector page in Chromium, against the embedded runtime', () => {
   let svc: Service;
@@ -31,7 +31,7 @@ describe('the image selector page in Chromium, against the embedded runtime', ()
     expect((await webhook(harborEvent('PUSH_ARTIFACT', { host: reg.host, project, repo, tag, digest: fakeDigest(`${project}/${repo}:${tag}`), occurAt, repoType }))).status).toBe(200);
   const visible = async (ns: string, token: string) => {
     const res = await svc.call('GET', `/api/v1/clusters/prod/namespaces/${ns}/images?limit=100`, undefined, token);
-    return Page_.parse(res.body).items.map((i) => i.image);
+    return ImagePage.parse(res.body).items.map((i) => i.image);
   };
 
   beforeAll(async () => {

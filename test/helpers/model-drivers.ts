@@ -130,7 +130,7 @@ const outcomeOf = (status: number): Outcome => {
 export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Driver => {
   const ws = (w: string) => `${w}-${seq}`;
   const cluster = `model-${seq}`;
-  const hosts = { H: new URL(harbor.url).host, D: `127.0.0.1:${20_000 + ((seq * 7919 + Date.now()) % 40_000)}` };
+  const hosts = { H: new URL(harbor.url).host, D: `127.0.0.2:${10_000 + seq}` };
   const regs = {} as Record<RegOf, z.infer<typeof Created>>;
   const admin = async (method: string, path: string, body?: unknown) => outcomeOf((await svc.call(method, path, body)).status);
   // An hour ahead: a reconcile listing (which applies its findings at listing time) never outranks a step.

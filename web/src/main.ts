@@ -231,7 +231,7 @@ const setNamespace = (n: NamespaceRef) => {
   workspaceNote.textContent = n.workspaceId ? `sees public images and those of workspace ${n.workspaceId}` : 'bound to no workspace: sees public images only';
   state.selected = undefined;
   renderDetails();
-  void loadPage(0).then(() => loadSnapshot(n));
+  void loadPage(0).then(() => (state.ns === n ? loadSnapshot(n) : undefined));
 };
 
 const remember = () => {
