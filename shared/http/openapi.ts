@@ -13,7 +13,7 @@ import { BindingPath, NamespacePath, RegistryPath, SpacePath, WorkspacePath } fr
 
 /** What the handlers answer, as schemas (requests use the use cases' own input schemas). */
 export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
-export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, createdAt: true });
+export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, lastSuccessAt: true, webhookCoverage: true, createdAt: true });
 export const RegistryCreated = RegistryView.extend({
   webhook: z.object({ url: z.string(), secret: z.string().describe('shown once: configure it as `Bearer <secret>` in the registry') }),
 });
@@ -25,7 +25,7 @@ export const ImageView = IndexRow.omit({ audience: true, path: true }).extend({
 export const ImagePage = z.object({ items: z.array(ImageView), nextCursor: z.string().nullable() });
 export const TagList = z.object({ items: z.array(TagView).describe('newest first') });
 export const WebhookReceipt = z.object({ received: z.int(), applied: z.int() });
-export const SyncAccepted = z.object({ registryId: z.string(), status: Registry.shape.status, accepted: z.boolean() });
+export const SyncAccepted = z.object({ registryId: z.string(), status: Registry.shape.status, accepted: z.boolean(), lastSuccessAt: z.string().optional() });
 const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 export const RegistryList = list(RegistryView);
 export const SpaceList = list(SpaceView);
@@ -110,7 +110,7 @@ export const OPERATIONS: Record<string, Op> = {
   'DELETE /api/v1/registries/{registryId}': { tag: 'registries', summary: 'Remove a registry (its images leave every selector)', path: RegistryPath, ok: { status: 204, description: 'removed' }, errors: [404] },
   'POST /api/v1/registries/{registryId}/sync': {
     tag: 'registries',
-    summary: 'Re-check health and reconcile now',
+    summary: 'Reconcile now (asynchronously); the outcome shows in the registry status',
     path: RegistryPath,
     ok: { status: 202, description: 'accepted', schema: SyncAccepted },
     errors: [404],

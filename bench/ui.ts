@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { summary } from '../bench/stats.ts';
+import { summary } from './stats.ts';
 import { signJwt } from '../shared/local/jwt.ts';
 import { startRuntime } from '../shared/local/runtime.ts';
 
 /**
- * `npx tsx web/bench.ts`: the selector page in headless Chromium on the embedded runtime (store on disk, as
+ * `npm run bench:ui`: the selector page in headless Chromium on the embedded runtime (store on disk, as
  * `npm start` runs it) for a reader whose namespace sees 5,000 images (2,500 public in a Docker Registry,
  * 2,500 private in a Harbor space bound to its workspace). Prints latencies; asserts nothing.
  */
