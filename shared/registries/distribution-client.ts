@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { RegistryCallError, type RegistryCallErrorKind } from './harbor-client.ts';
+import { parseAnswer, RegistryCallError, type RegistryCallErrorKind } from './harbor-client.ts';
 
 export type DistributionClientOptions = {
   /** Base URL of the registry, e.g. `https://registry.example.com` (the API lives under `/v2/`). */
@@ -100,20 +100,7 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
     }
   };
 
-  const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T): z.infer<T> => {
-    let body: unknown;
-    try {
-      body = JSON.parse(answer.text);
-    } catch (error) {
-      throw new RegistryCallError('unavailable', `registry answered ${answer.what} with a body that is not JSON`, answer.status, { cause: error });
-    }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success)
-      throw new RegistryCallError('unavailable', `registry answered ${answer.what} with an unexpected body: ${z.prettifyError(parsed.error)}`, answer.status, {
-        cause: parsed.error,
-      });
-    return parsed.data;
-  };
+  const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T) => parseAnswer('registry', answer, schema);
 
   /** Follows `Link: <...>; rel="next"` until a page has none (or is empty: 2.x can link past the last page). */
   const listAll = async (path: string, page: (answer: Awaited<ReturnType<typeof exchange>>) => string[]) => {

@@ -16,6 +16,20 @@ export class RegistryCallError extends Error {
   }
 }
 
+/** Parses a registry's JSON answer; a body that is not what the API promises counts as the registry being unavailable. */
+export const parseAnswer = <T extends z.ZodType>(label: string, answer: { what: string; status: number; text: string }, schema: T): z.infer<T> => {
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.text);
+  } catch (error) {
+    throw new RegistryCallError('unavailable', `${label} answered ${answer.what} with a body that is not JSON`, answer.status, { cause: error });
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const message = `${label} answered ${answer.what} with an unexpected body: ${z.prettifyError(parsed.error)}`;
+  throw new RegistryCallError('unavailable', message, answer.status, { cause: parsed.error });
+};
+
 /** A Harbor project as this product needs it. */
 export type HarborProject = { name: string; projectId: number; public: boolean };
 /** `name` is Harbor's full name (`project/repo`); `repository` is the part inside the project, as `listArtifacts` takes it. */
@@ -176,18 +190,7 @@ export const createHarborClient = (opts: HarborClientOptions) => {
     }
   };
 
-  const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T): z.infer<T> => {
-    let body: unknown;
-    try {
-      body = JSON.parse(answer.text);
-    } catch (error) {
-      throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with a body that is not JSON`, answer.status, { cause: error });
-    }
-    const parsed = schema.safeParse(body);
-    if (parsed.success) return parsed.data;
-    const message = `Harbor answered ${answer.what} with an unexpected body: ${z.prettifyError(parsed.error)}`;
-    throw new RegistryCallError('unavailable', message, answer.status, { cause: parsed.error });
-  };
+  const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T) => parseAnswer('Harbor', answer, schema);
 
   /** Follows Harbor's `Link: <...>; rel="next"` from page 1 to the end. */
   const listAll = async <T extends z.ZodType>(path: string, item: T, query: Record<string, string> = {}, headers?: Record<string, string>) => {
