@@ -46,13 +46,19 @@ export const ROUTES: readonly Route[] = [
   route('POST', '/webhooks/distribution/{registryId}', 'receive-distribution-webhook', 'webhook'),
 ];
 
-export type Rule = { name: string; detailTypes: readonly string[]; fn: string };
+/**
+ * `serial`: deliveries to `fn` must never overlap (two re-derivations of one space could interleave and leave a
+ * row the truth no longer grants). The local bus delivers one event at a time anyway; in AWS the function runs
+ * with a reserved concurrency of 1.
+ */
+export type Rule = { name: string; detailTypes: readonly string[]; fn: string; serial?: boolean };
 
 /** The indexer re-derives the index from the truth for every change that can alter what a namespace sees. */
 export const RULES: readonly Rule[] = [
   {
     name: 'index-changes',
     fn: 'index-changes',
+    serial: true,
     detailTypes: [
       RegistryConnected,
       RegistryRemoved,

@@ -57,6 +57,8 @@ export type ServiceFunctionProps = {
    * Computed only when this stack is bundled.
    */
   embed?: () => Record<string, string>;
+  /** Reserved concurrency (1 for the targets of serial rules, see `Rule.serial`). */
+  reservedConcurrency?: number;
   /** Keep esbuild's metafile next to the bundle (bundle-size checks; off for deploys, it would ship in the zip). */
   metafile?: boolean;
 };
@@ -100,6 +102,7 @@ export class ServiceFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       role: this.role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,

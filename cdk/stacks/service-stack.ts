@@ -84,6 +84,7 @@ export class ServiceStack extends Stack {
         environment: { PUBLIC_URL: this.publicUrl },
         ...(access.embed ? { embed: access.embed } : {}),
         metafile: props.bundleMetafile ?? false,
+        ...(RULES.some((r) => r.fn === fn && r.serial) ? { reservedConcurrency: 1 } : {}),
       });
       if (access.table) f.bindTable(data.table, access.table);
       if (access.publish) f.bindBus(data.bus);

@@ -36,6 +36,13 @@ describe('the stateless stack', () => {
     }
   });
 
+  it('runs the targets of serial rules (the indexer) one invocation at a time, and nothing else is throttled so', () => {
+    const serial = new Set(RULES.filter((r) => r.serial).map((r) => r.fn));
+    expect(serial.has('index-changes')).toBe(true);
+    for (const fn of FUNCTIONS)
+      expect(functionOf(fn).resource.Properties.ReservedConcurrentExecutions, fn).toBe(serial.has(fn) ? 1 : undefined);
+  });
+
   it('gives every function an environment readConfig accepts, Powertools settings, and never a credential', () => {
     for (const fn of FUNCTIONS) {
       const env = (functionOf(fn).resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
