@@ -37,7 +37,6 @@ const names = (change: RegistryChange) => {
  */
 export const applyRegistryChanges = async (registry: Registry, changes: readonly RegistryChange[], deps: Deps, ctx: Ctx) => {
   const events: BusEvent[] = [];
-  let applied = 0;
   for (const change of changes) {
     const { space, repository } = names(change);
     const ref = { registryId: registry.id, space, repository, path: change.path };
@@ -55,7 +54,7 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
       const event = newEvent(deps, ctx, TagPushed, tag);
       // Two items, no order between them: both are written before the event is published.
       const [, changed] = await Promise.all([deps.store.catalog.ensureRepository(ref), deps.store.catalog.push(tag, event)]);
-      if (changed) events.push(event), applied++;
+      if (changed) events.push(event);
       continue;
     }
     // Nothing to delete in a space we do not hold (reconcile covers what we never saw).
@@ -67,10 +66,11 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
     for (const name of doomed) {
       const tag = { ...ref, tag: TagName.parse(name), eventTime: change.eventTime };
       const event = newEvent(deps, ctx, TagDeleted, tag);
-      if (await deps.store.catalog.delete(tag, event)) events.push(event), applied++;
+      if (await deps.store.catalog.delete(tag, event)) events.push(event);
     }
   }
   await publish(deps, ...events);
+  const applied = events.filter((e) => e.detailType !== SpaceCreated.detailType).length;
   logger.info('registry changes stored', { registryId: registry.id, received: changes.length, applied });
   return { received: changes.length, applied };
 };
