@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { Digest, RepositoryName, TagName } from '../domain/model.ts';
 import { parseAnswer, RegistryCallError, type RegistryCallErrorKind } from './harbor-client.ts';
 
 export type DistributionClientOptions = {
@@ -20,11 +21,6 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
-// Distribution's grammar: path components separated by `/`, tags of at most 128 word characters, dots, dashes.
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^\w[\w.-]{0,127}$/;
-
-const Digest = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/);
 const RegistryErrors = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string().optional() })) });
 const CatalogPage = z.object({ repositories: z.array(z.string()).nullish() });
 // `tags` is null once every tag of a repository is deleted.
@@ -68,7 +64,7 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
 
   const checkRepository = (repo: string) => {
     // Names go into the path unencoded (`team/app`): refuse anything that could change the path.
-    if (!REPOSITORY.test(repo) || repo.length > 255)
+    if (!RepositoryName.safeParse(repo).success)
       throw new RegistryCallError('refused', `"${repo}" is not a valid repository name`);
   };
 
@@ -159,7 +155,7 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
      */
     async manifestDigest(repo: string, tag: string): Promise<string | undefined> {
       checkRepository(repo);
-      if (!TAG.test(tag)) throw new RegistryCallError('refused', `"${tag}" is not a valid tag`);
+      if (!TagName.safeParse(tag).success) throw new RegistryCallError('refused', `"${tag}" is not a valid tag`);
       let answer;
       try {
         answer = await exchange('HEAD', new URL(`v2/${repo}/manifests/${tag}`, base), { accept: MANIFEST_ACCEPT });
