@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { signJwt } from '../shared/local/jwt.ts';
 import { startRuntime } from '../shared/local/runtime.ts';
+import { harborProjectSecret } from '../shared/usecases/webhook-secrets.ts';
 import { keys } from '../shared/store/keys.ts';
 import { createDocumentClient } from '../shared/store/table.ts';
 import { summary, timed } from './stats.ts';
@@ -43,7 +44,7 @@ export const runSelectorBench = async (log: (line: string) => void) => {
     for (let i = 0; i < REPOS_PUBLIC; i += 100) {
       const events = Array.from({ length: 100 }, (_, j) => ({
         id: `e-${i + j}`,
-        timestamp: new Date(1_800_000_000_000 + i + j).toISOString(),
+        timestamp: new Date(1_760_000_000_000 + i + j).toISOString(),
         action: 'push',
         target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest(i + j), repository: `pub/app-${String(i + j).padStart(5, '0')}`, tag: '1.0' },
       }));
@@ -52,13 +53,13 @@ export const runSelectorBench = async (log: (line: string) => void) => {
     const harborPush = (repo: string, tag: string, n: number) =>
       api('POST', `/webhooks/harbor/${hb.id}`, {
         type: 'PUSH_ARTIFACT',
-        occur_at: 1_800_000_000 + n,
+        occur_at: 1_760_000_000 + n,
         operator: 'bench',
         event_data: {
           resources: [{ digest: digest(100_000 + n), tag, resource_url: `${hb.host}/secret/${repo}:${tag}` }],
           repository: { name: repo, namespace: 'secret', repo_full_name: `secret/${repo}`, repo_type: 'private' },
         },
-      }, null, { authorization: `Bearer ${hb.webhook.secret}` });
+      }, null, { authorization: `Bearer ${harborProjectSecret(hb.webhook.secret, 'secret')}` });
     for (let i = 0; i < REPOS_PRIVATE; i++) await harborPush(`svc-${String(i).padStart(5, '0')}`, 'v1', i);
     await api('PUT', `/api/v1/registries/${hb.id}/spaces/secret/bindings/team-a`);
     await rt.bus.idle();

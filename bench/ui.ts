@@ -5,6 +5,7 @@ import { chromium, type Page } from 'playwright-core';
 import { summary } from './stats.ts';
 import { signJwt } from '../shared/local/jwt.ts';
 import { startRuntime } from '../shared/local/runtime.ts';
+import { harborProjectSecret } from '../shared/usecases/webhook-secrets.ts';
 
 /**
  * `npm run bench:ui`: the selector page in headless Chromium on the embedded runtime (store on disk, as
@@ -62,7 +63,7 @@ try {
         resources: [{ digest: digest(100_000 + n), tag: 'v1', resource_url: `${hb.host}/secret/svc-${String(n).padStart(5, '0')}:v1` }],
         repository: { name: `svc-${String(n).padStart(5, '0')}`, namespace: 'secret', repo_full_name: `secret/svc-${String(n).padStart(5, '0')}`, repo_type: 'private' },
       },
-    }, null, { authorization: `Bearer ${hb.webhook.secret}` }),
+    }, null, { authorization: `Bearer ${harborProjectSecret(hb.webhook.secret, 'secret')}` }),
   );
   for (let i = 0; i < pushes.length; i += 8) await Promise.all(pushes.slice(i, i + 8).map((p) => p()));
   await api('PUT', `/api/v1/registries/${hb.id}/spaces/secret/bindings/team-a`);

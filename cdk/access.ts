@@ -35,7 +35,10 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'list-registries': read,
   'get-registry': read,
   'delete-registry': { table: 'write', publish: true, secrets: ['delete'] },
-  'get-webhook-config': { table: 'read', secrets: ['read'] },
+  // Shows no secret: only the registration and rotation answers do.
+  'get-webhook-config': read,
+  // Seals a new secret version, removes the old one, and re-registers Harbor's policies with the credentials.
+  'rotate-webhook-secret': { table: 'write', secrets: ['read', 'create', 'delete'] },
   // Queues a RegistrySyncRequested; reconcile-registry does the work.
   'sync-registry': { table: 'read', publish: true },
 
@@ -64,8 +67,9 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'list-tags': read,
   'explain-image': read,
 
-  // Webhooks compare a hash of the secret kept in the table; they never open Secrets Manager.
-  'receive-harbor-webhook': writeAndPublish,
+  // Harbor: each project's secret is derived from the registry's, so the webhook opens it (cached a minute).
+  // Docker Registry: a hash of the secret kept in the table is compared; Secrets Manager is never opened.
+  'receive-harbor-webhook': { table: 'write', publish: true, secrets: ['read'] },
   'receive-distribution-webhook': writeAndPublish,
 
   // The indexer only re-derives rows from the truth; it publishes nothing.

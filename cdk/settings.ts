@@ -22,6 +22,12 @@ export const DeploySettings = z.object({
   /** Stage-wide API throttling; sized for 1k selector reads/s plus pushes with headroom. */
   apiRateLimit: z.coerce.number().int().positive().default(2000),
   apiBurstLimit: z.coerce.number().int().positive().default(1000),
+  /** How far ahead of the service's clock a registry's event time may be (seconds). */
+  clockSkewSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Comma-separated CIDRs registry calls may never reach, on top of link-local and metadata addresses. */
+  registryDenyCidrs: z.string().optional(),
+  /** Comma-separated CIDRs opened in that default deny list (the service itself stays denied). */
+  registryAllowCidrs: z.string().optional(),
 });
 export type DeploySettings = z.infer<typeof DeploySettings>;
 

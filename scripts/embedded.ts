@@ -7,6 +7,7 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   AUTH_JWT_SECRET: z.string().min(16).optional(),
   PUBLIC_URL: z.url().optional(),
+  CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   POWERTOOLS_LOG_LEVEL: z.string().optional(),
 });
 
@@ -31,6 +32,7 @@ export const openEmbedded = async () => {
     dataDir: env.DATA_DIR,
     ...(env.AUTH_JWT_SECRET ? { jwtSecret: env.AUTH_JWT_SECRET } : {}),
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+  clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
   }).catch(opening);
   await runtime.deps.store.registries.list().catch(opening);
   process.removeListener('uncaughtException', opening);

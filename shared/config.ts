@@ -14,6 +14,11 @@ export const Config = z.object({
   LOCAL_KEY_FILE: z.string().optional(),
   /** Base of the webhook URLs handed out. */
   PUBLIC_URL: z.url(),
+  /** How far ahead of this service's clock a registry's event time may be; later ones are refused. */
+  CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Comma-separated CIDRs added to, or opened in, the addresses registry calls may never reach (see `egressPolicyFromEnv`). */
+  REGISTRY_DENY_CIDRS: z.string().optional(),
+  REGISTRY_ALLOW_CIDRS: z.string().optional(),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -13,6 +13,8 @@ export type Deps = {
   secrets: SecretStore;
   registryApi: RegistryApi;
   clock: () => Date;
+  /** How far ahead of `clock` an event time from outside may be (see `eventTimeProblem`). */
+  clockSkewMs: number;
   /** Base of the webhook URLs handed out. */
   publicUrl: string;
 };

@@ -3,7 +3,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { readConfig } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createEventBridgeBus } from './events/eventbridge-bus.ts';
-import { httpRegistryApi } from './registries/registry-api.ts';
+import { egressPolicyFromEnv } from './registries/egress.ts';
+import { createHttpRegistryApi } from './registries/registry-api.ts';
 import { createLocalSecretStore, loadOrCreateKey } from './secrets/local-secret-store.ts';
 import { createSecretsManagerStore } from './secrets/secrets-manager-store.ts';
 import { createStore } from './store/index.ts';
@@ -30,8 +31,9 @@ export const getDeps = (): Deps => {
       config.SECRETS_KIND === 'local'
         ? createLocalSecretStore(loadOrCreateKey(config.LOCAL_KEY_FILE ?? ''))
         : createSecretsManagerStore(new SecretsManagerClient({}), config.SECRETS_PREFIX),
-    registryApi: httpRegistryApi,
+    registryApi: createHttpRegistryApi({ policy: egressPolicyFromEnv({ urls: [config.PUBLIC_URL] }) }),
     clock: () => new Date(),
+    clockSkewMs: config.CLOCK_SKEW_SECONDS * 1000,
     publicUrl: config.PUBLIC_URL,
   };
   return built;

@@ -21,6 +21,7 @@ export const ROUTES: readonly Route[] = [
   route('DELETE', '/api/v1/registries/{registryId}', 'delete-registry', 'admin'),
   route('POST', '/api/v1/registries/{registryId}/sync', 'sync-registry', 'admin'),
   route('GET', '/api/v1/registries/{registryId}/webhook-config', 'get-webhook-config', 'admin'),
+  route('POST', '/api/v1/registries/{registryId}/webhook-secret', 'rotate-webhook-secret', 'admin'),
   route('GET', '/api/v1/registries/{registryId}/spaces', 'list-spaces', 'admin'),
   route('POST', '/api/v1/registries/{registryId}/spaces', 'create-space', 'admin'),
   route('GET', '/api/v1/registries/{registryId}/spaces/{space}', 'get-space', 'admin'),

@@ -81,7 +81,12 @@ export class ServiceStack extends Stack {
         // HTTP: within API Gateway's 30 s (webhook handlers answer Harbor in well under its 3 s); schedules list whole registries.
         timeout: Duration.seconds(trigger === 'schedule' ? 300 : trigger === 'rule' ? 60 : 15),
         logRetention: retention,
-        environment: { PUBLIC_URL: this.publicUrl },
+        environment: {
+          PUBLIC_URL: this.publicUrl,
+          CLOCK_SKEW_SECONDS: String(props.settings.clockSkewSeconds),
+          ...(props.settings.registryDenyCidrs ? { REGISTRY_DENY_CIDRS: props.settings.registryDenyCidrs } : {}),
+          ...(props.settings.registryAllowCidrs ? { REGISTRY_ALLOW_CIDRS: props.settings.registryAllowCidrs } : {}),
+        },
         ...(access.embed ? { embed: access.embed } : {}),
         metafile: props.bundleMetafile ?? false,
         ...(RULES.some((r) => r.fn === fn && r.serial) ? { reservedConcurrency: 1 } : {}),

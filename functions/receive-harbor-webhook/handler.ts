@@ -1,11 +1,8 @@
-import { RegistryPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { applyRegistryChanges, authenticateWebhook } from '../../shared/usecases/webhooks.ts';
-import { parseHarborWebhook } from '../../shared/webhooks/harbor-payload.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { receiveWebhook } from '../../shared/usecases/webhooks.ts';
 
 export const handler = withHttp('receive-harbor-webhook', async (req, deps) => {
-  const { registryId } = parseInput(RegistryPath, req.params, 'path');
-  const registry = await authenticateWebhook(registryId, 'harbor', req.headers.authorization, deps);
-  const changes = parseHarborWebhook(req.body);
-  return { status: 200, body: await applyRegistryChanges(registry, changes, deps, { correlationId: req.requestId }) };
+  // The id is not parsed here: a malformed one answers 401 like a wrong secret, never 400.
+  const input = { registryId: req.params.registryId ?? '', authorization: req.headers.authorization, body: req.body };
+  return { status: 200, body: await receiveWebhook('harbor', input, deps, { correlationId: req.requestId }) };
 });

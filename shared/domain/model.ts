@@ -39,8 +39,11 @@ export type RegistryStatus = z.infer<typeof RegistryStatus>;
 export const Credentials = z.object({ username: z.string().min(1).max(255), password: z.string().min(1).max(4096) });
 export type Credentials = z.infer<typeof Credentials>;
 
-/** What the secret store keeps per registry. The webhook secret is kept to register Harbor webhook policies. */
-export const RegistrySecrets = z.object({ credentials: Credentials.optional(), webhookSecret: z.string() });
+/**
+ * What the secret store keeps per registry. The webhook secret checks deliveries (Harbor: it keys each project's own secret)
+ * and registers Harbor webhook policies; the previous one keeps working until `Registry.previousWebhookSecretUntil`.
+ */
+export const RegistrySecrets = z.object({ credentials: Credentials.optional(), webhookSecret: z.string(), previousWebhookSecret: z.string().optional() });
 export type RegistrySecrets = z.infer<typeof RegistrySecrets>;
 
 /**
@@ -52,8 +55,8 @@ export const Registry = z.object({
   name: z.string(),
   kind: RegistryKind,
   mode: RegistryMode,
-  url: z.string(),
-  host: z.string(),
+  url: z.string().max(2048),
+  host: z.string().max(2048),
   insecure: z.boolean(),
   status: RegistryStatus,
   statusCheckedAt: z.string(),
@@ -64,8 +67,21 @@ export const Registry = z.object({
   webhookCoverage: z
     .object({ checkedAt: z.string(), covered: z.number().int(), uncovered: z.array(z.object({ space: z.string(), reason: z.string() })) })
     .optional(),
+  /** What the last reconcile could not take (invalid names, unreadable repositories, out-of-range times): the first 50, and how many. */
+  skipped: z
+    .object({ checkedAt: z.string(), count: z.number().int(), items: z.array(z.object({ name: z.string(), reason: z.string() })) })
+    .optional(),
   secretRef: z.string(),
   webhookSecretHash: z.string(),
+  /** After a rotation: the old secret's hash, accepted until `previousWebhookSecretUntil`. */
+  previousWebhookSecretHash: z.string().optional(),
+  previousWebhookSecretUntil: z.string().optional(),
+  /** Deliveries refused because their event time was out of bounds (the registry's clock is off, or the payload lies). */
+  clockSkew: z.object({ count: z.number().int(), lastAt: z.string(), lastEventTime: z.number() }).optional(),
+  /** Re-derivations of this registry's spaces or repositories that failed (each retried), and the last one. */
+  indexFailures: z
+    .object({ count: z.number().int(), lastAt: z.string(), lastItem: z.object({ space: z.string().optional(), path: z.string().optional() }), lastError: z.string() })
+    .optional(),
   createdAt: z.string(),
   /** Tombstone: the registry was removed; the indexer purges its spaces. */
   deleted: z.boolean().optional(),
@@ -77,6 +93,11 @@ export const Space = z.object({
   registryId: RegistryId,
   name: SpaceName,
   visibility: Visibility,
+  /**
+   * A Harbor space first seen in a webhook: private (offered only where bound) until a reconcile learned the project's
+   * visibility from Harbor's API. A payload never widens a grant, and such a visibility is never written back to Harbor.
+   */
+  visibilityUnconfirmed: z.boolean().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   /** Tombstone: the space was deleted; the indexer purges it. */

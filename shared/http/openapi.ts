@@ -13,9 +13,19 @@ import { BindingPath, NamespacePath, RegistryPath, SpacePath, WorkspacePath } fr
 
 /** What the handlers answer, as schemas (requests use the use cases' own input schemas). */
 export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
-export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, lastSuccessAt: true, webhookCoverage: true, createdAt: true });
+export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, lastSuccessAt: true, webhookCoverage: true, skipped: true, clockSkew: true, indexFailures: true, previousWebhookSecretUntil: true, createdAt: true });
 export const RegistryCreated = RegistryView.extend({
-  webhook: z.object({ url: z.string(), secret: z.string().describe('shown once: configure it as `Bearer <secret>` in the registry') }),
+  webhook: z.object({
+    url: z.string(),
+    secret: z.string().describe('shown once, here and in the rotation answer: never again'),
+    authHeader: z.string().describe('the Authorization header deliveries carry: `Bearer <secret>` (Docker Registry), or a project secret derived from it (Harbor)'),
+  }),
+});
+export const WebhookSecretRotated = z.object({
+  registryId: z.string(),
+  webhook: RegistryCreated.shape.webhook,
+  previousSecretValidUntil: z.string().describe('the old secret keeps working until then (24 h)'),
+  coverage: Registry.shape.webhookCoverage,
 });
 export const SpaceView = Space.omit({ deleted: true });
 export const BindingView = Binding.pick({ workspaceId: true, createdAt: true });
@@ -53,6 +63,7 @@ const SCHEMA_NAMES = new Map<z.ZodType, string>([
   [ErrorBody, 'Error'],
   [RegistryView, 'Registry'],
   [RegistryCreated, 'RegistryCreated'],
+  [WebhookSecretRotated, 'WebhookSecretRotated'],
   [SpaceView, 'Space'],
   [BindingView, 'Binding'],
   [Workspace, 'Workspace'],
@@ -118,14 +129,23 @@ export const OPERATIONS: Record<string, Op> = {
   'GET /api/v1/registries/{registryId}/webhook-config': {
     tag: 'registries',
     summary: 'What to paste into the registry so it notifies this service',
-    description: 'Docker Registry: the `notifications` block of config.yml (YAML); Harbor: the webhook policy (JSON), once per project. Holds the webhook secret.',
+    description:
+      'Docker Registry: the `notifications` block of config.yml (YAML); Harbor: the webhook policy (JSON), once per project, with `deriveProjectSecret` (each project has its own secret). Never holds a secret: it is shown once, when the registry is connected or the secret rotated.',
     path: RegistryPath,
     ok: {
       status: 200,
       description: 'the snippet',
-      schema: z.looseObject({ registryId: z.string(), kind: Registry.shape.kind, url: z.string(), format: z.enum(['yaml', 'json']), pasteInto: z.string(), snippet: z.string() }),
+      schema: z.looseObject({ registryId: z.string(), kind: Registry.shape.kind, url: z.string(), format: z.enum(['yaml', 'json']), pasteInto: z.string(), snippet: z.string(), deriveProjectSecret: z.string().optional() }),
     },
     errors: [404],
+  },
+  'POST /api/v1/registries/{registryId}/webhook-secret': {
+    tag: 'registries',
+    summary: 'Rotate the webhook secret (shown once in the answer; the old one works for 24 h more)',
+    description: 'Harbor: the service re-registers its policy, with the new project secrets, on every project its credentials allow; `coverage` lists the others.',
+    path: RegistryPath,
+    ok: { status: 200, description: 'rotated', schema: WebhookSecretRotated },
+    errors: [404, 409],
   },
   'GET /api/v1/registries/{registryId}/spaces': { tag: 'spaces', summary: 'List spaces', path: RegistryPath, ok: { status: 200, description: 'spaces', schema: SpaceList }, errors: [404] },
   'POST /api/v1/registries/{registryId}/spaces': {
@@ -225,19 +245,21 @@ export const OPERATIONS: Record<string, Op> = {
   },
   'POST /webhooks/harbor/{registryId}': {
     tag: 'webhooks',
-    summary: 'Harbor webhook (policy `auth_header` = `Bearer <secret>`)',
+    summary: 'Harbor webhook (policy `auth_header` = `Bearer <project secret>`, see webhook-config)',
+    description: 'Taken only for resources of the project whose secret it carries (else 401, as a wrong secret). Validated whole: one bad item (name, digest, an event time more than the allowed skew ahead or before 2000) refuses the request with 400 naming it, and nothing is stored.',
     path: RegistryPath,
     body: HarborPayload,
     ok: { status: 200, description: 'stored durably', schema: WebhookReceipt },
-    errors: [400, 413],
+    errors: [400, 401, 413],
   },
   'POST /webhooks/distribution/{registryId}': {
     tag: 'webhooks',
-    summary: 'Docker Registry (distribution) notifications',
+    summary: 'Docker Registry (distribution) notifications (`Authorization: Bearer <secret>`)',
+    description: 'Validated whole: one bad event (name, tag, digest, an event time more than the allowed skew ahead or before 2000) refuses the request with 400 naming it, and nothing is stored.',
     path: RegistryPath,
     body: DistributionEnvelope,
     ok: { status: 200, description: 'stored durably', schema: WebhookReceipt },
-    errors: [400, 413],
+    errors: [400, 401, 413],
   },
 };
 

@@ -37,9 +37,20 @@ const STATUS: Record<ErrorCode, number> = {
 
 export const MAX_BODY_BYTES = 1_048_576;
 
+/**
+ * Sent with every answer, errors included: never content-sniffed, never cached. A handler may set its own
+ * `cache-control` (the deploy UI's versioned assets are cached for a year).
+ */
+export const RESPONSE_HEADERS: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+
+const withDefaults = (headers: Record<string, string>) => ({
+  ...RESPONSE_HEADERS,
+  ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+});
+
 const json = (statusCode: number, body?: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
-  headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+  headers: withDefaults(body === undefined ? headers : { 'content-type': 'application/json', ...headers }),
   body: body === undefined ? '' : JSON.stringify(body),
 });
 
@@ -108,7 +119,7 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
         },
         getDeps(),
       );
-      if ('text' in result) return { statusCode: result.status, headers: { 'content-type': result.contentType, ...result.headers }, body: result.text };
+      if ('text' in result) return { statusCode: result.status, headers: withDefaults({ 'content-type': result.contentType, ...result.headers }), body: result.text };
       return json(result.status, result.body, result.headers);
     });
 };

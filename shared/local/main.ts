@@ -7,6 +7,7 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   AUTH_JWT_SECRET: z.string().min(16, 'AUTH_JWT_SECRET must be at least 16 characters').optional(),
   PUBLIC_URL: z.url().optional(),
+  CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
 });
 
 const env = Env.parse(process.env);
@@ -15,6 +16,7 @@ const runtime = await startRuntime({
   dataDir: env.DATA_DIR,
   ...(env.AUTH_JWT_SECRET ? { jwtSecret: env.AUTH_JWT_SECRET } : {}),
   publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+  clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
 });
 console.log(`image registry service listening on ${runtime.url} (data in ${env.DATA_DIR})`);
 if (runtime.generatedSecret) console.log(`admin token (12 h): ${runtime.adminToken()}`);

@@ -4,18 +4,23 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
+import type { RegistryKind } from '../domain/model.ts';
+import { DEFAULT_CLOCK_SKEW_MS } from '../domain/time.ts';
+import { DomainError } from '../errors.ts';
 import { createLocalBus } from '../events/local-bus.ts';
 import { ADMIN_ROLE } from '../http/claims.ts';
 import { logger } from '../logger.ts';
-import { httpRegistryApi, type RegistryApi } from '../registries/registry-api.ts';
-import { provideDeps } from '../runtime.ts';
+import { egressPolicyFromEnv } from '../registries/egress.ts';
+import { createHttpRegistryApi, type RegistryApi } from '../registries/registry-api.ts';
+import { getDeps, provideDeps } from '../runtime.ts';
 import { createLocalSecretStore, loadOrCreateKey } from '../secrets/local-secret-store.ts';
 import { createStore } from '../store/index.ts';
 import { createDocumentClient } from '../store/table.ts';
 import { RULES, SCHEDULES } from '../topology.ts';
+import { authenticateWebhook } from '../usecases/webhooks.ts';
 import { startEmbeddedStore } from './embedded-store.ts';
 import { signJwt } from './jwt.ts';
-import { createLocalServer, type Extra } from './server.ts';
+import { createLocalServer, type Extra, type PreAuthorize } from './server.ts';
 
 export type RuntimeOptions = {
   port?: number;
@@ -26,6 +31,8 @@ export type RuntimeOptions = {
   /** Keep the store in memory (tests); the data dir still holds the keys. */
   inMemory?: boolean;
   registryApi?: RegistryApi;
+  /** See `Deps.clockSkewMs`. */
+  clockSkewMs?: number;
   extra?: Extra;
 };
 
@@ -41,6 +48,22 @@ const loadHandler = (fn: string) => {
     handlers.set(fn, loaded);
   }
   return loaded;
+};
+
+const WEBHOOK_KINDS: Readonly<Record<string, RegistryKind>> = { 'receive-harbor-webhook': 'harbor', 'receive-distribution-webhook': 'docker-registry' };
+
+/** The webhook secret, checked from the headers before the server reads a body (the handler checks again). */
+const preAuthorize: PreAuthorize = async (route, params, headers) => {
+  const kind = WEBHOOK_KINDS[route.fn];
+  // A webhook route this table does not know yet is still checked by its handler.
+  if (!kind) return true;
+  try {
+    await authenticateWebhook(params.registryId ?? '', kind, headers.authorization, getDeps());
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'UNAUTHORIZED') return false;
+    throw error;
+  }
 };
 
 const secretFrom = (file: string) => {
@@ -64,7 +87,7 @@ export const startRuntime = async (opts: RuntimeOptions) => {
     await (await loadHandler(fn))(event, { awsRequestId: event.id, functionName: fn } as Context);
   });
 
-  const server = createLocalServer({ jwtSecret, loadHandler: (fn) => loadHandler(fn) as never, extra: opts.extra });
+  const server = createLocalServer({ jwtSecret, loadHandler: (fn) => loadHandler(fn) as never, extra: opts.extra, preAuthorize });
   await new Promise<void>((ok) => server.listen(opts.port ?? 3000, '127.0.0.1', ok));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -73,8 +96,10 @@ export const startRuntime = async (opts: RuntimeOptions) => {
     store: createStore({ db, name: TABLE_NAME }),
     bus,
     secrets: createLocalSecretStore(loadOrCreateKey(join(dataDir, 'local.key'))),
-    registryApi: opts.registryApi ?? httpRegistryApi,
+    // Registry calls never reach this service itself: its port on any local address, its public URL.
+    registryApi: opts.registryApi ?? createHttpRegistryApi({ policy: egressPolicyFromEnv({ ports: [port], urls: [opts.publicUrl ?? `http://localhost:${port}`] }) }),
     clock: () => new Date(),
+    clockSkewMs: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
     publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
   };
   provideDeps(deps);

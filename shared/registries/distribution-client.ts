@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { Digest, RepositoryName, TagName } from '../domain/model.ts';
-import { parseAnswer, RegistryCallError, type RegistryCallErrorKind } from './harbor-client.ts';
+import { defaultEgressPolicy, MAX_PAGES, requestRegistry, type EgressPolicy } from './egress.ts';
+import { parseAnswer } from './harbor-client.ts';
+import { RegistryCallError, sanitizeRegistryText, type RegistryCallErrorKind } from './registry-error.ts';
 
 export type DistributionClientOptions = {
   /** Base URL of the registry, e.g. `https://registry.example.com` (the API lives under `/v2/`). */
@@ -11,6 +13,10 @@ export type DistributionClientOptions = {
   timeoutMs?: number;
   /** `n` of `_catalog` and `tags/list` pages; default 100. */
   pageSize?: number;
+  /** Where calls may connect; default `defaultEgressPolicy()` (the environment's). */
+  policy?: EgressPolicy;
+  /** Pages one list call follows at most; default `MAX_PAGES`. */
+  maxPages?: number;
 };
 
 /** Every manifest kind a tag can point at; the registry answers with the digest of what is stored. */
@@ -44,20 +50,20 @@ const errorsOf = (text: string) => {
   return [];
 };
 
-const describe = (error: unknown) =>
-  error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-
 const nextLink = (header: string | null) => header?.match(/<([^>]*)>\s*;\s*rel="?next"?/)?.[1];
 
 /**
  * Creates a client for the Docker Registry HTTP API v2 (CNCF distribution). Every call throws
- * `RegistryCallError` on failure: `unauthorized` for 401, `unavailable` for no answer, 5xx, 429 or a body that
- * is not what the API promises.
+ * `RegistryCallError` on failure: `unauthorized` for 401, `unavailable` for no answer, 5xx, 429, a redirect or a
+ * body that is not what the API promises (or bigger than the caps of `requestRegistry`), `refused` for an address
+ * the egress policy denies.
  */
 export const createDistributionClient = (opts: DistributionClientOptions) => {
   const base = new URL(`${opts.url.replace(/\/+$/, '')}/`);
   const timeoutMs = opts.timeoutMs ?? 5000;
   const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 100));
+  const egress = opts.policy ?? defaultEgressPolicy();
+  const maxPages = opts.maxPages ?? MAX_PAGES;
   const authorization = opts.credentials
     ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}`
     : undefined;
@@ -65,40 +71,39 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
   const checkRepository = (repo: string) => {
     // Names go into the path unencoded (`team/app`): refuse anything that could change the path.
     if (!RepositoryName.safeParse(repo).success)
-      throw new RegistryCallError('refused', `"${repo}" is not a valid repository name`);
+      throw new RegistryCallError('refused', `"${sanitizeRegistryText(repo)}" is not a valid repository name`);
   };
 
   const exchange = async (method: 'GET' | 'HEAD', url: URL, headers: Record<string, string> = {}) => {
-    const signal = AbortSignal.timeout(timeoutMs);
     const what = `${method} ${url.pathname}`;
-    try {
-      const res = await fetch(url, {
-        method,
-        signal,
-        // A redirect would replay the credentials elsewhere.
-        redirect: 'manual',
-        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}), ...headers },
-      });
-      const text = await res.text();
-      if (res.status >= 300 && res.status < 400)
-        throw new RegistryCallError('unavailable', `registry redirected ${what} to ${res.headers.get('location') ?? '?'}: register the final URL`, res.status);
-      if (res.status < 200 || res.status >= 300) {
-        const kind = kindOf(res.status);
-        const errors = errorsOf(text);
-        const reasons = errors.map((e) => `${e.code}${e.message ? `: ${e.message}` : ''}`).join('; ') || res.statusText || 'no reason given';
-        throw new RegistryCallError(kind, `registry ${kind === 'unavailable' ? 'unavailable' : 'refused'} ${what}: ${res.status} ${reasons}`, res.status);
-      }
-      return { what, status: res.status, headers: res.headers, text };
-    } catch (error) {
-      if (error instanceof RegistryCallError) throw error;
-      const message = signal.aborted ? `registry did not answer ${what} within ${timeoutMs} ms` : `registry unreachable: ${describe(error)}`;
-      throw new RegistryCallError('unavailable', message, undefined, { cause: error });
+    const res = await requestRegistry({
+      label: 'registry',
+      method,
+      url,
+      timeoutMs,
+      policy: egress,
+      headers: { accept: 'application/json', ...(authorization ? { authorization } : {}), ...headers },
+    });
+    // Never followed: a redirect would replay the credentials elsewhere.
+    if (res.status >= 300 && res.status < 400) {
+      const location = sanitizeRegistryText(res.headers.get('location') ?? '?');
+      throw new RegistryCallError('unavailable', `registry redirected ${what} to ${location}: register the final URL`, res.status);
     }
+    if (res.status < 200 || res.status >= 300) {
+      const kind = kindOf(res.status);
+      const errors = errorsOf(res.text);
+      const reasons = sanitizeRegistryText(errors.map((e) => `${e.code}${e.message ? `: ${e.message}` : ''}`).join('; ') || res.statusText || 'no reason given');
+      throw new RegistryCallError(kind, `registry ${kind === 'unavailable' ? 'unavailable' : 'refused'} ${what}: ${res.status} ${reasons}`, res.status);
+    }
+    return { what, status: res.status, headers: res.headers, text: res.text };
   };
 
   const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T) => parseAnswer('registry', answer, schema);
 
-  /** Follows `Link: <...>; rel="next"` until a page has none (or is empty: 2.x can link past the last page). */
+  /**
+   * Follows `Link: <...>; rel="next"` until a page has none (or is empty: 2.x can link past the last page), at
+   * most `maxPages` pages.
+   */
   const listAll = async (path: string, page: (answer: Awaited<ReturnType<typeof exchange>>) => string[]) => {
     const first = new URL(path, base);
     first.searchParams.set('n', String(pageSize));
@@ -111,10 +116,17 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
       items.push(...got);
       const link = nextLink(answer.headers.get('link'));
       if (!link || got.length === 0) break;
-      const next: URL = new URL(link, base);
+      let next: URL;
+      try {
+        next = new URL(link, base);
+      } catch {
+        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with a next link that is not a URL: ${sanitizeRegistryText(link)}`, answer.status);
+      }
       // Never send the credentials to another origin, never loop.
       if (next.origin !== base.origin || seen.has(next.href))
-        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with an unusable next link: ${link}`, answer.status);
+        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with an unusable next link: ${sanitizeRegistryText(link)}`, answer.status);
+      // Distinct links forever (`last=a1`, `last=a2`, ...) are no loop `seen` catches.
+      if (seen.size >= maxPages) throw new RegistryCallError('unavailable', `registry answered ${answer.what} with more than ${maxPages} pages`, answer.status);
       url = next;
     }
     return items;
@@ -155,7 +167,7 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
      */
     async manifestDigest(repo: string, tag: string): Promise<string | undefined> {
       checkRepository(repo);
-      if (!TagName.safeParse(tag).success) throw new RegistryCallError('refused', `"${tag}" is not a valid tag`);
+      if (!TagName.safeParse(tag).success) throw new RegistryCallError('refused', `"${sanitizeRegistryText(tag)}" is not a valid tag`);
       let answer;
       try {
         answer = await exchange('HEAD', new URL(`v2/${repo}/manifests/${tag}`, base), { accept: MANIFEST_ACCEPT });

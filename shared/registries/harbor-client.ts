@@ -1,20 +1,8 @@
 import * as z from 'zod';
+import { defaultEgressPolicy, MAX_PAGES, requestRegistry, type EgressPolicy } from './egress.ts';
+import { RegistryCallError, sanitizeRegistryText, type RegistryCallErrorKind } from './registry-error.ts';
 
-/** Why a registry call failed; the use cases map it to their own errors. */
-export type RegistryCallErrorKind = 'unavailable' | 'unauthorized' | 'refused' | 'not-found' | 'conflict';
-
-/** A registry did not do what was asked. `message` carries the registry's own reason. */
-export class RegistryCallError extends Error {
-  override readonly name = 'RegistryCallError';
-  constructor(
-    readonly kind: RegistryCallErrorKind,
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { RegistryCallError, sanitizeRegistryText, type RegistryCallErrorKind } from './registry-error.ts';
 
 /** Parses a registry's JSON answer; a body that is not what the API promises counts as the registry being unavailable. */
 export const parseAnswer = <T extends z.ZodType>(label: string, answer: { what: string; status: number; text: string }, schema: T): z.infer<T> => {
@@ -34,8 +22,8 @@ export const parseAnswer = <T extends z.ZodType>(label: string, answer: { what: 
 export type HarborProject = { name: string; projectId: number; public: boolean };
 /** `name` is Harbor's full name (`project/repo`); `repository` is the part inside the project, as `listArtifacts` takes it. */
 export type HarborRepository = { name: string; repository: string };
-/** Times are ISO 8601 UTC. An untagged artifact has no tags. */
-export type HarborArtifact = { digest: string; pushTime: string; tags: { name: string; pushTime: string }[] };
+/** Times are ISO 8601 UTC; absent when Harbor's is not a valid time. An untagged artifact has no tags. */
+export type HarborArtifact = { digest: string; pushTime?: string; tags: { name: string; pushTime?: string }[] };
 export type HarborPayloadFormat = 'Default' | 'CloudEvents';
 export type HarborWebhookTarget = { type: string; address: string; authHeader?: string; payloadFormat?: string };
 export type HarborWebhookPolicy = { id: number; name: string; enabled: boolean; eventTypes: string[]; targets: HarborWebhookTarget[] };
@@ -57,11 +45,21 @@ export type HarborClientOptions = {
   timeoutMs?: number;
   /** Items per page of list calls; Harbor allows 1-100, default 100. */
   pageSize?: number;
+  /** Where calls may connect; default `defaultEgressPolicy()` (the environment's). */
+  policy?: EgressPolicy;
+  /** Pages one list call follows at most; default `MAX_PAGES`. */
+  maxPages?: number;
 };
 
 const HarborErrors = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string() })) });
 
-const Time = z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString());
+const IsoTime = z.iso.datetime({ offset: true });
+/** A time Harbor sent, as ISO 8601 UTC; `undefined` when it is not one (the artifact stays usable). */
+const Time = z.unknown().transform((t) => {
+  if (!IsoTime.safeParse(t).success || typeof t !== 'string') return undefined;
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+});
 
 /** Harbor answers `null` instead of `[]` in places (untagged artifacts, some empty lists). */
 const listOf = <T extends z.ZodType>(item: T) => z.array(item).nullish().transform((items) => items ?? []);
@@ -110,15 +108,12 @@ const reasonsOf = (text: string, fallback: string) => {
   try {
     const parsed = HarborErrors.safeParse(JSON.parse(text));
     if (parsed.success && parsed.data.errors.length > 0)
-      return parsed.data.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+      return sanitizeRegistryText(parsed.data.errors.map((e) => `${e.code}: ${e.message}`).join('; '));
   } catch {
     // not JSON (a proxy's HTML page, an empty body): the status says enough
   }
-  return fallback;
+  return sanitizeRegistryText(fallback);
 };
-
-const describe = (error: unknown) =>
-  error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
 
 const nextLink = (header: string | null) => header?.match(/<([^>]*)>\s*;\s*rel="?next"?/)?.[1];
 
@@ -139,12 +134,17 @@ export const webhookPolicyBody = (policy: NewHarborWebhookPolicy) => ({
   ],
 });
 
-/** Creates a client for Harbor's API v2.0. Every call throws `RegistryCallError` on failure. */
+/**
+ * Creates a client for Harbor's API v2.0. Every call goes through `requestRegistry` (the egress policy, bounded
+ * answers, no redirect followed) and throws `RegistryCallError` on failure.
+ */
 export const createHarborClient = (opts: HarborClientOptions) => {
   const base = new URL(opts.url.replace(/\/+$/, ''));
   const api = `${base.href.replace(/\/+$/, '')}/api/v2.0`;
   const timeoutMs = opts.timeoutMs ?? 5000;
   const pageSize = Math.min(Math.max(opts.pageSize ?? 100, 1), 100);
+  const egress = opts.policy ?? defaultEgressPolicy();
+  const maxPages = opts.maxPages ?? MAX_PAGES;
   const authorization = opts.credentials
     ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}`
     : undefined;
@@ -156,43 +156,38 @@ export const createHarborClient = (opts: HarborClientOptions) => {
   type Call = { body?: unknown; headers?: Record<string, string>; anonymous?: boolean };
 
   const exchange = async (method: string, url: string, call: Call = {}) => {
-    const signal = AbortSignal.timeout(timeoutMs);
-    const what = `${method} ${new URL(url).pathname}`;
-    try {
-      const res = await fetch(url, {
-        method,
-        signal,
-        // A redirect would replay the credentials elsewhere or turn a write into a GET.
-        redirect: 'manual',
-        headers: {
-          accept: 'application/json',
-          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(authorization && !call.anonymous ? { authorization } : {}),
-          ...call.headers,
-        },
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-      });
-      const text = await res.text();
-      if (res.status >= 300 && res.status < 400) {
-        const location = res.headers.get('location') ?? '?';
-        throw new RegistryCallError('unavailable', `Harbor redirected ${what} to ${location}: register the final URL`, res.status);
-      }
-      if (res.status < 200 || res.status >= 300) {
-        const kind = kindOf(res.status);
-        const reasons = reasonsOf(text, res.statusText || 'no reason given');
-        throw new RegistryCallError(kind, `Harbor ${kind === 'unavailable' ? 'unavailable' : 'refused'}: ${res.status} ${reasons}`, res.status);
-      }
-      return { what, status: res.status, headers: res.headers, text };
-    } catch (error) {
-      if (error instanceof RegistryCallError) throw error;
-      const message = signal.aborted ? `Harbor did not answer ${what} within ${timeoutMs} ms` : `Harbor unreachable: ${describe(error)}`;
-      throw new RegistryCallError('unavailable', message, undefined, { cause: error });
+    const target = new URL(url);
+    const what = `${method} ${target.pathname}`;
+    const res = await requestRegistry({
+      label: 'Harbor',
+      method,
+      url: target,
+      timeoutMs,
+      policy: egress,
+      headers: {
+        accept: 'application/json',
+        ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(authorization && !call.anonymous ? { authorization } : {}),
+        ...call.headers,
+      },
+      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+    });
+    // Never followed: a redirect would replay the credentials elsewhere or turn a write into a GET.
+    if (res.status >= 300 && res.status < 400) {
+      const location = sanitizeRegistryText(res.headers.get('location') ?? '?');
+      throw new RegistryCallError('unavailable', `Harbor redirected ${what} to ${location}: register the final URL`, res.status);
     }
+    if (res.status < 200 || res.status >= 300) {
+      const kind = kindOf(res.status);
+      const reasons = reasonsOf(res.text, res.statusText || 'no reason given');
+      throw new RegistryCallError(kind, `Harbor ${kind === 'unavailable' ? 'unavailable' : 'refused'}: ${res.status} ${reasons}`, res.status);
+    }
+    return { what, status: res.status, headers: res.headers, text: res.text };
   };
 
   const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T) => parseAnswer('Harbor', answer, schema);
 
-  /** Follows Harbor's `Link: <...>; rel="next"` from page 1 to the end. */
+  /** Follows Harbor's `Link: <...>; rel="next"` from page 1 to the end, at most `maxPages` pages. */
   const listAll = async <T extends z.ZodType>(path: string, item: T, query: Record<string, string> = {}, headers?: Record<string, string>) => {
     const first = new URL(`${api}${path}`);
     for (const [k, v] of Object.entries({ ...query, page: '1', page_size: String(pageSize) })) first.searchParams.set(k, v);
@@ -205,13 +200,36 @@ export const createHarborClient = (opts: HarborClientOptions) => {
       items.push(...page);
       const link = nextLink(answer.headers.get('link'));
       if (!link || page.length === 0) break;
-      const next: URL = new URL(link, base);
+      let next: URL;
+      try {
+        next = new URL(link, base);
+      } catch {
+        throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with a next link that is not a URL: ${sanitizeRegistryText(link)}`, answer.status);
+      }
       // Never send the credentials to another origin, never loop.
       if (next.origin !== base.origin || seen.has(next.href))
-        throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with an unusable next link: ${link}`, answer.status);
+        throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with an unusable next link: ${sanitizeRegistryText(link)}`, answer.status);
+      // Distinct links forever (page=2, 3, ...) are no loop `seen` catches.
+      if (seen.size >= maxPages) throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with more than ${maxPages} pages`, answer.status);
       url = next;
     }
     return items;
+  };
+
+  const readArtifacts = async (project: string, repository: string): Promise<{ artifacts: HarborArtifact[]; unreadable: string[] }> => {
+    const path = `/projects/${seg(project)}/repositories/${repoSeg(repository)}/artifacts`;
+    const artifacts: HarborArtifact[] = [];
+    const unreadable: string[] = [];
+    for (const [i, raw] of (await listAll(path, z.unknown(), { with_tag: 'true' })).entries()) {
+      const parsed = Artifact.safeParse(raw);
+      if (!parsed.success) {
+        unreadable.push(sanitizeRegistryText(`artifact ${i + 1} of ${project}/${repository} is not what Harbor's API promises: ${z.prettifyError(parsed.error)}`));
+        continue;
+      }
+      const a = parsed.data;
+      artifacts.push({ digest: a.digest, pushTime: a.push_time, tags: a.tags.map((t) => ({ name: t.name, pushTime: t.push_time })) });
+    }
+    return { artifacts, unreadable };
   };
 
   const toProject = (p: z.infer<typeof Project>): HarborProject => ({
@@ -282,14 +300,18 @@ export const createHarborClient = (opts: HarborClientOptions) => {
       }));
     },
 
-    /** `repository` is the name inside the project (`team/app`, not `project/team/app`). */
+    /**
+     * The artifacts of `repository` (the name inside the project: `team/app`, not `project/team/app`), and a
+     * reason for each artifact Harbor answered that cannot be read (no digest, a tag without a name): with one of
+     * those the list is incomplete, so what it lacks must not be taken as deleted.
+     */
+    readArtifacts,
+
+    /** Like `readArtifacts`, but an artifact that cannot be read fails the call (`unavailable`). */
     async listArtifacts(project: string, repository: string): Promise<HarborArtifact[]> {
-      const path = `/projects/${seg(project)}/repositories/${repoSeg(repository)}/artifacts`;
-      return (await listAll(path, Artifact, { with_tag: 'true' })).map((a) => ({
-        digest: a.digest,
-        pushTime: a.push_time,
-        tags: a.tags.map((t) => ({ name: t.name, pushTime: t.push_time })),
-      }));
+      const { artifacts, unreadable } = await readArtifacts(project, repository);
+      if (unreadable[0] !== undefined) throw new RegistryCallError('unavailable', `Harbor answered an unexpected body: ${unreadable[0]}`);
+      return artifacts;
     },
 
     async listWebhookPolicies(project: string): Promise<HarborWebhookPolicy[]> {
@@ -308,7 +330,7 @@ export const createHarborClient = (opts: HarborClientOptions) => {
         headers: byName,
         body: webhookPolicyBody(policy),
       });
-      const id = answer.headers.get('location')?.match(/\/(\d+)$/)?.[1];
+      const id = answer.headers.get('location')?.match(/\/(\d{1,15})$/)?.[1];
       return { id: id === undefined ? undefined : Number(id) };
     },
 

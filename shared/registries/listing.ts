@@ -1,7 +1,8 @@
-import { splitPath, type Visibility } from '../domain/model.ts';
+import { RepositoryName, SpaceName, TagName, splitPath, type Visibility } from '../domain/model.ts';
 import type { DistributionClient } from './distribution-client.ts';
-import { RegistryCallError, type HarborClient } from './harbor-client.ts';
+import type { HarborClient } from './harbor-client.ts';
 import { mapLimit } from './pool.ts';
+import { RegistryCallError, sanitizeRegistryText } from './registry-error.ts';
 
 /** `pushedAt`: the registry's own push time of the tag (ms), when it tells one (Harbor does, distribution does not). */
 export type ListedTag = { tag: string; digest: string; pushedAt?: number };
@@ -20,6 +21,18 @@ export type RegistryListing = {
   spaces: ListedSpace[];
   /** Spaces the credentials may not read: neither their content nor their absence can be trusted. */
   unreadable: { name: string; reason: string }[];
+  /**
+   * Repositories the registry would not list (a refusal for that one repository, an artifact that cannot be
+   * read): absent from `spaces`, and neither their tags nor their absence can be trusted, so their truth is to
+   * be left alone (and their space not taken as gone). Always set by `listDistribution` and `listHarbor`.
+   */
+  unreadableRepositories?: { path: string; reason: string }[];
+  /**
+   * Names the registry holds that this product cannot take (not a valid space, repository or tag name), left
+   * out of `spaces`; and tags listed without a push time because the registry's is not a valid time. Names and
+   * reasons are sanitised. Always set by `listDistribution` and `listHarbor`.
+   */
+  skipped?: { name: string; reason: string }[];
 };
 
 export type ListingProgress = { phase: 'repositories' | 'tags'; done: number; total: number };
@@ -34,28 +47,69 @@ const counter = (phase: ListingProgress['phase'], total: number, opts: ListingOp
   return () => opts.onProgress?.({ phase, done: ++done, total });
 };
 
+/** Why the product cannot take the repository `path` (`space/repo`, or `alpine` as `library/alpine`); `undefined` when it can. */
+const pathProblem = (path: string) => {
+  if (!RepositoryName.safeParse(path).success) return 'not a valid repository name';
+  const { space, repository } = splitPath(path);
+  if (!SpaceName.safeParse(space).success) return `its space "${space}" is not a valid space name`;
+  if (!RepositoryName.safeParse(repository).success) return 'not a valid repository name';
+  return undefined;
+};
+
+type Skipped = { name: string; reason: string };
+const skip = (skipped: Skipped[], name: string, reason: string) => skipped.push({ name: sanitizeRegistryText(name), reason: sanitizeRegistryText(reason) });
+
+/** A refusal of one repository's call: that repository is unreadable, the rest of the listing goes on. */
+const isRepositoryLevel = (error: unknown): error is RegistryCallError =>
+  error instanceof RegistryCallError && (error.kind === 'refused' || error.kind === 'not-found' || error.kind === 'conflict');
+
 /**
  * Lists a Docker Registry: `_catalog` (every `Link` page) → `tags/list` per repository → the manifest digest of
- * every tag (a HEAD). Spaces are the repositories' first path segments (`library` for one-segment names). Any
- * failed call fails the listing: a partial listing must never be mistaken for deletions.
+ * every tag (a HEAD). Spaces are the repositories' first path segments (`library` for one-segment names).
+ * Names the product cannot take are left out and reported in `skipped`; a repository whose own calls are
+ * refused is left out and reported in `unreadableRepositories`. Any other failure (the registry unavailable,
+ * a 401) fails the listing: a partial listing must never be mistaken for deletions.
  */
 export const listDistribution = async (client: DistributionClient, opts: ListingOptions = {}): Promise<RegistryListing> => {
   const concurrency = opts.concurrency ?? 8;
   const startedAt = floorToSecond((await client.serverTime()) ?? Date.now());
-  const paths = await client.catalog();
+  const skipped: Skipped[] = [];
+  const unreadable = new Map<string, string>();
+  const paths = [...new Set(await client.catalog())].filter((path) => {
+    const problem = pathProblem(path);
+    if (problem) skip(skipped, path, problem);
+    return !problem;
+  });
   const repoDone = counter('repositories', paths.length, opts);
   const tagLists = await mapLimit(paths, concurrency, async (path) => {
-    const tags = await client.tags(path);
-    repoDone();
-    return { path, tags };
+    try {
+      const tags = [...new Set(await client.tags(path))].filter((tag) => {
+        const ok = TagName.safeParse(tag).success;
+        if (!ok) skip(skipped, `${path}:${tag}`, 'not a valid tag');
+        return ok;
+      });
+      return { path, tags };
+    } catch (error) {
+      if (!isRepositoryLevel(error)) throw error;
+      unreadable.set(path, error.message);
+      return { path, tags: [] };
+    } finally {
+      repoDone();
+    }
   });
   const pairs = tagLists.flatMap(({ path, tags }) => tags.map((tag) => ({ path, tag })));
   const tagDone = counter('tags', pairs.length, opts);
   const digests = await mapLimit(pairs, concurrency, async ({ path, tag }) => {
-    // `undefined`: the tag went between tags/list and this HEAD; the next listing sees it gone.
-    const digest = await client.manifestDigest(path, tag);
-    tagDone();
-    return digest;
+    try {
+      // `undefined`: the tag went between tags/list and this HEAD; the next listing sees it gone.
+      return unreadable.has(path) ? undefined : await client.manifestDigest(path, tag);
+    } catch (error) {
+      if (!isRepositoryLevel(error)) throw error;
+      unreadable.set(path, error.message);
+      return undefined;
+    } finally {
+      tagDone();
+    }
   });
   const spaces = new Map<string, ListedSpace>();
   let i = 0;
@@ -65,12 +119,14 @@ export const listDistribution = async (client: DistributionClient, opts: Listing
       const digest = digests[i++];
       if (digest) listed.push({ tag, digest });
     }
+    if (unreadable.has(path)) continue;
     const name = splitPath(path).space;
     const space = spaces.get(name) ?? { name, repositories: [] };
     space.repositories.push({ path, tags: listed });
     spaces.set(name, space);
   }
-  return { startedAt, spaces: [...spaces.values()], unreadable: [] };
+  const unreadableRepositories = [...unreadable].map(([path, reason]) => ({ path, reason }));
+  return { startedAt, spaces: [...spaces.values()], unreadable: [], unreadableRepositories, skipped };
 };
 
 /** A project the credentials may not read (anonymous, or not a member) is reported, not treated as empty. */
@@ -80,19 +136,32 @@ const isGone = (error: unknown) => error instanceof RegistryCallError && error.k
 /**
  * Lists a Harbor: projects (with `metadata.public`) → repositories → artifacts with their tags, every page.
  * A project that vanishes while being listed is left out (as gone); one the credentials may not read is
- * reported in `unreadable`; any other failure fails the listing.
+ * reported in `unreadable`; a repository whose artifacts are refused, or hold one that cannot be read, is left
+ * out and reported in `unreadableRepositories`; names the product cannot take are left out and reported in
+ * `skipped`, and so is a tag whose push time is not a valid time (it is listed without `pushedAt`). Any other
+ * failure fails the listing.
  */
 export const listHarbor = async (client: HarborClient, opts: ListingOptions = {}): Promise<RegistryListing> => {
   const concurrency = opts.concurrency ?? 4;
   const startedAt = floorToSecond((await client.serverTime()) ?? Date.now());
-  const projects = await client.listProjects();
+  const skipped: Skipped[] = [];
+  const projects = (await client.listProjects()).filter((p) => {
+    const ok = SpaceName.safeParse(p.name).success;
+    if (!ok) skip(skipped, p.name, 'not a valid space name');
+    return ok;
+  });
   const unreadable = new Map<string, string>();
+  const unreadableRepositories = new Map<string, string>();
   const gone = new Set<string>();
   const projectDone = counter('repositories', projects.length, opts);
   const repos = (
     await mapLimit(projects, concurrency, async (project) => {
       try {
-        return (await client.listRepositories(project.name)).map((r) => ({ project: project.name, ...r }));
+        return (await client.listRepositories(project.name)).flatMap((r) => {
+          const problem = r.name.startsWith(`${project.name}/`) ? pathProblem(r.name) : `not inside its project ${project.name}`;
+          if (problem) skip(skipped, r.name, problem);
+          return problem ? [] : [{ project: project.name, ...r }];
+        });
       } catch (error) {
         if (isDenied(error)) unreadable.set(project.name, error instanceof Error ? error.message : String(error));
         else if (isGone(error)) gone.add(project.name);
@@ -104,24 +173,46 @@ export const listHarbor = async (client: HarborClient, opts: ListingOptions = {}
     })
   ).flat();
   const repoDone = counter('tags', repos.length, opts);
-  const listed = await mapLimit(repos, concurrency, async (repo): Promise<ListedRepository> => {
+  const listed = await mapLimit(repos, concurrency, async (repo): Promise<ListedRepository | undefined> => {
     try {
-      const artifacts = await client.listArtifacts(repo.project, repo.repository);
-      const tags = artifacts.flatMap((a) => a.tags.map((t) => ({ tag: t.name, digest: a.digest, pushedAt: Date.parse(t.pushTime) })));
+      const { artifacts, unreadable: bad } = await client.readArtifacts(repo.project, repo.repository);
+      if (bad[0] !== undefined) {
+        unreadableRepositories.set(repo.name, bad.length > 1 ? `${bad[0]} (and ${bad.length - 1} more)` : bad[0]);
+        return undefined;
+      }
+      const tags = artifacts.flatMap((a) =>
+        a.tags.map((t): ListedTag => {
+          const pushedAt = t.pushTime === undefined ? undefined : Date.parse(t.pushTime);
+          if (pushedAt === undefined) skip(skipped, `${repo.name}:${t.name}`, 'its push_time is not a valid time: listed without one');
+          return pushedAt === undefined ? { tag: t.name, digest: a.digest } : { tag: t.name, digest: a.digest, pushedAt };
+        }),
+      );
       return { path: repo.name, tags };
     } catch (error) {
-      if (isDenied(error)) unreadable.set(repo.project, error instanceof Error ? error.message : String(error));
+      if (isDenied(error)) {
+        unreadableRepositories.set(repo.name, error instanceof Error ? error.message : String(error));
+        return undefined;
+      }
       // A repository deleted meanwhile holds nothing.
-      else if (!isGone(error)) throw error;
+      if (!isGone(error)) throw error;
       return { path: repo.name, tags: [] };
     } finally {
       repoDone();
     }
   });
   const byProject = new Map<string, ListedRepository[]>();
-  for (const [i, repo] of repos.entries()) byProject.set(repo.project, [...(byProject.get(repo.project) ?? []), listed[i] ?? { path: repo.name, tags: [] }]);
+  for (const [i, repo] of repos.entries()) {
+    const got = listed[i];
+    if (got) byProject.set(repo.project, [...(byProject.get(repo.project) ?? []), got]);
+  }
   const spaces = projects
     .filter((p) => !unreadable.has(p.name) && !gone.has(p.name))
     .map((p): ListedSpace => ({ name: p.name, visibility: p.public ? 'public' : 'private', repositories: byProject.get(p.name) ?? [] }));
-  return { startedAt, spaces, unreadable: [...unreadable].map(([name, reason]) => ({ name, reason })) };
+  return {
+    startedAt,
+    spaces,
+    unreadable: [...unreadable].map(([name, reason]) => ({ name, reason })),
+    unreadableRepositories: [...unreadableRepositories].map(([path, reason]) => ({ path, reason })),
+    skipped,
+  };
 };

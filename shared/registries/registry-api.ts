@@ -1,6 +1,7 @@
 import type { Credentials, RegistryKind, RegistryStatus } from '../domain/model.ts';
 import { DomainError } from '../errors.ts';
 import { createDistributionClient } from './distribution-client.ts';
+import { checkRegistryUrl, defaultEgressPolicy, type EgressPolicy } from './egress.ts';
 import { createHarborClient, RegistryCallError, type NewHarborWebhookPolicy } from './harbor-client.ts';
 import { listDistribution, listHarbor, type ListingOptions, type RegistryListing } from './listing.ts';
 
@@ -9,6 +10,11 @@ export type RegistryTarget = { kind: RegistryKind; url: string; credentials?: Cr
 
 /** The calls use cases make to registries (an adapter over the Harbor and distribution clients). */
 export type RegistryApi = {
+  /**
+   * Why `url` may not be registered (it resolves to a link-local or metadata address, a denied range, or this
+   * service itself), as a message for a 400; `undefined` when it may. Every connection is checked again.
+   */
+  checkUrl(url: string): Promise<string | undefined>;
   probe(target: RegistryTarget): Promise<{ status: RegistryStatus; message?: string }>;
   createProject(target: RegistryTarget, name: string, isPublic: boolean): Promise<'created' | 'existed'>;
   setProjectPublic(target: RegistryTarget, name: string, isPublic: boolean): Promise<void>;
@@ -24,9 +30,6 @@ export type RegistryApi = {
   ensureWebhookPolicy(target: RegistryTarget, project: string, policy: NewHarborWebhookPolicy): Promise<'unchanged' | 'updated' | 'created'>;
 };
 
-const harbor = (t: RegistryTarget) => createHarborClient({ url: t.url, credentials: t.credentials });
-const distribution = (t: RegistryTarget) => createDistributionClient({ url: t.url, credentials: t.credentials });
-
 /** Turns a registry's refusal or absence into the domain's errors (502 / 503 at the HTTP edge). */
 export const upstream = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
   try {
@@ -38,64 +41,82 @@ export const upstream = async <T>(what: string, call: () => Promise<T>): Promise
   }
 };
 
-export const httpRegistryApi: RegistryApi = {
-  async probe(target) {
-    try {
-      if (target.kind === 'harbor') {
-        await harbor(target).ping();
-        if (target.credentials) await harbor(target).checkCredentials();
-      } else {
-        await distribution(target).ping();
-      }
-      return { status: 'healthy' };
-    } catch (error) {
-      if (!(error instanceof RegistryCallError)) throw error;
-      return { status: error.kind === 'unauthorized' ? 'unauthorized' : error.kind === 'unavailable' ? 'unreachable' : 'unknown', message: error.message };
-    }
-  },
-  async createProject(target, name, isPublic) {
-    try {
-      await harbor(target).createProject(name, isPublic);
-      return 'created';
-    } catch (error) {
-      if (error instanceof RegistryCallError && error.kind === 'conflict') return 'existed';
-      throw error;
-    }
-  },
-  setProjectPublic: (target, name, isPublic) => harbor(target).setProjectPublic(name, isPublic),
-  async deleteProject(target, name) {
-    try {
-      await harbor(target).deleteProject(name);
-    } catch (error) {
-      // Already gone in Harbor: the goal of the call holds.
-      if (!(error instanceof RegistryCallError && error.kind === 'not-found')) throw error;
-    }
-  },
-  list: (target, opts) => (target.kind === 'harbor' ? listHarbor(harbor(target), opts) : listDistribution(distribution(target), opts)),
-  async projectExists(target, name) {
-    try {
-      return (await harbor(target).getProject(name)) !== undefined;
-    } catch (error) {
-      if (error instanceof RegistryCallError && (error.kind === 'unauthorized' || error.kind === 'refused')) return undefined;
-      throw error;
-    }
-  },
-  async ensureWebhookPolicy(target, project, policy) {
-    const client = harbor(target);
-    const policies = await client.listWebhookPolicies(project);
-    const covers = policies.some(
-      (p) =>
-        p.enabled &&
-        policy.eventTypes.every((t) => p.eventTypes.includes(t)) &&
-        p.targets.some((t) => t.type === 'http' && t.address === policy.url && t.authHeader === policy.authHeader),
-    );
-    if (covers) return 'unchanged';
-    const ours = policies.find((p) => p.name === policy.name);
-    if (ours) {
-      await client.updateWebhookPolicy(project, ours.id, policy);
-      return 'updated';
-    }
-    await client.createWebhookPolicy(project, policy);
-    return 'created';
-  },
+export type HttpRegistryApiOptions = {
+  /**
+   * Where registry calls may connect; default `defaultEgressPolicy()`, the environment's, read at the first
+   * call. A runtime that listens itself passes one that knows its own port and public URL.
+   */
+  policy?: EgressPolicy;
 };
+
+/** The `RegistryApi` over HTTP: Harbor's API v2.0 and the Docker Registry HTTP API v2, through `policy`. */
+export const createHttpRegistryApi = (opts: HttpRegistryApiOptions = {}): RegistryApi => {
+  const egress = () => opts.policy ?? defaultEgressPolicy();
+  const harbor = (t: RegistryTarget) => createHarborClient({ url: t.url, credentials: t.credentials, policy: egress() });
+  const distribution = (t: RegistryTarget) => createDistributionClient({ url: t.url, credentials: t.credentials, policy: egress() });
+  return {
+    checkUrl: (url) => checkRegistryUrl(url, egress()),
+    async probe(target) {
+      try {
+        if (target.kind === 'harbor') {
+          await harbor(target).ping();
+          if (target.credentials) await harbor(target).checkCredentials();
+        } else {
+          await distribution(target).ping();
+        }
+        return { status: 'healthy' };
+      } catch (error) {
+        if (!(error instanceof RegistryCallError)) throw error;
+        return { status: error.kind === 'unauthorized' ? 'unauthorized' : error.kind === 'unavailable' ? 'unreachable' : 'unknown', message: error.message };
+      }
+    },
+    async createProject(target, name, isPublic) {
+      try {
+        await harbor(target).createProject(name, isPublic);
+        return 'created';
+      } catch (error) {
+        if (error instanceof RegistryCallError && error.kind === 'conflict') return 'existed';
+        throw error;
+      }
+    },
+    setProjectPublic: (target, name, isPublic) => harbor(target).setProjectPublic(name, isPublic),
+    async deleteProject(target, name) {
+      try {
+        await harbor(target).deleteProject(name);
+      } catch (error) {
+        // Already gone in Harbor: the goal of the call holds.
+        if (!(error instanceof RegistryCallError && error.kind === 'not-found')) throw error;
+      }
+    },
+    list: (target, opts) => (target.kind === 'harbor' ? listHarbor(harbor(target), opts) : listDistribution(distribution(target), opts)),
+    async projectExists(target, name) {
+      try {
+        return (await harbor(target).getProject(name)) !== undefined;
+      } catch (error) {
+        if (error instanceof RegistryCallError && (error.kind === 'unauthorized' || error.kind === 'refused')) return undefined;
+        throw error;
+      }
+    },
+    async ensureWebhookPolicy(target, project, policy) {
+      const client = harbor(target);
+      const policies = await client.listWebhookPolicies(project);
+      const covers = policies.some(
+        (p) =>
+          p.enabled &&
+          policy.eventTypes.every((t) => p.eventTypes.includes(t)) &&
+          p.targets.some((t) => t.type === 'http' && t.address === policy.url && t.authHeader === policy.authHeader),
+      );
+      if (covers) return 'unchanged';
+      const ours = policies.find((p) => p.name === policy.name);
+      if (ours) {
+        await client.updateWebhookPolicy(project, ours.id, policy);
+        return 'updated';
+      }
+      await client.createWebhookPolicy(project, policy);
+      return 'created';
+    },
+  };
+};
+
+/** The `RegistryApi` over HTTP with the environment's egress policy (no knowledge of the service's own endpoints). */
+export const httpRegistryApi: RegistryApi = createHttpRegistryApi();

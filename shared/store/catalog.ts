@@ -1,9 +1,66 @@
+import * as z from 'zod';
 import type { BusEvent } from '../../events/contract.ts';
 import { Repository, Tag } from '../domain/model.ts';
+import { isoTime } from '../domain/time.ts';
+import { logger } from '../logger.ts';
 import { keys } from './keys.ts';
 import { pendingMark } from './pending.ts';
 import type { TableOps } from './table.ts';
 import { setWithMark } from './update-with-mark.ts';
+
+/** A tag whose event time converts to a date: only such a tag can be ordered, shown or offered. */
+const UsableTag = Tag.refine((t) => isoTime(t.eventTime) !== undefined, { message: 'eventTime is outside the range of a date', path: ['eventTime'] });
+
+/** What a repository item must still hold for its index rows to be found when the rest of it is unreadable. */
+const IndexRecord = z.object({ indexedImage: z.string().optional(), indexedAudiences: z.array(z.string()).optional() });
+const ItemKey = z.object({ pk: z.string(), sk: z.string() });
+
+/** A stored item that fails its schema: named by its sort key, with the reason (never its content). */
+export type UnreadableItem = { sk: string; error: string };
+
+/** A repository item that fails its schema, with whatever of its index record could still be read. */
+export type UnreadableRepository = UnreadableItem & { path: string } & z.infer<typeof IndexRecord>;
+
+const reason = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'item'}: ${i.message}`).join('; ').slice(0, 300);
+const sortKey = (item: Record<string, unknown>) => (typeof item.sk === 'string' ? item.sk : '?');
+
+/** Every item of a Query, split into those its schema accepts and those it refuses (one bad item never hides the rest). */
+const readAll = async <T extends z.ZodType>(ops: TableOps, schema: T, spec: { pk: string; skPrefix: string }) => {
+  const items: z.infer<T>[] = [];
+  const unreadable: (UnreadableItem & { raw: Record<string, unknown> })[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ops.queryPage(spec, startKey);
+    for (const raw of page.items) {
+      const parsed = schema.safeParse(raw);
+      if (parsed.success) items.push(parsed.data);
+      else unreadable.push({ sk: sortKey(raw), error: reason(parsed.error), raw });
+    }
+    startKey = page.next;
+  } while (startKey);
+  return { items, unreadable };
+};
+
+/** Every tag item of a repository (tombstones included), and the ones that cannot be used (bad fields, a time beyond any date). */
+const readTags = async (ops: TableOps, registryId: string, path: string) => {
+  const { items, unreadable } = await readAll(ops, UsableTag, keys.tagsOfRepository(registryId, path));
+  return { tags: items, unusable: unreadable.map(({ sk, error }): UnreadableItem => ({ sk, error })) };
+};
+
+/** The repositories of a space, and the items that fail the schema (see `UnreadableRepository`). */
+const readRepositories = async (ops: TableOps, registryId: string, space: string) => {
+  const spec = keys.repositoriesOfSpace(registryId, space);
+  const { items, unreadable } = await readAll(ops, Repository, spec);
+  return {
+    repositories: items,
+    unreadable: unreadable.map(({ sk, error, raw }) => unreadableRepository(raw, sk, spec.skPrefix, error)),
+  };
+};
+
+const unreadableRepository = (raw: Record<string, unknown>, sk: string, skPrefix: string, error: string): UnreadableRepository => {
+  const record = IndexRecord.safeParse(raw);
+  return { sk, error, path: sk.startsWith(skPrefix) ? sk.slice(skPrefix.length) : sk, ...(record.success ? record.data : {}) };
+};
 
 /** Repositories and tags: what the registries hold, ordered by the registry's own event time. */
 export const catalogRepository = (ops: TableOps) => ({
@@ -22,9 +79,35 @@ export const catalogRepository = (ops: TableOps) => ({
       ExpressionAttributeValues: { ':i': image, ':a': [...audiences] },
     }),
   repository: (registryId: string, space: string, path: string) => ops.get(Repository, keys.repository(registryId, space, path)),
-  repositories: (registryId: string, space: string) => ops.queryAll(Repository, keys.repositoriesOfSpace(registryId, space)),
-  /** Every tag item of a repository, tombstones included. */
-  tags: (registryId: string, path: string) => ops.queryAll(Tag, keys.tagsOfRepository(registryId, path)),
+  /** One repository item, or what is left of it when it fails the schema; undefined when there is none. */
+  readRepository: async (registryId: string, space: string, path: string): Promise<{ repository: Repository } | { unreadable: UnreadableRepository } | undefined> => {
+    const key = keys.repository(registryId, space, path);
+    const raw = await ops.get(z.record(z.string(), z.unknown()), key);
+    if (!raw) return undefined;
+    const parsed = Repository.safeParse(raw);
+    return parsed.success
+      ? { repository: parsed.data }
+      : { unreadable: unreadableRepository(raw, key.sk, keys.repositoriesOfSpace(registryId, space).skPrefix, reason(parsed.error)) };
+  },
+  /** The repositories of a space and, apart, the items that fail the schema (the indexer withdraws their rows). */
+  readRepositories: (registryId: string, space: string) => readRepositories(ops, registryId, space),
+  /** The readable repositories of a space; an unreadable item is logged and left out (the indexer reads them all). */
+  repositories: async (registryId: string, space: string) => {
+    const { repositories, unreadable } = await readRepositories(ops, registryId, space);
+    for (const { sk, error } of unreadable) logger.warn('repository item unreadable, left out', { registryId, space, sk, error });
+    return repositories;
+  },
+  /** Every tag item of a repository and, apart, the unusable ones (the indexer reports them). */
+  readTags: (registryId: string, path: string) => readTags(ops, registryId, path),
+  /**
+   * Every usable tag item of a repository, tombstones included. An unusable one is logged and left out, so it is
+   * never offered (the indexer reads them all and reports it).
+   */
+  tags: async (registryId: string, path: string) => {
+    const { tags, unusable } = await readTags(ops, registryId, path);
+    for (const { sk, error } of unusable) logger.warn('tag item unusable, left out', { registryId, path, sk, error });
+    return tags;
+  },
 
   /** Applies a push unless the tag already holds a state at least as new. False = nothing changed. */
   push: (tag: Omit<Tag, 'state'>, event: BusEvent) =>
@@ -48,9 +131,9 @@ export const catalogRepository = (ops: TableOps) => ({
       ),
     ),
 
-  /** Removes a repository and its tags (space purge). */
+  /** Removes a repository and its tags (space purge), whatever the tag items hold: only their keys are read. */
   purgeRepository: async (registryId: string, space: string, path: string) => {
-    const tags = await ops.queryAll(Tag, keys.tagsOfRepository(registryId, path));
-    await ops.batchWrite([], [...tags.map((t) => keys.tag(registryId, path, t.tag)), keys.repository(registryId, space, path)]);
+    const { items } = await readAll(ops, ItemKey, keys.tagsOfRepository(registryId, path));
+    await ops.batchWrite([], [...items.map(({ pk, sk }) => ({ pk, sk })), keys.repository(registryId, space, path)]);
   },
 });

@@ -30,18 +30,76 @@ export const registriesRepository = (ops: TableOps) => ({
    * Records a reconcile's outcome on a live registry: health always; `lastSuccessAt` and the webhook coverage
    * only when given (a failed run keeps the last success). False when the registry is gone.
    */
-  recordSync: (id: string, sync: { status: RegistryStatus; at: string; message?: string; lastSuccessAt?: string; webhookCoverage?: WebhookCoverage }) => {
+  recordSync: (
+    id: string,
+    sync: { status: RegistryStatus; at: string; message?: string; lastSuccessAt?: string; webhookCoverage?: WebhookCoverage; skipped?: Registry['skipped'] },
+  ) => {
     const set = ['#s = :s', 'statusCheckedAt = :at'];
     const values: Record<string, unknown> = { ':s': sync.status, ':at': sync.at };
     if (sync.message) set.push('statusMessage = :m'), (values[':m'] = sync.message);
     if (sync.lastSuccessAt) set.push('lastSuccessAt = :ok'), (values[':ok'] = sync.lastSuccessAt);
     if (sync.webhookCoverage) set.push('webhookCoverage = :c'), (values[':c'] = sync.webhookCoverage);
+    if (sync.skipped) set.push('skipped = :sk'), (values[':sk'] = sync.skipped);
     return ops.update(keys.registry(id), {
       UpdateExpression: `SET ${set.join(', ')}${sync.message ? '' : ' REMOVE statusMessage'}`,
       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted)',
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: values,
     });
+  },
+  /** Counts a delivery refused for its event time (see `Registry.clockSkew`). */
+  countClockSkew: (id: string, at: string, eventTime: number) =>
+    ops.update(keys.registry(id), {
+      UpdateExpression: 'SET clockSkew.lastAt = :at, clockSkew.lastEventTime = :t ADD clockSkew.#count :one',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_exists(clockSkew)',
+      ExpressionAttributeNames: { '#count': 'count' },
+      ExpressionAttributeValues: { ':at': at, ':t': Number.isSafeInteger(eventTime) ? eventTime : 0, ':one': 1 },
+    }).then(
+      async (counted) =>
+        counted ||
+        ops.update(keys.registry(id), {
+          UpdateExpression: 'SET clockSkew = :first',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(clockSkew)',
+          ExpressionAttributeValues: { ':first': { count: 1, lastAt: at, lastEventTime: Number.isSafeInteger(eventTime) ? eventTime : 0 } },
+        }),
+    ),
+  /**
+   * Swaps in a new webhook secret: the old one's hash stays accepted until `until`. Conditional on the hash the caller
+   * rotated from, so two rotations at once cannot leave the item and the sealed secrets disagreeing.
+   */
+  rotateWebhookSecret: (id: string, rotation: { fromHash: string; secretRef: string; hash: string; until: string }) =>
+    ops.update(keys.registry(id), {
+      UpdateExpression: 'SET secretRef = :ref, webhookSecretHash = :h, previousWebhookSecretHash = :old, previousWebhookSecretUntil = :until',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted) AND webhookSecretHash = :old',
+      ExpressionAttributeValues: { ':ref': rotation.secretRef, ':h': rotation.hash, ':old': rotation.fromHash, ':until': rotation.until },
+    }),
+  recordCoverage: (id: string, coverage: WebhookCoverage) =>
+    ops.update(keys.registry(id), {
+      UpdateExpression: 'SET webhookCoverage = :c',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted)',
+      ExpressionAttributeValues: { ':c': coverage },
+    }),
+  /**
+   * Counts failed re-derivations (see `Registry.indexFailures`): one UpdateItem that adds to the count, once the
+   * first failure created the record. Reads nothing, so it works even when the registry item itself is unreadable.
+   */
+  countIndexFailures: async (id: string, failures: { count: number; at: string; item: { space?: string; path?: string }; error: string }) => {
+    const last = { ':at': failures.at, ':item': failures.item, ':err': failures.error };
+    const add = () =>
+      ops.update(keys.registry(id), {
+        UpdateExpression: 'SET indexFailures.lastAt = :at, indexFailures.lastItem = :item, indexFailures.lastError = :err ADD indexFailures.#count :n',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_exists(indexFailures)',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ...last, ':n': failures.count },
+      });
+    const first = () =>
+      ops.update(keys.registry(id), {
+        UpdateExpression: 'SET indexFailures = :first',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(indexFailures)',
+        ExpressionAttributeValues: { ':first': { count: failures.count, lastAt: failures.at, lastItem: failures.item, lastError: failures.error } },
+      });
+    // Another writer may create the record between the two: then adding works.
+    return (await add()) || (await first()) || add();
   },
   markRemoved: (id: string, event: BusEvent) =>
     ops.update(keys.registry(id), setWithMark({ deleted: true }, event, 'attribute_exists(pk) AND attribute_not_exists(deleted)')),

@@ -25,8 +25,16 @@ export const spacesRepository = (ops: TableOps) => ({
       { ...keys.space(space.registryId, space.name), entityType: 'Space', ...space, ...pendingMark(event) },
       { ConditionExpression: 'attribute_not_exists(pk)' },
     ),
+  /** Sets the visibility, which is then known (no longer `visibilityUnconfirmed`). */
   setVisibility: (registryId: string, name: string, visibility: Visibility, at: string, event: BusEvent) =>
-    ops.update(keys.space(registryId, name), setWithMark({ visibility, updatedAt: at }, event, LIVE)),
+    ops.update(keys.space(registryId, name), setWithMark({ visibility, updatedAt: at }, event, LIVE, { remove: ['visibilityUnconfirmed'] })),
+  /** The registry's API confirmed the visibility the space already has: nothing to index. False if it was not unconfirmed. */
+  confirmVisibility: (registryId: string, name: string, visibility: Visibility) =>
+    ops.update(keys.space(registryId, name), {
+      UpdateExpression: 'REMOVE visibilityUnconfirmed',
+      ConditionExpression: `${LIVE} AND visibilityUnconfirmed = :t AND visibility = :v`,
+      ExpressionAttributeValues: { ':t': true, ':v': visibility },
+    }),
   markDeleted: (registryId: string, name: string, at: string, event: BusEvent) =>
     ops.update(keys.space(registryId, name), setWithMark({ deleted: true, updatedAt: at }, event, LIVE)),
   /** Deletes the item: only a tombstone, unless `evenLive` (its registry is gone). */

@@ -24,7 +24,8 @@ export const createDocumentClient = (endpoint?: string, region = process.env.AWS
       region,
       ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     }),
-    { marshallOptions: { removeUndefinedValues: true } },
+    // A number past 2^53 (a hostile or corrupt item) reads as an imprecise number, never a BigInt or a throw.
+    { marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: (n: string) => Number(n) } },
   );
 
 type ItemAttributes = Record<string, unknown>;

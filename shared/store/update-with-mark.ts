@@ -9,7 +9,7 @@ export const setWithMark = (
   fields: Record<string, unknown>,
   event: BusEvent,
   condition: string,
-  extra: { values?: Record<string, unknown>; names?: Record<string, string> } = {},
+  extra: { values?: Record<string, unknown>; names?: Record<string, string>; remove?: readonly string[] } = {},
 ) => {
   const all = { ...fields, ...pendingMark(event) };
   const names: Record<string, string> = { ...extra.names };
@@ -19,8 +19,12 @@ export const setWithMark = (
     values[`:f${i}`] = value;
     return `#f${i} = :f${i}`;
   });
+  const removes = (extra.remove ?? []).map((name, i) => {
+    names[`#r${i}`] = name;
+    return `#r${i}`;
+  });
   return {
-    UpdateExpression: `SET ${sets.join(', ')}`,
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { RepositoryName, SpaceName, imageRef, splitPath, type Namespace, type Registry, type Space, type Tag } from '../domain/model.ts';
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
+import { isoTime } from '../domain/time.ts';
 import type { Deps } from '../deps.ts';
 import { badRequest } from '../errors.ts';
 import { keys, type Key } from '../store/keys.ts';
@@ -123,7 +124,7 @@ const chain = (input: {
   if (present.length === 0)
     return add('repository', false, tags.length ? `every tag of ${ref.path} was deleted` : `no tag of ${ref.path} was ever seen (pushed, or found by reconcile)`), facts;
   const latest = present.reduce((a, b) => (b.eventTime > a.eventTime ? b : a));
-  add('repository', true, `repository ${input.repository}: ${present.length} tag${present.length === 1 ? '' : 's'}, latest ${latest.tag} pushed ${new Date(latest.eventTime).toISOString()}`);
+  add('repository', true, `repository ${input.repository}: ${present.length} tag${present.length === 1 ? '' : 's'}, latest ${latest.tag} pushed ${isoTime(latest.eventTime) ?? 'at a time beyond any date'}`);
 
   if (offeredBy.length === 0)
     return add('index', false, input.pending

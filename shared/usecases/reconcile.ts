@@ -1,5 +1,6 @@
 import { IndexRepairRequested, RegistrySyncRequested, SpaceCreated, SpaceDeleted, SpaceVisibilityChanged, type BusEvent } from '../../events/index.ts';
 import { Digest, RepositoryName, SpaceName, TagName, splitPath, type Registry, type RegistryStatus, type Space, type WebhookCoverage } from '../domain/model.ts';
+import { eventTimeProblem } from '../domain/time.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
 import { RegistryCallError } from '../registries/harbor-client.ts';
@@ -28,7 +29,10 @@ export type ReconcileReport = {
   tags?: { pushed: number; deleted: number };
   /** Spaces the credentials may not read: left as they are. */
   unreadable?: { name: string; reason: string }[];
-  /** Names the registry holds that this product cannot take (not a valid space, repository, tag or digest). */
+  /**
+   * What the product did not take, with why: names it cannot take (not a valid space, repository, tag or digest),
+   * push times out of bounds, and repositories the registry would not list (their truth is left as it was).
+   */
   skipped?: { name: string; reason: string }[];
   coverage?: WebhookCoverage;
 };
@@ -50,8 +54,11 @@ const progressOf = (registryId: string, onProgress?: (p: ReconcileProgress) => v
   };
 };
 
-/** Keeps what the product can name; the rest is reported, never half-applied. */
-const validListing = (spaces: readonly ListedSpace[], skipped: { name: string; reason: string }[]) =>
+/**
+ * Keeps what the product can name and order; the rest is reported, never half-applied. A push time out of bounds
+ * (see `eventTimeProblem`) is refused as a webhook's would be.
+ */
+const validListing = (spaces: readonly ListedSpace[], skipped: { name: string; reason: string }[], now: number, skewMs: number) =>
   spaces.flatMap((space) => {
     if (!SpaceName.safeParse(space.name).success) return skipped.push({ name: space.name, reason: 'not a valid space name' }), [];
     const repositories = space.repositories.flatMap((repo) => {
@@ -60,8 +67,10 @@ const validListing = (spaces: readonly ListedSpace[], skipped: { name: string; r
         return skipped.push({ name: repo.path, reason: 'not a valid repository name' }), [];
       const tags = repo.tags.filter((t) => {
         const ok = TagName.safeParse(t.tag).success && Digest.safeParse(t.digest).success;
-        if (!ok) skipped.push({ name: `${repo.path}:${t.tag}`, reason: 'not a valid tag or digest' });
-        return ok;
+        if (!ok) return skipped.push({ name: `${repo.path}:${t.tag}`, reason: 'not a valid tag or digest' }), false;
+        const time = t.pushedAt === undefined ? undefined : eventTimeProblem(t.pushedAt, now, skewMs);
+        if (time) return skipped.push({ name: `${repo.path}:${t.tag}`, reason: `push time ${time}` }), false;
+        return true;
       });
       return [{ ...repo, tags }];
     });
@@ -110,10 +119,22 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
     return done({ status, message: error.message });
   }
 
-  const skipped: { name: string; reason: string }[] = [];
   const unreadable = [...listing.unreadable];
+  // A repository the registry would not list (alone) is left as the truth has it: never mistaken for deletions.
+  const unreadableRepositories = listing.unreadableRepositories ?? [];
+  const untrusted = new Set(unreadableRepositories.map((r) => r.path));
+  const untrustedSpaces = new Set(unreadableRepositories.map((r) => splitPath(r.path).space));
+  const skipped = [...(listing.skipped ?? []), ...unreadableRepositories.map((r) => ({ name: r.path, reason: `unreadable: ${r.reason}` }))];
+  // The listing's start times every delete it applies: a registry clock out of bounds would write tombstones no
+  // later push could beat, so ours is used instead (and the skew counted, as for a refused webhook).
+  const clockProblem = eventTimeProblem(listing.startedAt, localStart, deps.clockSkewMs);
+  if (clockProblem) {
+    skipped.push({ name: '(listing time)', reason: `the registry's clock ${clockProblem}; the service's clock was used` });
+    await deps.store.registries.countClockSkew(registryId, new Date(localStart).toISOString(), listing.startedAt);
+  }
+  const listedAt = clockProblem ? Math.floor(localStart / 1000) * 1000 : listing.startedAt;
   // Docker Registry keeps a repository in `_catalog` after its last tag is deleted: such a space holds nothing.
-  const held = validListing(listing.spaces, skipped).filter((s) => registry.kind === 'harbor' || s.repositories.some((r) => r.tags.length > 0));
+  const held = validListing(listing.spaces, skipped, localStart, deps.clockSkewMs).filter((s) => registry.kind === 'harbor' || s.repositories.some((r) => r.tags.length > 0));
   const listed = new Map(held.map((s) => [s.name, s]));
   const truthSpaces = new Map((await deps.store.spaces.list(registryId)).map((s) => [s.name, s]));
   const report = {
@@ -139,8 +160,14 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
       truthSpaces.set(s.name, truth);
     }
     // A change of ours made while the listing ran is newer than what the listing saw.
-    if (registry.kind !== 'harbor' || !s.visibility || truth.visibility === s.visibility || changedDuringListing(truth)) continue;
-    if (registry.mode === 'integrated') {
+    if (registry.kind !== 'harbor' || !s.visibility || changedDuringListing(truth)) continue;
+    if (truth.visibilityUnconfirmed && truth.visibility === s.visibility) {
+      await deps.store.spaces.confirmVisibility(registryId, s.name, s.visibility);
+      continue;
+    }
+    if (truth.visibility === s.visibility) continue;
+    // A visibility that only a webhook implied (private, unconfirmed) is never written back: Harbor's is learned.
+    if (registry.mode === 'integrated' || truth.visibilityUnconfirmed) {
       const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: s.name, visibility: s.visibility });
       if (await deps.store.spaces.setVisibility(registryId, s.name, s.visibility, deps.clock().toISOString(), event))
         events.push(event), report.visibilityFollowed.push(s.name);
@@ -160,7 +187,7 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
   // 2. Spaces we hold that the listing lacks: gone, unless Harbor says the project exists or may not tell.
   const gone: Space[] = [];
   for (const space of truthSpaces.values()) {
-    if (listed.has(space.name) || unreadable.some((u) => u.name === space.name)) continue;
+    if (listed.has(space.name) || untrustedSpaces.has(space.name) || unreadable.some((u) => u.name === space.name)) continue;
     if (registry.kind === 'harbor') {
       const exists = await deps.registryApi.projectExists(target, space.name);
       if (exists === undefined) unreadable.push({ name: space.name, reason: 'the credentials cannot see this project' });
@@ -175,7 +202,7 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
   for (const s of held) for (const r of s.repositories) wanted.set(r.path, new Map(r.tags.map((t) => [t.tag, t])));
   const inScope = [...held.map((s) => s.name), ...gone.map((s) => s.name)];
   const truthRepos = new Map(await Promise.all(inScope.map(async (name) => [name, await deps.store.catalog.repositories(registryId, name)] as const)));
-  const paths = [...new Set([...wanted.keys(), ...[...truthRepos.values()].flat().map((r) => r.path)])];
+  const paths = [...new Set([...wanted.keys(), ...[...truthRepos.values()].flat().map((r) => r.path)])].filter((p) => !untrusted.has(p));
   const pushes: RegistryChange[] = [];
   const deletes: RegistryChange[] = [];
   let compared = 0;
@@ -185,8 +212,8 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
     const have = new Map((await deps.store.catalog.tags(registryId, path)).filter((t) => t.state === 'present').map((t) => [t.tag, t]));
     for (const [tag, { digest, pushedAt }] of want)
       if (have.get(tag)?.digest !== digest)
-        pushes.push({ action: 'push', path, tag, digest, eventTime: pushedAt !== undefined && Number.isFinite(pushedAt) ? pushedAt : listing.startedAt });
-    for (const tag of have.keys()) if (!want.has(tag)) deletes.push({ action: 'delete-tag', path, tag, eventTime: listing.startedAt });
+        pushes.push({ action: 'push', path, tag, digest, eventTime: pushedAt ?? listedAt });
+    for (const tag of have.keys()) if (!want.has(tag)) deletes.push({ action: 'delete-tag', path, tag, eventTime: listedAt });
     progress({ phase: 'compare', done: ++compared, total: paths.length });
   });
 
@@ -226,11 +253,12 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
   // 5. Harbor: every space's project carries our webhook policy, or is reported.
   const coverage = registry.kind === 'harbor' ? await ensureWebhookCoverage(deps, registry, [...truthSpaces.keys()].sort()) : undefined;
   const now = deps.clock().toISOString();
-  await deps.store.registries.recordSync(registryId, { status: 'healthy', at: now, lastSuccessAt: now, ...(coverage ? { webhookCoverage: coverage } : {}) });
+  const skippedSummary = { checkedAt: now, count: skipped.length, items: skipped.slice(0, 50) };
+  await deps.store.registries.recordSync(registryId, { status: 'healthy', at: now, lastSuccessAt: now, skipped: skippedSummary, ...(coverage ? { webhookCoverage: coverage } : {}) });
   if (skipped.length) logger.warn('reconcile skipped names it cannot take', { registryId, skipped: skipped.slice(0, 20) });
   return done({
     status: 'healthy',
-    listedAt: new Date(listing.startedAt).toISOString(),
+    listedAt: new Date(listedAt).toISOString(),
     listed: {
       spaces: held.length,
       repositories: held.reduce((n, s) => n + s.repositories.length, 0),

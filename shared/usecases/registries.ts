@@ -1,16 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { RegistryConnected, RegistryRemoved, RegistrySyncRequested } from '../../events/index.ts';
-import { Credentials, RegistryKind, RegistryMode, RegistrySecrets, type Registry } from '../domain/model.ts';
+import { Credentials, RegistryKind, RegistryMode, type Registry, type RegistrySecrets } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
-import { DomainError, conflict, notFound } from '../errors.ts';
+import { DomainError, badRequest, conflict, notFound } from '../errors.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
+import { hashSecret, openSecrets } from './webhook-secrets.ts';
 
 export const RegisterRegistryInput = z.strictObject({
   name: z.string().trim().min(1).max(100),
   kind: RegistryKind,
   mode: RegistryMode,
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  url: z.string().max(2048, 'must be at most 2048 characters').pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
   credentials: Credentials.optional(),
   insecure: z.boolean().optional(),
 });
@@ -30,6 +31,10 @@ export const registryView = (r: Registry) => ({
   ...(r.statusMessage ? { statusMessage: r.statusMessage } : {}),
   ...(r.lastSuccessAt ? { lastSuccessAt: r.lastSuccessAt } : {}),
   ...(r.webhookCoverage ? { webhookCoverage: r.webhookCoverage } : {}),
+  ...(r.skipped ? { skipped: r.skipped } : {}),
+  ...(r.clockSkew ? { clockSkew: r.clockSkew } : {}),
+  ...(r.indexFailures ? { indexFailures: r.indexFailures } : {}),
+  ...(r.previousWebhookSecretUntil ? { previousWebhookSecretUntil: r.previousWebhookSecretUntil } : {}),
   createdAt: r.createdAt,
 });
 
@@ -38,15 +43,19 @@ export const webhookUrl = (deps: Pick<Deps, 'publicUrl'>, r: Pick<Registry, 'id'
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+/**
+ * How a delivery authenticates, as the registration and rotation answers show it. Harbor: each project's policy has
+ * its own secret, derived from the registry's (the service registers the policies itself when its credentials allow).
+ */
+const authHeaderOf = (r: Pick<Registry, 'kind'>, secret: string) =>
+  r.kind === 'harbor' ? 'Bearer <project>:<base64url HMAC-SHA256 of "harbor-project:<project>" keyed with the secret>' : `Bearer ${secret}`;
 
-/** The registry's sealed secrets, opened. */
-export const secretsOf = async (deps: Deps, r: Registry): Promise<RegistrySecrets> =>
-  RegistrySecrets.parse(JSON.parse(await deps.secrets.open(r.secretRef)));
+/** The webhook part of a registration or rotation answer: the only answers that ever show the secret. */
+export const webhookOf = (deps: Deps, r: Registry, secret: string) => ({ url: webhookUrl(deps, r), secret, authHeader: authHeaderOf(r, secret) });
 
 /** The registry's address and opened credentials, for calls to it. */
 export const targetOf = async (deps: Deps, r: Registry): Promise<RegistryTarget> => {
-  const { credentials } = await secretsOf(deps, r);
+  const { credentials } = await openSecrets(deps, r);
   return { kind: r.kind, url: r.url, ...(credentials ? { credentials } : {}) };
 };
 
@@ -61,6 +70,8 @@ export const getRegistryOrThrow = async (deps: Deps, id: string) => {
  * secret is returned once and kept only as a hash.
  */
 export const registerRegistry = async (input: RegisterRegistryInput, deps: Deps, ctx: Ctx) => {
+  const refusal = await deps.registryApi.checkUrl(input.url);
+  if (refusal) throw badRequest(`invalid url: ${refusal}`, { issues: [{ path: 'url', message: refusal }] });
   const url = new URL(input.url);
   const normalizedUrl = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
   const existing = await deps.store.registries.list();
@@ -90,8 +101,9 @@ export const registerRegistry = async (input: RegisterRegistryInput, deps: Deps,
   const event = newEvent(deps, ctx, RegistryConnected, { registryId: id, kind: input.kind, host: url.host });
   if (!(await deps.store.registries.create(registry, event))) throw conflict(`registry ${id} already exists`);
   await publish(deps, event);
-  return { ...registryView(registry), webhook: { url: webhookUrl(deps, registry), secret } };
+  return { ...registryView(registry), webhook: webhookOf(deps, registry, secret) };
 };
+
 
 export const listRegistries = async (deps: Deps) => ({ items: (await deps.store.registries.list()).map(registryView) });
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { IndexRow } from '../domain/model.ts';
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
+import { isoTime } from '../domain/time.ts';
 import type { Deps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
 import type { Claims } from '../http/claims.ts';
@@ -56,7 +57,8 @@ export const listImages = async (
 
 /**
  * The tags of one image, newest first; 404 unless the namespace may select it. The index row is checked
- * against the truth too, so a row not yet removed after a change can never reveal a tag.
+ * against the truth too, so a row not yet removed after a change can never reveal a tag. A tag that cannot
+ * be used (it fails its schema, or its time is beyond any date) is left out.
  */
 export const listTags = async (cluster: string, namespace: string, image: string, claims: Claims, deps: Deps) => {
   const ns = await readableNamespace(deps, claims, cluster, namespace);
@@ -72,5 +74,10 @@ export const listTags = async (cluster: string, namespace: string, image: string
     throw hidden();
   const tags = (await deps.store.catalog.tags(row.registryId, row.path)).filter((t) => t.state === 'present');
   tags.sort((a, b) => b.eventTime - a.eventTime || (a.tag < b.tag ? -1 : 1));
-  return { items: tags.map((t) => ({ tag: t.tag, digest: t.digest, pushedAt: new Date(t.eventTime).toISOString() })) };
+  return {
+    items: tags.flatMap((t) => {
+      const pushedAt = isoTime(t.eventTime);
+      return pushedAt ? [{ tag: t.tag, digest: t.digest, pushedAt }] : [];
+    }),
+  };
 };

@@ -15,6 +15,7 @@ export const spaceView = (s: Space) => ({
   registryId: s.registryId,
   name: s.name,
   visibility: s.visibility,
+  ...(s.visibilityUnconfirmed ? { visibilityUnconfirmed: true } : {}),
   createdAt: s.createdAt,
   updatedAt: s.updatedAt,
 });

@@ -1,20 +1,26 @@
-import type { Registry, WebhookCoverage } from '../domain/model.ts';
+import { randomBytes } from 'node:crypto';
+import type { Registry, RegistrySecrets, WebhookCoverage } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
+import { conflict } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { RegistryCallError, webhookPolicyBody, type NewHarborWebhookPolicy } from '../registries/harbor-client.ts';
 import { mapLimit } from '../registries/pool.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
-import { getRegistryOrThrow, secretsOf, webhookUrl } from './registries.ts';
+import { getRegistryOrThrow, webhookOf, webhookUrl } from './registries.ts';
+import { harborProjectSecret, hashSecret, openSecrets, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
 /** The Harbor event types that change what can be selected; pulls, scans, quotas and the rest would be ignored. */
 export const HARBOR_POLICY_EVENT_TYPES = ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'];
 
-/** The webhook policy this service keeps on every Harbor project it covers (named per registry id, so two installations never fight over one). */
-export const harborWebhookPolicy = (deps: Pick<Deps, 'publicUrl'>, registry: Pick<Registry, 'id' | 'kind'>, webhookSecret: string): NewHarborWebhookPolicy => ({
+/**
+ * The webhook policy this service keeps on one Harbor project (named per registry id, so two installations never
+ * fight over one). Its secret is that project's own (`harborProjectSecret`).
+ */
+export const harborWebhookPolicy = (deps: Pick<Deps, 'publicUrl'>, registry: Pick<Registry, 'id' | 'kind'>, webhookSecret: string, project: string): NewHarborWebhookPolicy => ({
   name: `platform-image-registry-${registry.id}`,
   url: webhookUrl(deps, registry),
   // Harbor sends `auth_header` verbatim as the Authorization header.
-  authHeader: `Bearer ${webhookSecret}`,
+  authHeader: `Bearer ${harborProjectSecret(webhookSecret, project)}`,
   eventTypes: HARBOR_POLICY_EVENT_TYPES,
   payloadFormat: 'Default',
 });
@@ -42,14 +48,20 @@ export const distributionNotificationsYaml = (url: string, webhookSecret: string
     '',
   ].join('\n');
 
+/** Where the configuration shows the secret: it is shown once, in the registration or rotation answer. */
+export const SECRET_PLACEHOLDER = '<webhook secret: shown once when the registry was connected or the secret rotated>';
+/** A shell line that derives a Harbor project's secret from the registry's webhook secret. */
+const DERIVE_PROJECT_SECRET =
+  'printf \'%s:\' "$PROJECT"; printf \'harbor-project:%s\' "$PROJECT" | openssl dgst -sha256 -hmac "$WEBHOOK_SECRET" -binary | basenc --base64url | tr -d =';
+
 /**
  * What to paste into the registry so it notifies this service: the distribution `notifications` YAML, or the
- * Harbor webhook policy JSON (one per project: Harbor has no instance-wide webhook). It holds the webhook
- * secret, so it is served to admins only.
+ * Harbor webhook policy JSON (one per project: Harbor has no instance-wide webhook). The secret is never in it
+ * (it is shown once, at registration or rotation); a Harbor project's own secret is derived as `deriveProjectSecret`
+ * shows.
  */
 export const getWebhookConfig = async (registryId: string, deps: Deps) => {
   const registry = await getRegistryOrThrow(deps, registryId);
-  const { webhookSecret } = await secretsOf(deps, registry);
   const url = webhookUrl(deps, registry);
   if (registry.kind === 'docker-registry')
     return {
@@ -58,15 +70,17 @@ export const getWebhookConfig = async (registryId: string, deps: Deps) => {
       url,
       format: 'yaml' as const,
       pasteInto: "the registry's config.yml (add the endpoint to an existing notifications.endpoints list), then restart the registry",
-      snippet: distributionNotificationsYaml(url, webhookSecret),
+      snippet: distributionNotificationsYaml(url, SECRET_PLACEHOLDER),
     };
+  const policy = harborWebhookPolicy(deps, registry, '', '<project>');
   return {
     registryId,
     kind: registry.kind,
     url,
     format: 'json' as const,
     pasteInto: 'POST /api/v2.0/projects/{project_name}/webhook/policies (header X-Is-Resource-Name: true), once per project',
-    snippet: JSON.stringify(webhookPolicyBody(harborWebhookPolicy(deps, registry, webhookSecret)), null, 2),
+    snippet: JSON.stringify(webhookPolicyBody({ ...policy, authHeader: 'Bearer <project secret>' }), null, 2),
+    deriveProjectSecret: DERIVE_PROJECT_SECRET,
     ...(registry.webhookCoverage ? { coverage: registry.webhookCoverage } : {}),
   };
 };
@@ -80,13 +94,12 @@ const NO_CREDENTIALS = 'the registry was connected without credentials: Harbor l
  */
 export const ensureWebhookCoverage = async (deps: Deps, registry: Registry, spaces: readonly string[]): Promise<WebhookCoverage> => {
   const checkedAt = deps.clock().toISOString();
-  const { credentials, webhookSecret } = await secretsOf(deps, registry);
+  const { credentials, webhookSecret } = await openSecrets(deps, registry);
   if (!credentials) return { checkedAt, covered: 0, uncovered: spaces.map((space) => ({ space, reason: NO_CREDENTIALS })) };
   const target: RegistryTarget = { kind: registry.kind, url: registry.url, credentials };
-  const policy = harborWebhookPolicy(deps, registry, webhookSecret);
   const outcomes = await mapLimit(spaces, 4, async (space) => {
     try {
-      const outcome = await deps.registryApi.ensureWebhookPolicy(target, space, policy);
+      const outcome = await deps.registryApi.ensureWebhookPolicy(target, space, harborWebhookPolicy(deps, registry, webhookSecret, space));
       if (outcome !== 'unchanged') logger.info('webhook policy registered', { registryId: registry.id, space, outcome });
       return undefined;
     } catch (error) {
@@ -107,4 +120,29 @@ export const coverNewSpace = async (deps: Deps, registry: Registry, space: strin
   } catch (error) {
     logger.warn('webhook coverage not checked', { registryId: registry.id, space, error: String(error) });
   }
+};
+
+/**
+ * Rotates the webhook secret. The new one is shown once, in this answer; the old one keeps working for
+ * `WEBHOOK_SECRET_GRACE_MS` (Docker Registry configs are edited by hand). On Harbor the service re-registers its
+ * policy, with the new project secrets, on every space's project (`coverage` tells where it could not).
+ */
+export const rotateWebhookSecret = async (id: string, deps: Deps) => {
+  const registry = await getRegistryOrThrow(deps, id);
+  const { credentials, webhookSecret: previous } = await openSecrets(deps, registry);
+  const secret = randomBytes(32).toString('base64url');
+  const until = new Date(deps.clock().getTime() + WEBHOOK_SECRET_GRACE_MS).toISOString();
+  const secrets: RegistrySecrets = { ...(credentials ? { credentials } : {}), webhookSecret: secret, previousWebhookSecret: previous };
+  // A new secret item per version: the item and the sealed value change together, or not at all.
+  const secretRef = await deps.secrets.seal(`${id}-${Date.now().toString(36)}`, JSON.stringify(secrets));
+  const rotation = { fromHash: registry.webhookSecretHash, secretRef, hash: hashSecret(secret), until };
+  if (!(await deps.store.registries.rotateWebhookSecret(id, rotation))) {
+    await deps.secrets.remove(secretRef);
+    throw conflict(`the webhook secret of registry ${id} changed meanwhile; retry`);
+  }
+  await deps.secrets.remove(registry.secretRef);
+  const rotated: Registry = { ...registry, secretRef, webhookSecretHash: rotation.hash, previousWebhookSecretHash: registry.webhookSecretHash, previousWebhookSecretUntil: until };
+  const coverage = registry.kind === 'harbor' ? await ensureWebhookCoverage(deps, rotated, (await deps.store.spaces.list(id)).map((s) => s.name).sort()) : undefined;
+  if (coverage) await deps.store.registries.recordCoverage(id, coverage);
+  return { registryId: id, webhook: webhookOf(deps, rotated, secret), previousSecretValidUntil: until, ...(coverage ? { coverage } : {}) };
 };

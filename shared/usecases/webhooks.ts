@@ -1,56 +1,86 @@
-import { timingSafeEqual } from 'node:crypto';
-import { SpaceCreated, TagDeleted, TagPushed, type BusEvent } from '../../events/index.ts';
+import { RegistrySyncRequested, SpaceCreated, TagDeleted, TagPushed, type BusEvent } from '../../events/index.ts';
 import { Digest, RegistryId, RepositoryName, SpaceName, TagName, splitPath, type Registry, type RegistryKind } from '../domain/model.ts';
+import { eventTimeProblem } from '../domain/time.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { badRequest, unauthorized } from '../errors.ts';
 import { logger } from '../logger.ts';
 import type { RegistryChange } from '../webhooks/changes.ts';
-import { hashSecret } from './registries.ts';
+import { parseDistributionWebhook } from '../webhooks/distribution-payload.ts';
+import { parseHarborWebhook } from '../webhooks/harbor-payload.ts';
 import { liveSpaceAfterPurge } from './spaces.ts';
+import { verifyWebhookToken } from './webhook-secrets.ts';
+
+const refused = () => unauthorized('webhook secret is wrong or the registry is unknown');
 
 /**
- * Checks `Authorization: Bearer <secret>` in constant time. An unknown registry id answers exactly like a
- * wrong secret, so callers cannot learn which ids exist.
+ * Checks `Authorization: Bearer <secret>` (see `verifyWebhookToken`). An unknown or malformed registry id answers
+ * exactly like a wrong secret, so callers cannot learn which ids exist. Needs only the headers, so the local server
+ * runs it before reading a body. `project`: the one Harbor project this delivery may speak for.
  */
 export const authenticateWebhook = async (registryId: string, kind: RegistryKind, authorization: string | undefined, deps: Deps) => {
   const registry = RegistryId.safeParse(registryId).success ? await deps.store.registries.get(registryId) : undefined;
-  const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
-  const given = Buffer.from(hashSecret(token));
-  const expected = Buffer.from(registry?.kind === kind ? registry.webhookSecretHash : hashSecret(`no-such-registry:${token}`));
-  if (!registry || given.length !== expected.length || !timingSafeEqual(given, expected) || registry.kind !== kind)
-    throw unauthorized('webhook secret is wrong or the registry is unknown');
-  return registry;
+  const token = /^Bearer (\S{1,512})$/.exec(authorization ?? '')?.[1];
+  const scope = registry && registry.kind === kind && token ? await verifyWebhookToken(deps, registry, token) : undefined;
+  if (!registry || !scope) throw refused();
+  return { registry, project: scope.project };
 };
 
-const names = (change: RegistryChange) => {
-  const { space, repository } = splitPath(change.path);
-  const checked = { space: SpaceName.safeParse(space), repository: RepositoryName.safeParse(repository), path: RepositoryName.safeParse(change.path) };
-  if (!checked.space.success || !checked.repository.success || !checked.path.success)
-    throw badRequest(`repository ${change.path} is not a valid name`);
-  return { space, repository };
+/** A change's names, checked: the space it is in and the repository inside the space. */
+const namesOf = (change: RegistryChange) => ({ ...splitPath(change.path), path: change.path });
+
+/** What is wrong with one change (field and reason), or undefined. */
+const problemOf = (change: RegistryChange, now: number, skewMs: number): { field: string; reason: string } | undefined => {
+  const { space, repository, path } = namesOf(change);
+  if (!RepositoryName.safeParse(path).success || !RepositoryName.safeParse(repository).success) return { field: 'path', reason: `repository ${JSON.stringify(path.slice(0, 300))} is not a valid name` };
+  if (!SpaceName.safeParse(space).success) return { field: 'path', reason: `space ${JSON.stringify(space.slice(0, 300))} is not a valid name` };
+  if (change.tag !== undefined && !TagName.safeParse(change.tag).success) return { field: 'tag', reason: `${JSON.stringify(change.tag.slice(0, 300))} is not a tag` };
+  if (change.action !== 'delete-tag' && !Digest.safeParse(change.digest).success) return { field: 'digest', reason: `${JSON.stringify(change.digest.slice(0, 300))} is not a digest` };
+  const time = eventTimeProblem(change.eventTime, now, skewMs);
+  if (time) return { field: 'eventTime', reason: `event time ${String(change.eventTime)} ${time}` };
+  return undefined;
 };
 
 /**
- * Stores what a registry reported. Each tag write is conditional on the registry's event time (duplicates
- * and late events change nothing); events are published only for writes that changed the truth, and the
- * caller answers 2xx only after this returns, i.e. after every change is durably stored.
+ * Checks every change before anything is stored: one bad item refuses the whole request (400 naming its index and
+ * field). An event time out of bounds is also counted on the registry's health (`clockSkew`).
+ */
+export const validateChanges = async (registry: Registry, changes: readonly RegistryChange[], deps: Deps) => {
+  const now = deps.clock().getTime();
+  for (const [index, change] of changes.entries()) {
+    const problem = problemOf(change, now, deps.clockSkewMs);
+    if (!problem) continue;
+    if (problem.field === 'eventTime') await deps.store.registries.countClockSkew(registry.id, new Date(now).toISOString(), change.eventTime);
+    const at = change.at ?? `changes[${index}]`;
+    throw badRequest(`${at}: ${problem.reason}; nothing was stored`, { index, at, field: problem.field });
+  }
+};
+
+/**
+ * Stores what a registry reported, all or nothing at validation: every change is checked first. Each tag write is
+ * conditional on the registry's event time (duplicates and late events change nothing); events are published only
+ * for writes that changed the truth, and the caller answers 2xx only after this returns, i.e. after every change is
+ * durably stored. A Harbor space first seen here is private and unconfirmed until a reconcile reads the project's
+ * visibility from Harbor's API (asked for at once); a Docker Registry space is public, as all of them are.
  */
 export const applyRegistryChanges = async (registry: Registry, changes: readonly RegistryChange[], deps: Deps, ctx: Ctx) => {
+  await validateChanges(registry, changes, deps);
   const events: BusEvent[] = [];
+  let unconfirmed = false;
   for (const change of changes) {
-    const { space, repository } = names(change);
-    const ref = { registryId: registry.id, space, repository, path: change.path };
+    const { space, repository, path } = namesOf(change);
+    const ref = { registryId: registry.id, space, repository, path };
     const known = await liveSpaceAfterPurge(deps, registry.id, space);
     if (change.action === 'push') {
       if (!known) {
-        // A push into a space we do not know yet: Harbor tells its visibility; Docker Registry spaces are public.
-        const visibility = registry.kind === 'harbor' ? (change.visibility ?? 'private') : 'public';
+        const harbor = registry.kind === 'harbor';
         const now = deps.clock().toISOString();
+        const visibility = harbor ? 'private' : 'public';
         const event = newEvent(deps, ctx, SpaceCreated, { registryId: registry.id, space, visibility });
-        if (await deps.store.spaces.create({ registryId: registry.id, name: space, visibility, createdAt: now, updatedAt: now }, event)) events.push(event);
+        const created = { registryId: registry.id, name: space, visibility, createdAt: now, updatedAt: now, ...(harbor ? { visibilityUnconfirmed: true } : {}) } as const;
+        if (await deps.store.spaces.create(created, event)) events.push(event), (unconfirmed ||= harbor);
       }
       if (!change.tag) continue;
-      const tag = { ...ref, tag: TagName.parse(change.tag), digest: Digest.parse(change.digest), eventTime: change.eventTime };
+      const tag = { ...ref, tag: change.tag, digest: change.digest, eventTime: change.eventTime };
       const event = newEvent(deps, ctx, TagPushed, tag);
       // Two items, no order between them: both are written before the event is published.
       const [, changed] = await Promise.all([deps.store.catalog.ensureRepository(ref), deps.store.catalog.push(tag, event)]);
@@ -62,15 +92,29 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
     await deps.store.catalog.ensureRepository(ref);
     const doomed = new Set(change.tag ? [change.tag] : []);
     if (change.action === 'delete-digest')
-      for (const t of await deps.store.catalog.tags(registry.id, change.path)) if (t.state === 'present' && t.digest === change.digest) doomed.add(t.tag);
+      for (const t of await deps.store.catalog.tags(registry.id, path)) if (t.state === 'present' && t.digest === change.digest) doomed.add(t.tag);
     for (const name of doomed) {
-      const tag = { ...ref, tag: TagName.parse(name), eventTime: change.eventTime };
+      const tag = { ...ref, tag: name, eventTime: change.eventTime };
       const event = newEvent(deps, ctx, TagDeleted, tag);
       if (await deps.store.catalog.delete(tag, event)) events.push(event);
     }
   }
+  // Not a state change, so no pending mark: if it is lost, the scheduled reconcile confirms the space.
+  if (unconfirmed) events.push(newEvent(deps, ctx, RegistrySyncRequested, { registryId: registry.id, reason: 'new-space' }));
   await publish(deps, ...events);
-  const applied = events.filter((e) => e.detailType !== SpaceCreated.detailType).length;
+  const applied = events.filter((e) => e.detailType === TagPushed.detailType || e.detailType === TagDeleted.detailType).length;
   logger.info('registry changes stored', { registryId: registry.id, received: changes.length, applied });
   return { received: changes.length, applied };
+};
+
+/**
+ * A delivery from a registry's webhook: authenticated, parsed and checked whole, then stored. A Harbor delivery is
+ * taken only for the project whose secret it carries; anything else answers exactly like a wrong secret.
+ */
+export const receiveWebhook = async (kind: RegistryKind, input: { registryId: string; authorization?: string; body: unknown }, deps: Deps, ctx: Ctx) => {
+  const { registry, project } = await authenticateWebhook(input.registryId, kind, input.authorization, deps);
+  if (kind === 'docker-registry') return applyRegistryChanges(registry, parseDistributionWebhook(input.body), deps, ctx);
+  const delivery = parseHarborWebhook(input.body);
+  if (delivery.project !== undefined && delivery.project !== project) throw refused();
+  return applyRegistryChanges(registry, delivery.changes, deps, ctx);
 };

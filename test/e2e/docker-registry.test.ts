@@ -8,6 +8,7 @@ import { createDistributionClient } from '../../shared/registries/distribution-c
 import { hasDockerRegistry, startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.ts';
 import { writeOciImages, writeOciMultiArchImage, type OciImage } from '../helpers/oci.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
+import { SECRET_PLACEHOLDER } from '../../shared/usecases/webhook-config.ts';
 
 const Created = z.object({ id: z.string(), host: z.string(), webhook: z.object({ url: z.string(), secret: z.string() }) });
 const Config = z.object({ format: z.literal('yaml'), url: z.string(), snippet: z.string() });
@@ -68,7 +69,9 @@ describe('a real Docker Registry 2.8 notifying the service as npm start runs it'
     expect(res.status).toBe(200);
     const config = Config.parse(res.body);
     await writeFile(join(registry.dir, 'config.yml'), baseConfig);
-    await appendFile(join(registry.dir, 'config.yml'), config.snippet);
+    // The snippet never holds the secret: the admin fills in the one shown at registration.
+    expect(config.snippet).not.toContain(reg.webhook.secret);
+    await appendFile(join(registry.dir, 'config.yml'), config.snippet.replace(SECRET_PLACEHOLDER, reg.webhook.secret));
     await registry.restart();
     return config;
   };
@@ -104,7 +107,7 @@ describe('a real Docker Registry 2.8 notifying the service as npm start runs it'
   it('hands out a notifications snippet that the registry loads and posts with', async () => {
     const config = await pasteWebhookConfig();
     expect(config.url).toBe(reg.webhook.url);
-    expect(config.snippet).toContain(`Authorization: ["Bearer ${reg.webhook.secret}"]`);
+    expect(config.snippet).toContain(`Authorization: ["Bearer ${SECRET_PLACEHOLDER}"]`);
     // 2.8 ignores `ignore.actions` unless a media type is ignored too.
     expect(config.snippet).toMatch(/ignoredmediatypes:\n\s+- application\/octet-stream/);
     const { endpoints } = await registry.debugVars();

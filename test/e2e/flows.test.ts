@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
-import { harborEvent } from '../helpers/harbor-events.ts';
+import { harborAuthorization, harborEvent, projectOf } from '../helpers/harbor-events.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
 
 const Created = z.object({ id: z.string(), host: z.string(), status: z.string(), webhook: z.object({ url: z.string(), secret: z.string() }) });
@@ -18,8 +18,7 @@ describe('the two admin flows over HTTP, on the embedded runtime', () => {
     const res = await svc.call('GET', `/api/v1/clusters/prod/namespaces/${ns}/images`, undefined, token);
     return Page.parse(res.body).items.map((i) => i.image);
   };
-  const webhook = (body: unknown, secret = reg.webhook.secret) =>
-    svc.call('POST', `/webhooks/harbor/${reg.id}`, body, null, { authorization: `Bearer ${secret}` });
+  const webhook = (body: unknown) => svc.call('POST', `/webhooks/harbor/${reg.id}`, body, null, { authorization: harborAuthorization(reg.webhook.secret, projectOf(body)) });
   const push = (project: string, repo: string, tag: string, occurAt: number, repoType: 'public' | 'private' = 'private') =>
     webhook(harborEvent('PUSH_ARTIFACT', { host: reg.host, project, repo, tag, digest: fakeDigest(`${project}/${repo}:${tag}`), occurAt, repoType }));
 
@@ -53,14 +52,14 @@ describe('the two admin flows over HTTP, on the embedded runtime', () => {
     const created = await svc.call('POST', `/api/v1/registries/${reg.id}/spaces`, { name: 'shared', visibility: 'public' });
     expect(created.status).toBe(201);
     expect(harbor.state.findProject('shared', true)?.metadata.public).toBe('true');
-    expect((await push('shared', 'nginx', '1.27', 1_800_000_000, 'public')).status).toBe(200);
+    expect((await push('shared', 'nginx', '1.27', 1_760_000_000, 'public')).status).toBe(200);
     for (const ns of ['shop', 'blog', 'unbound']) await eventually(async () => (await images(ns)).includes(`${reg.host}/shared/nginx`));
   });
 
   it('flow 2: a private space is offered only to the namespaces of the workspace it is bound to', async () => {
     expect((await svc.call('POST', `/api/v1/registries/${reg.id}/spaces`, { name: 'payments', visibility: 'private' })).status).toBe(201);
     expect(harbor.state.findProject('payments', true)?.metadata.public).toBe('false');
-    expect((await push('payments', 'api', 'v1', 1_800_000_001)).status).toBe(200);
+    expect((await push('payments', 'api', 'v1', 1_760_000_001)).status).toBe(200);
     const image = `${reg.host}/payments/api`;
     await new Promise((r) => setTimeout(r, 200));
     expect(await images('shop')).not.toContain(image);
@@ -95,7 +94,7 @@ describe('the two admin flows over HTTP, on the embedded runtime', () => {
   });
 
   it('pages the selector with an opaque cursor and filters by substring', async () => {
-    for (let i = 0; i < 7; i++) await push('shared', `svc-${i}`, 'v1', 1_800_000_100 + i, 'public');
+    for (let i = 0; i < 7; i++) await push('shared', `svc-${i}`, 'v1', 1_760_000_100 + i, 'public');
     await eventually(async () => (await images('shop')).length >= 8);
     const seen: string[] = [];
     let cursor: string | null = null;

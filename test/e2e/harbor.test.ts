@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
+import { harborAuthorization } from '../helpers/harbor-events.ts';
 
 const Created = z.object({ id: z.string(), host: z.string(), webhook: z.object({ url: z.string(), secret: z.string() }) });
 const Spaces = z.object({ items: z.array(z.object({ name: z.string(), visibility: z.string() })) });
@@ -71,19 +73,25 @@ describe('a hosted Harbor by its API contract: import, webhook coverage and reco
       expect(policy).toMatchObject({
         enabled: true,
         eventTypes: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'],
-        targets: [{ type: 'http', address: reg.webhook.url, auth_header: `Bearer ${reg.webhook.secret}`, payload_format: 'Default' }],
+        targets: [{ type: 'http', address: reg.webhook.url, auth_header: harborAuthorization(reg.webhook.secret, project), payload_format: 'Default' }],
       });
     }
     expect((await view()).webhookCoverage).toMatchObject({ covered: 3, uncovered: [] });
   });
 
-  it('registers the policy on a project as soon as a space is created, and hands out the same policy to paste', async () => {
+  it('registers the policy on a project as soon as a space is created, and hands out the same policy to paste, without the secret', async () => {
     expect((await svc.call('POST', `/api/v1/registries/${reg.id}/spaces`, { name: 'fresh', visibility: 'private' })).status).toBe(201);
     expect(policiesOf('fresh')).toHaveLength(1);
-    const config = z.object({ format: z.literal('json'), snippet: z.string() }).parse((await svc.call('GET', `/api/v1/registries/${reg.id}/webhook-config`)).body);
+    const res = await svc.call('GET', `/api/v1/registries/${reg.id}/webhook-config`);
+    expect(res.text).not.toContain(reg.webhook.secret);
+    const config = z.object({ format: z.literal('json'), snippet: z.string(), deriveProjectSecret: z.string() }).parse(res.body);
     const pasted = z.object({ name: z.string(), enabled: z.boolean(), event_types: z.array(z.string()), targets: z.array(z.looseObject({})) }).parse(JSON.parse(config.snippet));
     const registered = policiesOf('fresh')[0];
-    expect(pasted).toMatchObject({ name: registered?.name, enabled: true, event_types: registered?.eventTypes, targets: registered?.targets });
+    const target = registered?.targets[0];
+    expect(pasted).toMatchObject({ name: registered?.name, enabled: true, event_types: registered?.eventTypes, targets: [{ ...target, auth_header: 'Bearer <project secret>' }] });
+    // The shell line the admin is given derives exactly the secret the service registered for that project.
+    const derived = execFileSync('sh', ['-c', config.deriveProjectSecret], { env: { ...process.env, PROJECT: 'fresh', WEBHOOK_SECRET: reg.webhook.secret } }).toString();
+    expect(`Bearer ${derived}`).toBe(target?.auth_header);
   });
 
   it('keeps a policy that already covers a project, and repairs one that drifted', async () => {

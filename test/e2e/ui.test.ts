@@ -4,7 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
-import { harborEvent } from '../helpers/harbor-events.ts';
+import { harborAuthorization, harborEvent, projectOf } from '../helpers/harbor-events.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
@@ -26,7 +26,7 @@ describe('the image selector page in Chromium, against the embedded runtime', ()
   const contexts: BrowserContext[] = [];
   const problems: string[] = [];
 
-  const webhook = (body: unknown) => svc.call('POST', `/webhooks/harbor/${reg.id}`, body, null, { authorization: `Bearer ${reg.webhook.secret}` });
+  const webhook = (body: unknown) => svc.call('POST', `/webhooks/harbor/${reg.id}`, body, null, { authorization: harborAuthorization(reg.webhook.secret, projectOf(body)) });
   const push = async (project: string, repo: string, tag: string, occurAt: number, repoType: 'public' | 'private') =>
     expect((await webhook(harborEvent('PUSH_ARTIFACT', { host: reg.host, project, repo, tag, digest: fakeDigest(`${project}/${repo}:${tag}`), occurAt, repoType }))).status).toBe(200);
   const visible = async (ns: string, token: string) => {

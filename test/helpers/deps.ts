@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BusEvent } from '../../events/contract.ts';
 import type { Deps } from '../../shared/deps.ts';
+import { DEFAULT_CLOCK_SKEW_MS } from '../../shared/domain/time.ts';
 import { handleIndexEvent } from '../../shared/index/indexer.ts';
 import type { RegistryApi } from '../../shared/registries/registry-api.ts';
 import { createLocalSecretStore } from '../../shared/secrets/local-secret-store.ts';
@@ -31,6 +32,7 @@ export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, bo
   const projects = new Map<string, boolean>();
   return {
     projects,
+    checkUrl: async () => undefined,
     probe: async () => ({ status: 'healthy' }),
     createProject: async (_t, name, isPublic) => {
       const existed = projects.has(name);
@@ -44,6 +46,8 @@ export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, bo
       startedAt: Date.now(),
       spaces: [...projects].map(([name, isPublic]) => ({ name, visibility: isPublic ? ('public' as const) : ('private' as const), repositories: [] })),
       unreadable: [],
+      unreadableRepositories: [],
+      skipped: [],
     }),
     projectExists: async (_t, name) => projects.has(name),
     ensureWebhookPolicy: async () => 'unchanged',
@@ -58,6 +62,7 @@ export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {
     secrets: createLocalSecretStore(randomBytes(32)),
     registryApi: agreeableRegistryApi(),
     clock: () => new Date(),
+    clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
     publicUrl: 'http://localhost:3000',
     ...overrides,
   };
@@ -69,3 +74,6 @@ export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {
 };
 
 export const ctx = { correlationId: 'test' };
+
+/** A base for registry event times in tests: the service refuses times before 2000 or ahead of its clock. */
+export const T0 = Date.UTC(2026, 0, 1);

@@ -1,3 +1,5 @@
+import * as z from 'zod';
+import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
 import { fixture } from './fixtures.ts';
 
 type Resource = { digest: string; tag: string; resource_url: string };
@@ -26,3 +28,10 @@ export const harborEvent = (
   };
   return base;
 };
+
+/** The Authorization header Harbor sends for `project`: the policy of each project carries that project's own secret. */
+export const harborAuthorization = (webhookSecret: string, project: string) => `Bearer ${harborProjectSecret(webhookSecret, project)}`;
+
+/** The project a Harbor payload is about (Default format), to sign it as Harbor would. */
+export const projectOf = (body: unknown) => HarborProject.parse(body).event_data.repository.namespace;
+const HarborProject = z.object({ event_data: z.object({ repository: z.object({ namespace: z.string() }) }) });

@@ -10,7 +10,8 @@ import { listImages } from '../../shared/usecases/selector.ts';
 import { bindSpace, createSpace, deleteSpace, unbindSpace, updateSpace } from '../../shared/usecases/spaces.ts';
 import { sweepPending } from '../../shared/usecases/sweep.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
-import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
+import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
+import { applyRegistryChanges, receiveWebhook } from '../../shared/usecases/webhooks.ts';
 import { ctx, testDeps } from './deps.ts';
 import type { FakeHarbor } from './fake-harbor.ts';
 import type { Service } from './service.ts';
@@ -35,6 +36,8 @@ export const useCaseDriver = (store: Store): Driver => {
   const { deps, bus } = env;
   const hosts = { H: 'harbor.test', D: 'registry.test:5000' };
   const registries = {} as Record<RegOf, Registry>;
+  const secrets = {} as Record<RegOf, string>;
+  const base = Math.floor(Date.now() / 1000) + 60;
   const pool: BusEvent[] = [];
   const track = async <T>(run: () => Promise<T>) => {
     try {
@@ -51,6 +54,7 @@ export const useCaseDriver = (store: Store): Driver => {
         const stored = await store.registries.get(created.id);
         if (!stored) throw new Error('registry not stored');
         registries[key] = stored;
+        secrets[key] = created.webhook.secret;
       }
       for (const w of WORKSPACES) await putWorkspace(w, {}, deps);
       bus.take();
@@ -60,7 +64,21 @@ export const useCaseDriver = (store: Store): Driver => {
     deleteSpace: (r, space) => track(() => outcome(() => deleteSpace(registries[r].id, space, deps, ctx))),
     bind: (r, space, ws, bound) => track(() => outcome(() => (bound ? bindSpace : unbindSpace)(registries[r].id, space, ws, deps, ctx))),
     namespace: (ns, ws) => track(() => outcome(() => putNamespace('c', ns, { workspaceId: ws }, deps, ctx))),
-    notify: (r, change) => track(async () => void (await applyRegistryChanges(registries[r], [change], deps, ctx))),
+    notify: (r, change, signAs) =>
+      track(async () => {
+        // Harbor sends no tag-delete webhook; a reconcile applies one through the same use case.
+        if (r === 'H' && change.action === 'delete-tag')
+          return void (await applyRegistryChanges(registries[r], [{ ...change, eventTime: (base + change.eventTime) * 1000 }], deps, ctx)), 200;
+        const input = { registryId: registries[r].id, authorization: webhookAuthorization(r, secrets[r], change, signAs), body: webhookBody(r, hosts[r], change, base) };
+        try {
+          await receiveWebhook(r === 'H' ? 'harbor' : 'docker-registry', input, deps, ctx);
+          return 200;
+        } catch (error) {
+          if (error instanceof DomainError && error.code === 'BAD_REQUEST') return 400;
+          if (error instanceof DomainError && error.code === 'UNAUTHORIZED') return 401;
+          throw error;
+        }
+      }),
     async deliver(pick, mode) {
       if (!pool.length) return;
       const i = pick % pool.length;
@@ -85,11 +103,19 @@ export const useCaseDriver = (store: Store): Driver => {
 export const toItems = (items: { image: string; tagCount: number; latestTag: { tag: string }; grantedBy: string[] }[]): SelectorItem[] =>
   items.map((i) => ({ image: i.image, tagCount: i.tagCount, latestTag: i.latestTag.tag, grantedBy: i.grantedBy }));
 
+/** The Authorization header the registry sends: Harbor signs with the project's own secret (or `signAs`'s, to forge). */
+export const webhookAuthorization = (r: RegOf, secret: string, c: Change, signAs?: string) =>
+  `Bearer ${r === 'H' ? harborProjectSecret(secret, signAs ?? c.path.split('/')[0] ?? '') : secret}`;
+
+/** A date string as far as a `Date` can hold one (a distribution timestamp in year 9999 for a huge time). */
+const timestamp = (seconds: number) => new Date(Math.min(seconds, Date.UTC(9999, 11, 31) / 1000) * 1000).toISOString();
+
 /**
  * The change as the registry would post it: Harbor's Default format (`occur_at` in seconds), or a distribution
  * envelope. The model's times are read as seconds after `base` (seconds) on both, so their order is kept.
  */
 export const webhookBody = (r: RegOf, host: string, c: Change, base: number): unknown => {
+  const seconds = c.action === 'push' && c.absoluteSeconds !== undefined ? c.absoluteSeconds : base + c.eventTime;
   if (r === 'D') {
     const target =
       c.action === 'push'
@@ -97,13 +123,13 @@ export const webhookBody = (r: RegOf, host: string, c: Change, base: number): un
         : c.action === 'delete-tag'
           ? { repository: c.path, tag: c.tag }
           : { repository: c.path, digest: c.digest };
-    return { events: [{ id: `${c.action}-${c.path}-${c.eventTime}`, timestamp: new Date((base + c.eventTime) * 1000).toISOString(), action: c.action === 'push' ? 'push' : 'delete', target }] };
+    return { events: [{ id: `${c.action}-${c.path}-${c.eventTime}`, timestamp: timestamp(seconds), action: c.action === 'push' ? 'push' : 'delete', target }] };
   }
   if (c.action === 'delete-tag') throw new Error('Harbor sends no tag delete; use delete-digest');
   const [namespace = ''] = c.path.split('/');
   return {
     type: c.action === 'push' ? 'PUSH_ARTIFACT' : 'DELETE_ARTIFACT',
-    occur_at: base + c.eventTime,
+    occur_at: seconds,
     operator: 'model',
     event_data: {
       resources: [{ digest: c.digest, tag: c.action === 'push' && c.tag ? c.tag : c.digest, resource_url: `${host}/${c.path}` }],
@@ -133,8 +159,9 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
   const hosts = { H: new URL(harbor.url).host, D: `127.0.0.2:${10_000 + seq}` };
   const regs = {} as Record<RegOf, z.infer<typeof Created>>;
   const admin = async (method: string, path: string, body?: unknown) => outcomeOf((await svc.call(method, path, body)).status);
-  // An hour ahead: a reconcile listing (which applies its findings at listing time) never outranks a step.
-  const base = Math.floor(Date.now() / 1000) + 3600;
+  // A minute ahead (within the allowed clock skew): a reconcile listing (which applies its findings at listing time)
+  // never outranks a step. Harbor's reconciles do run: a webhook naming a new project asks for one.
+  const base = Math.floor(Date.now() / 1000) + 60;
   return {
     hosts,
     async setup() {
@@ -152,13 +179,18 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
     deleteSpace: (r, space) => admin('DELETE', `/api/v1/registries/${regs[r].id}/spaces/${space}`),
     bind: (r, space, w, bound) => admin(bound ? 'PUT' : 'DELETE', `/api/v1/registries/${regs[r].id}/spaces/${space}/bindings/${ws(w)}`),
     namespace: (ns, w) => admin('PUT', `/api/v1/clusters/${cluster}/namespaces/${ns}`, { workspaceId: w ? ws(w) : null }),
-    async notify(r, change) {
-      // A push into Harbor needs its project: Harbor has it before any webhook is sent.
+    async notify(r, change, signAs) {
+      // A push into Harbor needs its project: Harbor has it (private, as Harbor creates them) before any webhook is
+      // sent, so the reconcile that a new project asks for confirms the space private, whatever the payload claims.
       const project = change.path.split('/')[0] ?? '';
-      if (r === 'H' && change.action === 'push' && !harbor.state.findProject(project, true)) harbor.state.addProject(project, { public: change.visibility === 'public' });
+      // A refused push (forged, or out of bounds) leaves Harbor as it was: a reconcile would import the project.
+      const refused = signAs !== undefined || (change.action === 'push' && change.absoluteSeconds !== undefined);
+      if (r === 'H' && change.action === 'push' && !refused && !harbor.state.findProject(project, true)) harbor.state.addProject(project, { public: false });
       const kind = r === 'H' ? 'harbor' : 'distribution';
-      const res = await svc.call('POST', `/webhooks/${kind}/${regs[r].id}`, webhookBody(r, hosts[r], change, base), null, { authorization: `Bearer ${regs[r].webhook.secret}` });
-      if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${res.text}`);
+      const authorization = webhookAuthorization(r, regs[r].webhook.secret, change, signAs);
+      const res = await svc.call('POST', `/webhooks/${kind}/${regs[r].id}`, webhookBody(r, hosts[r], change, base), null, { authorization });
+      if (res.status >= 500) throw new Error(`webhook answered ${res.status}: ${res.text}`);
+      return res.status;
     },
     // The running service's bus delivers by itself.
     deliver: async () => {},

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { splitPath } from '../../shared/domain/model.ts';
 import { createModel, type Outcome, type RegOf, type SelectorItem } from './reference-model.ts';
 
 const SPACES = ['s1', 's2', 'library'] as const;
@@ -20,7 +21,12 @@ export const step = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('deleteSpace' as const), reg, space }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('bind' as const), reg, space, ws: fc.constantFrom(...WORKSPACES), bound: fc.constantFrom(true, true, false) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('namespace' as const), ns: fc.constantFrom(...NAMESPACES), ws: fc.constantFrom<string | null>(...WORKSPACES, null) }) },
+  // `vis`: the visibility the payload claims (Harbor's repo_type); it must never decide who sees a new space.
   { weight: 6, arbitrary: fc.record({ k: fc.constant('push' as const), reg, path: fc.nat(3), tag: fc.constantFrom('t1', 't2', 't2', undefined), d: fc.integer({ min: 1, max: 2 }), t: time, vis }) },
+  // A push whose event time is out of bounds: refused whole (400), nothing stored.
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('badTime' as const), reg, path: fc.nat(3), tag: fc.constantFrom('t1', 't2'), d: fc.integer({ min: 1, max: 2 }), when: fc.constantFrom('future', 'before-2000', 'huge') }) },
+  // A Harbor push signed with another project's secret: refused as a wrong secret (401), nothing stored.
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('forge' as const), path: fc.nat(3), tag: fc.constantFrom('t1', 't2'), d: fc.integer({ min: 1, max: 2 }), t: time, signer: space }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('deleteTag' as const), reg, path: fc.nat(3), tag: fc.constantFrom('t1', 't2'), t: time }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('deleteDigest' as const), reg, path: fc.nat(3), d: fc.integer({ min: 1, max: 2 }), t: time }) },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('deliver' as const), pick: fc.nat(), mode: fc.constantFrom('once', 'once', 'duplicate', 'drop') }) },
@@ -28,11 +34,18 @@ export const step = fc.oneof(
 export type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 export const steps = fc.array(step, { minLength: 8, maxLength: 30, size: 'max' });
 
-/** A registry notification, in the shape `applyRegistryChanges` takes. */
+/**
+ * A registry notification. `eventTime`: seconds after the driver's base (a few steps apart, within the allowed
+ * skew), or `absoluteSeconds` for a time out of bounds; `visibility`: what the payload claims.
+ */
 export type Change =
-  | { action: 'push'; path: string; tag?: string; digest: string; eventTime: number; visibility: 'public' | 'private' }
+  | { action: 'push'; path: string; tag?: string; digest: string; eventTime: number; visibility: 'public' | 'private'; absoluteSeconds?: number }
   | { action: 'delete-tag'; path: string; tag: string; eventTime: number }
   | { action: 'delete-digest'; path: string; digest: string; eventTime: number };
+
+/** Out-of-bounds event times, in seconds: far ahead of the clock, before 2000, and beyond what a date can hold. */
+const outOfBounds = (when: 'future' | 'before-2000' | 'huge') =>
+  when === 'future' ? Math.floor(Date.now() / 1000) + 10_000 : when === 'before-2000' ? Date.UTC(1999, 11, 31) / 1000 : 8_700_000_000_000;
 
 /** The service, driven either through its use cases or over HTTP. */
 export type Driver = {
@@ -43,7 +56,8 @@ export type Driver = {
   deleteSpace(reg: RegOf, space: string): Promise<Outcome>;
   bind(reg: RegOf, space: string, ws: string, bound: boolean): Promise<Outcome>;
   namespace(ns: string, ws: string | null): Promise<Outcome>;
-  notify(reg: RegOf, change: Change): Promise<void>;
+  /** Sends the change as the registry would (Harbor: signed with the project `signAs`, default its own); the HTTP status. */
+  notify(reg: RegOf, change: Change, signAs?: string): Promise<number>;
   /** A bus decision; drivers whose bus cannot be steered ignore it. */
   deliver(pick: number, mode: 'once' | 'duplicate' | 'drop'): Promise<void>;
   /** Everything still in flight reaches the index (the sweep recovers what was dropped). */
@@ -68,6 +82,9 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
   const expectOutcome = (s: Step, got: Outcome, want: Outcome) => {
     if (got !== want) mismatches.push(`${JSON.stringify(s)}: service ${got}, model ${want}`);
   };
+  const expectStatus = (s: Step, got: number, want: number) => {
+    if (got !== want) mismatches.push(`${JSON.stringify(s)}: webhook answered ${got}, expected ${want}`);
+  };
   for (const s of steps) {
     switch (s.k) {
       case 'createSpace':
@@ -86,20 +103,34 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
         expectOutcome(s, await driver.namespace(s.ns, s.ws), model.setNamespace(s.ns, s.ws));
         break;
       case 'push': {
+        // Docker Registry notifies no tagless push.
+        if (s.reg === 'D' && !s.tag) break;
         const path = PATHS[s.reg][s.path] ?? '';
-        await driver.notify(s.reg, { action: 'push', path, ...(s.tag ? { tag: s.tag } : {}), digest: digest(s.d), eventTime: s.t, visibility: s.vis });
-        model.push(s.reg, path, s.tag, digest(s.d), s.t, s.vis);
+        expectStatus(s, await driver.notify(s.reg, { action: 'push', path, ...(s.tag ? { tag: s.tag } : {}), digest: digest(s.d), eventTime: s.t, visibility: s.vis }), 200);
+        model.push(s.reg, path, s.tag, digest(s.d), s.t);
+        break;
+      }
+      case 'badTime': {
+        const path = PATHS[s.reg][s.path] ?? '';
+        const change = { action: 'push' as const, path, tag: s.tag, digest: digest(s.d), eventTime: 1, visibility: 'public' as const, absoluteSeconds: outOfBounds(s.when) };
+        expectStatus(s, await driver.notify(s.reg, change), 400);
+        break;
+      }
+      case 'forge': {
+        const path = PATHS.H[s.path] ?? '';
+        if (splitPath(path).space === s.signer) break;
+        expectStatus(s, await driver.notify('H', { action: 'push', path, tag: s.tag, digest: digest(s.d), eventTime: s.t, visibility: 'public' }, s.signer), 401);
         break;
       }
       case 'deleteTag': {
         const path = PATHS[s.reg][s.path] ?? '';
-        await driver.notify(s.reg, { action: 'delete-tag', path, tag: s.tag, eventTime: s.t });
+        expectStatus(s, await driver.notify(s.reg, { action: 'delete-tag', path, tag: s.tag, eventTime: s.t }), 200);
         model.deleteTag(s.reg, path, s.tag, s.t);
         break;
       }
       case 'deleteDigest': {
         const path = PATHS[s.reg][s.path] ?? '';
-        await driver.notify(s.reg, { action: 'delete-digest', path, digest: digest(s.d), eventTime: s.t });
+        expectStatus(s, await driver.notify(s.reg, { action: 'delete-digest', path, digest: digest(s.d), eventTime: s.t }), 200);
         model.deleteDigest(s.reg, path, digest(s.d), s.t);
         break;
       }

@@ -63,9 +63,10 @@ export const createModel = (hosts: Record<RegOf, string>) => {
       namespaces.set(ns, w);
       return 'ok';
     },
-    push(reg: RegOf, path: string, tag: string | undefined, digest: string, time: number, vis: 'public' | 'private') {
+    /** A push into an unknown space creates it: public on a Docker Registry, private on Harbor (whatever the payload claims). */
+    push(reg: RegOf, path: string, tag: string | undefined, digest: string, time: number) {
       const space = splitPath(path).space;
-      if (!spaces.has(sk(reg, space))) spaces.set(sk(reg, space), { vis: reg === 'D' ? 'public' : vis, bindings: new Set() });
+      if (!spaces.has(sk(reg, space))) spaces.set(sk(reg, space), { vis: reg === 'D' ? 'public' : 'private', bindings: new Set() });
       if (!tag) return;
       const m = tagsOf(reg, path);
       const cur = m.get(tag);

@@ -26,7 +26,7 @@ import { listImages } from '../../shared/usecases/selector.ts';
 import { bindSpace, createSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps } from '../helpers/deps.ts';
+import { ctx, testDeps, T0 } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const endpoints = inject('awsEndpoints');
@@ -99,7 +99,7 @@ if (endpoints.kind === 'localstack') {
       await env.deliver();
 
       // Now for real: a push and a second registry go out through PutEvents; a foreign source must not match.
-      await applyRegistryChanges(harbor, [{ action: 'push', path: 'sec/db', tag: 'v1', digest: `sha256:${'a'.repeat(64)}`, eventTime: 1000, visibility: 'private' }], deps, ctx);
+      await applyRegistryChanges(harbor, [{ action: 'push', path: 'sec/db', tag: 'v1', digest: `sha256:${'a'.repeat(64)}`, eventTime: T0 + 1000 }], deps, ctx);
       await registerRegistry({ name: 'd', kind: 'docker-registry', mode: 'integrated', url: 'https://dr.it' }, deps, ctx);
       const foreign = await eventBridge.send(new PutEventsCommand({ Entries: [{ EventBusName: busName, Source: 'someone.else', DetailType: 'TagPushed', Detail: '{}' }] }));
       expect(foreign.FailedEntryCount).toBe(0);

@@ -6,7 +6,7 @@ import { bindSpace, createSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
 import { resourcesOf, synthApp, templatesOf } from '../cdk/synth.ts';
-import { ctx, testDeps } from '../helpers/deps.ts';
+import { ctx, testDeps, T0 } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -56,7 +56,7 @@ describe(`the deployed handlers on ${inject('awsEndpoints').kind}`, () => {
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     await createSpace(harbor.id, { name: 'sec', visibility: 'private' }, env.deps, ctx);
     await bindSpace(harbor.id, 'sec', 'team-a', env.deps, ctx);
-    await applyRegistryChanges(harbor, [{ action: 'push', path: 'sec/db', tag: 'v1', digest: `sha256:${'b'.repeat(64)}`, eventTime: 1000, visibility: 'private' }], env.deps, ctx);
+    await applyRegistryChanges(harbor, [{ action: 'push', path: 'sec/db', tag: 'v1', digest: `sha256:${'b'.repeat(64)}`, eventTime: T0 + 1000 }], env.deps, ctx);
     await env.deliver();
 
     // The environment of the deployed functions, from the synthesized template.

@@ -26,7 +26,7 @@ import { bindSpace, createSpace } from '../../shared/usecases/spaces.ts';
 import { sweepPending } from '../../shared/usecases/sweep.ts';
 import { deleteWorkspace, putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps } from '../helpers/deps.ts';
+import { ctx, testDeps, T0 } from '../helpers/deps.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
@@ -99,7 +99,7 @@ describe(`the deployed table's definition on ${inject('awsEndpoints').kind}`, ()
     await createSpace(harbor.id, { name: 'sec', visibility: 'private' }, env.deps, ctx);
     await bindSpace(harbor.id, 'sec', 'team-a', env.deps, ctx);
     for (const [i, path] of ['pub/web', 'pub/api', 'sec/db'].entries())
-      await applyRegistryChanges(harbor, [{ action: 'push', path, tag: 'v1', digest: digest(i + 1), eventTime: 1000 + i, visibility: 'private' }], env.deps, ctx);
+      await applyRegistryChanges(harbor, [{ action: 'push', path, tag: 'v1', digest: digest(i + 1), eventTime: T0 + 1000 + i }], env.deps, ctx);
     const events: BusEvent[] = env.bus.take();
     expect(events.length).toBeGreaterThan(8);
 

@@ -11,7 +11,7 @@ import { listImages, listTags } from '../../shared/usecases/selector.ts';
 import { bindSpace, createSpace, listBindings, unbindSpace, updateSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps } from '../helpers/deps.ts';
+import { ctx, testDeps, T0 } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
@@ -29,7 +29,7 @@ describe('explain, blast radius and my namespaces on DynamoDB Local', () => {
   let mirror: Registry;
 
   const push = (path: string, tag: string, at: number, registry = harbor) =>
-    applyRegistryChanges(registry, [{ action: 'push', path, tag, digest: digest(at), eventTime: at, visibility: 'private' }], env.deps, ctx);
+    applyRegistryChanges(registry, [{ action: 'push', path, tag, digest: digest(at), eventTime: T0 + at }], env.deps, ctx);
   const explain = async (ns: string, image: string) => documented(Explanation, await explainImage('c1', ns, image, env.deps));
   const preview = async (space: string, input: Parameters<typeof previewSpaceChange>[2], registry = harbor) =>
     documented(BlastRadius, await previewSpaceChange(registry.id, space, input, env.deps));
@@ -56,7 +56,7 @@ describe('explain, blast radius and my namespaces on DynamoDB Local', () => {
     await push('sec/db', 'v1', 1000);
     await push('sec/db', 'v2', 2000);
     await push('sec/gone', 'v1', 1000);
-    await applyRegistryChanges(harbor, [{ action: 'delete-tag', path: 'sec/gone', tag: 'v1', eventTime: 1500 }], env.deps, ctx);
+    await applyRegistryChanges(harbor, [{ action: 'delete-tag', path: 'sec/gone', tag: 'v1', eventTime: T0 + 1500 }], env.deps, ctx);
     await push('alpine', '3.20', 1000, mirror);
     await bindSpace(harbor.id, 'sec', 'team-a', env.deps, ctx);
     await env.deliver();
@@ -82,7 +82,7 @@ describe('explain, blast radius and my namespaces on DynamoDB Local', () => {
         'space sec private, bound to team-a',
         'namespace c1/ns-a → workspace team-a',
         'space sec bound to team-a',
-        'repository db: 2 tags, latest v2 pushed 1970-01-01T00:00:02.000Z',
+        `repository db: 2 tags, latest v2 pushed ${new Date(T0 + 2000).toISOString()}`,
         'the selector offers it (index rows: workspace:team-a)',
       ]);
       expect(e.offeredBy).toEqual(['workspace:team-a']);

@@ -9,7 +9,7 @@ import { sweepPending } from '../../shared/usecases/sweep.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
 import { removeRegistry } from '../../shared/usecases/registries.ts';
-import { ctx, testDeps } from '../helpers/deps.ts';
+import { ctx, testDeps, T0 } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
@@ -23,7 +23,7 @@ describe('the indexer on DynamoDB Local', () => {
   const images = async (ns: string) =>
     (await listImages('c1', ns, { limit: 100 }, admin, env.deps)).items.map((i) => `${i.image}@${i.latestTag.tag}[${i.grantedBy.join(',')}]`);
   const push = (path: string, tag: string, at: number, d = digest(at)) =>
-    applyRegistryChanges(harbor, [{ action: 'push', path, tag, digest: d, eventTime: at, visibility: 'private' }], env.deps, ctx);
+    applyRegistryChanges(harbor, [{ action: 'push', path, tag, digest: d, eventTime: T0 + at }], env.deps, ctx);
 
   beforeAll(async () => {
     t = await createTestTable(inject('dynamoEndpoint'));
@@ -84,11 +84,11 @@ describe('the indexer on DynamoDB Local', () => {
 
   it('decides a tag by the registry event time, not by arrival; a delete wins a tie', async () => {
     await push('pub/web', 'v2', 3000);
-    await applyRegistryChanges(harbor, [{ action: 'delete-tag', path: 'pub/web', tag: 'v2', eventTime: 2000 }], env.deps, ctx);
+    await applyRegistryChanges(harbor, [{ action: 'delete-tag', path: 'pub/web', tag: 'v2', eventTime: T0 + 2000 }], env.deps, ctx);
     await env.deliver();
     expect((await listTags('c1', 'ns-a', 'harbor.test/pub/web', admin, env.deps)).items.map((i) => i.tag)).toEqual(['v2', 'v1']);
 
-    await applyRegistryChanges(harbor, [{ action: 'delete-tag', path: 'pub/web', tag: 'v2', eventTime: 3000 }], env.deps, ctx);
+    await applyRegistryChanges(harbor, [{ action: 'delete-tag', path: 'pub/web', tag: 'v2', eventTime: T0 + 3000 }], env.deps, ctx);
     await push('pub/web', 'v2', 3000);
     await push('pub/web', 'v2', 2500);
     await env.deliver();
@@ -99,7 +99,7 @@ describe('the indexer on DynamoDB Local', () => {
     await push('pub/api', 'a', 5000, digest(77));
     await push('pub/api', 'b', 5001, digest(77));
     await push('pub/api', 'c', 5002, digest(78));
-    await applyRegistryChanges(harbor, [{ action: 'delete-digest', path: 'pub/api', digest: digest(77), eventTime: 6000 }], env.deps, ctx);
+    await applyRegistryChanges(harbor, [{ action: 'delete-digest', path: 'pub/api', digest: digest(77), eventTime: T0 + 6000 }], env.deps, ctx);
     await env.deliver();
     expect((await listTags('c1', 'ns-a', 'harbor.test/pub/api', admin, env.deps)).items.map((i) => i.tag)).toEqual(['c']);
   });

@@ -11,7 +11,7 @@ import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { listImages, listTags } from '../../shared/usecases/selector.ts';
 import { createSpace } from '../../shared/usecases/spaces.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { agreeableRegistryApi, ctx, testDeps } from '../helpers/deps.ts';
+import { agreeableRegistryApi, ctx, T0, testDeps } from '../helpers/deps.ts';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 import { createTestTable } from '../helpers/table.ts';
 
@@ -35,7 +35,7 @@ const distributionListing = (startedAt: number, repos: Holding): RegistryListing
 const scriptedApi = () => {
   const base = agreeableRegistryApi();
   const state = {
-    listing: distributionListing(0, {}) as RegistryListing | RegistryCallError,
+    listing: distributionListing(T0 + 0, {}) as RegistryListing | RegistryCallError,
     exists: new Map<string, boolean | undefined>(),
     madePublic: [] as [string, boolean][],
   };
@@ -82,13 +82,13 @@ describe('reconcile on DynamoDB Local', () => {
 
   it('applies what the registry holds and the truth lacks, through the events webhooks use', async () => {
     const dr = await register('docker-registry', 'integrated', 'dr1.test');
-    const report = await reconcile(dr, distributionListing(1000, { alpine: { '3.20': d(1) }, 'team/app': { '1.0': d(2), latest: d(2) } }));
+    const report = await reconcile(dr, distributionListing(T0 + 1000, { alpine: { '3.20': d(1) }, 'team/app': { '1.0': d(2), latest: d(2) } }));
     expect(report).toMatchObject({ status: 'healthy', tags: { pushed: 3, deleted: 0 }, spaces: { created: ['library', 'team'] } });
     expect(await images()).toEqual(['dr1.test/alpine', 'dr1.test/team/app']);
     expect(await tagsOf('dr1.test/team/app')).toEqual({ '1.0': d(2), latest: d(2) });
     expect(await spaceNames(dr)).toEqual(['library:public', 'team:public']);
     // Nothing left to do: a second run changes nothing.
-    expect(await reconcile(dr, distributionListing(2000, { alpine: { '3.20': d(1) }, 'team/app': { '1.0': d(2), latest: d(2) } }))).toMatchObject({
+    expect(await reconcile(dr, distributionListing(T0 + 2000, { alpine: { '3.20': d(1) }, 'team/app': { '1.0': d(2), latest: d(2) } }))).toMatchObject({
       tags: { pushed: 0, deleted: 0 },
       spaces: { created: [], deleted: [] },
     });
@@ -105,30 +105,30 @@ describe('reconcile on DynamoDB Local', () => {
       const report = await reconcileRegistry(dr, env.deps, ctx);
       return { tags: report.tags, events: env.bus.take().filter((e) => e.detailType.startsWith('Tag')).length };
     };
-    expect(await run(distributionListing(1000, many))).toEqual({ tags: { pushed: 60, deleted: 0 }, events: 60 });
+    expect(await run(distributionListing(T0 + 1000, many))).toEqual({ tags: { pushed: 60, deleted: 0 }, events: 60 });
     const present = await Promise.all(Object.keys(many).map(async (path) => (await t.store.catalog.tags(dr.id, path)).filter((x) => x.state === 'present').length));
     expect(present.reduce((a, b) => a + b, 0)).toBe(60);
-    expect(await run(distributionListing(2000, {}))).toEqual({ tags: { pushed: 0, deleted: 60 }, events: 60 });
+    expect(await run(distributionListing(T0 + 2000, {}))).toEqual({ tags: { pushed: 0, deleted: 60 }, events: 60 });
   });
 
   it('lets a webhook newer than the listing win, and the listing win over older ones; a delete wins a tie', async () => {
     const dr = await register('docker-registry', 'integrated', 'dr2.test');
     const hook = (change: Parameters<typeof applyRegistryChanges>[1][number]) => applyRegistryChanges(dr, [change], env.deps, ctx);
-    await hook({ action: 'push', path: 'team/app', tag: '1.0', digest: d(1), eventTime: 1000 });
+    await hook({ action: 'push', path: 'team/app', tag: '1.0', digest: d(1), eventTime: T0 + 1000 });
     // The listing began after that push: its digest replaces it.
-    await reconcile(dr, distributionListing(2000, { 'team/app': { '1.0': d(2) } }));
+    await reconcile(dr, distributionListing(T0 + 2000, { 'team/app': { '1.0': d(2) } }));
     expect(await tagsOf('dr2.test/team/app')).toEqual({ '1.0': d(2) });
     // A push after the listing began is newer than what the listing saw.
-    await hook({ action: 'push', path: 'team/app', tag: '1.0', digest: d(3), eventTime: 3000 });
-    await reconcile(dr, distributionListing(2500, { 'team/app': { '1.0': d(2) } }));
+    await hook({ action: 'push', path: 'team/app', tag: '1.0', digest: d(3), eventTime: T0 + 3000 });
+    await reconcile(dr, distributionListing(T0 + 2500, { 'team/app': { '1.0': d(2) } }));
     expect(await tagsOf('dr2.test/team/app')).toEqual({ '1.0': d(3) });
     // So is a delete: its tombstone keeps the tag gone.
-    await hook({ action: 'delete-tag', path: 'team/app', tag: '1.0', eventTime: 4000 });
-    await hook({ action: 'push', path: 'team/app', tag: '2.0', digest: d(4), eventTime: 4000 });
-    await reconcile(dr, distributionListing(3500, { 'team/app': { '1.0': d(3) } }));
+    await hook({ action: 'delete-tag', path: 'team/app', tag: '1.0', eventTime: T0 + 4000 });
+    await hook({ action: 'push', path: 'team/app', tag: '2.0', digest: d(4), eventTime: T0 + 4000 });
+    await reconcile(dr, distributionListing(T0 + 3500, { 'team/app': { '1.0': d(3) } }));
     expect(await tagsOf('dr2.test/team/app')).toEqual({ '2.0': d(4) });
     // A listing begun at the very time of a push it does not show removes it: a delete wins a tie.
-    await reconcile(dr, distributionListing(4000, { 'team/app': { '3.0': d(5) } }));
+    await reconcile(dr, distributionListing(T0 + 4000, { 'team/app': { '3.0': d(5) } }));
     expect(await tagsOf('dr2.test/team/app')).toEqual({ '3.0': d(5) });
   });
 
@@ -175,7 +175,7 @@ describe('reconcile on DynamoDB Local', () => {
   it('follows an integrated Harbor’s visibility, and writes a hosted Harbor’s back from ours', async () => {
     const listing = (visibility: 'public' | 'private'): RegistryListing => ({
       startedAt: Date.now(),
-      spaces: [{ name: 'proj', visibility, repositories: [{ path: 'proj/app', tags: [{ tag: 'v1', digest: d(9), pushedAt: 1_000 }] }] }],
+      spaces: [{ name: 'proj', visibility, repositories: [{ path: 'proj/app', tags: [{ tag: 'v1', digest: d(9), pushedAt: T0 + 1_000 }] }] }],
       unreadable: [],
     });
     const integrated = await register('harbor', 'integrated', 'hi.test');
@@ -186,7 +186,7 @@ describe('reconcile on DynamoDB Local', () => {
     expect(await spaceNames(integrated)).toEqual(['proj:public']);
     expect(await images()).toContain('hi.test/proj/app');
     // Harbor's own push time is the tag's time.
-    expect((await listTags('c', 'anyone', 'hi.test/proj/app', admin, env.deps)).items[0]?.pushedAt).toBe(new Date(1_000).toISOString());
+    expect((await listTags('c', 'anyone', 'hi.test/proj/app', admin, env.deps)).items[0]?.pushedAt).toBe(new Date(T0 + 1_000).toISOString());
 
     const hosted = await register('harbor', 'hosted', 'hh.test');
     await reconcile(hosted, listing('private'));
@@ -194,6 +194,56 @@ describe('reconcile on DynamoDB Local', () => {
     expect(await reconcile(hosted, listing('public'))).toMatchObject({ spaces: { visibilityRestored: ['proj'], visibilityFollowed: [] } });
     expect(scripted.state.madePublic).toEqual([['proj', false]]);
     expect(await spaceNames(hosted)).toEqual(['proj:private']);
+  });
+
+  it('learns from Harbor the visibility of a space only a webhook named, on a hosted Harbor too, and never writes it back', async () => {
+    const hosted = await register('harbor', 'hosted', 'hw.test');
+    const now = Date.now();
+    await applyRegistryChanges(hosted, [{ action: 'push', path: 'seen/app', tag: 'v1', digest: d(11), eventTime: now - 1000 }], env.deps, ctx);
+    expect(await t.store.spaces.getLive(hosted.id, 'seen')).toMatchObject({ visibility: 'private', visibilityUnconfirmed: true });
+    // The webhook asked for a reconcile of its registry.
+    expect(env.bus.events.some((e) => e.detailType === RegistrySyncRequested.detailType)).toBe(true);
+    await env.deliver();
+    expect(await images()).not.toContain('hw.test/seen/app');
+    scripted.state.madePublic.length = 0;
+    const listing: RegistryListing = { startedAt: now, spaces: [{ name: 'seen', visibility: 'public', repositories: [{ path: 'seen/app', tags: [{ tag: 'v1', digest: d(11), pushedAt: now - 1000 }] }] }], unreadable: [] };
+    expect(await reconcile(hosted, listing)).toMatchObject({ spaces: { visibilityFollowed: ['seen'], visibilityRestored: [] } });
+    expect(scripted.state.madePublic).toEqual([]);
+    expect(await t.store.spaces.getLive(hosted.id, 'seen')).toMatchObject({ visibility: 'public' });
+    expect((await t.store.spaces.getLive(hosted.id, 'seen'))?.visibilityUnconfirmed).toBeUndefined();
+    expect(await images()).toContain('hw.test/seen/app');
+    // Confirmed now: from here on the hosted Harbor's visibility is ours again, and a drift is written back.
+    listing.spaces[0] = { ...listing.spaces[0]!, visibility: 'private' };
+    expect(await reconcile(hosted, listing)).toMatchObject({ spaces: { visibilityRestored: ['seen'] } });
+    expect(scripted.state.madePublic).toEqual([['seen', true]]);
+  });
+
+  it('skips what it cannot take (names, times, unreadable repositories), reports it on the registry, and applies the rest', async () => {
+    const dr = await register('docker-registry', 'integrated', 'ds.test');
+    await reconcile(dr, distributionListing(T0, { 'keep/app': { v1: d(21) }, 'keep/locked': { v1: d(22) } }));
+    const listing: RegistryListing = {
+      ...distributionListing(T0 + 1000, { 'keep/app': { v1: d(21), v2: d(23) } }),
+      // The registry refused to list keep/locked on its own: its tags must not be taken as deleted.
+      unreadableRepositories: [{ path: 'keep/locked', reason: 'tags/list answered 403' }],
+      skipped: [{ name: 'Bad Name', reason: 'not a valid repository name' }],
+    };
+    const report = await reconcile(dr, listing);
+    expect(report.tags).toEqual({ pushed: 1, deleted: 0 });
+    expect(await tagsOf('ds.test/keep/locked')).toEqual({ v1: d(22) });
+    expect(report.skipped).toEqual([
+      { name: 'Bad Name', reason: 'not a valid repository name' },
+      { name: 'keep/locked', reason: 'unreadable: tags/list answered 403' },
+    ]);
+    expect((await t.store.registries.get(dr.id))?.skipped).toMatchObject({ count: 2, items: report.skipped });
+
+    // A registry clock beyond the skew: its listing time is not trusted for deletes, and the skew is counted.
+    const ahead = await reconcile(dr, distributionListing(Date.now() + 3_600_000, { 'keep/app': { v2: d(23) } }));
+    expect(ahead.skipped?.[0]?.reason).toMatch(/registry's clock is more than 300 s ahead/);
+    expect(Date.parse(ahead.listedAt ?? '')).toBeLessThanOrEqual(Date.now());
+    expect((await t.store.registries.get(dr.id))?.clockSkew?.count).toBe(1);
+    // The delete it applied can be beaten by a push of now: its tombstone is not in the future.
+    await applyRegistryChanges(dr, [{ action: 'push', path: 'keep/app', tag: 'v1', digest: d(24), eventTime: Date.now() + 1000 }], env.deps, ctx);
+    expect(await tagsOf('ds.test/keep/app')).toMatchObject({ v1: d(24) });
   });
 
   it('leaves alone what it may not read, and what Harbor cannot confirm is gone', async () => {
@@ -284,10 +334,10 @@ describe('reconcile against a contract-faithful Harbor over HTTP', () => {
     env = testDeps(t.store, { registryApi: httpRegistryApi });
     harbor = await startFakeHarbor();
     harbor.state.addProject('open', { public: true });
-    harbor.state.addArtifact('open', 'team/app', fakeDigest('a'), ['1.0', 'latest'], new Date(5_000));
-    harbor.state.addArtifact('open', 'team/app', fakeDigest('untagged'), [], new Date(6_000));
+    harbor.state.addArtifact('open', 'team/app', fakeDigest('a'), ['1.0', 'latest'], new Date(T0 + 5_000));
+    harbor.state.addArtifact('open', 'team/app', fakeDigest('untagged'), [], new Date(T0 + 6_000));
     harbor.state.addProject('closed', { public: false });
-    harbor.state.addArtifact('closed', 'db', fakeDigest('b'), ['v1'], new Date(5_000));
+    harbor.state.addArtifact('closed', 'db', fakeDigest('b'), ['v1'], new Date(T0 + 5_000));
   });
   afterAll(async () => {
     await harbor?.close();
@@ -296,7 +346,7 @@ describe('reconcile against a contract-faithful Harbor over HTTP', () => {
 
   it('pages through projects, nested repositories and artifacts, and takes every tag of every artifact', async () => {
     for (let i = 0; i < 120; i++) harbor.state.addProject(`bulk-${String(i).padStart(3, '0')}`, { public: i % 2 === 0 });
-    for (let i = 0; i < 130; i++) harbor.state.addArtifact('bulk-000', `r${i}`, fakeDigest(`r${i}`), [`t${i}`], new Date(7_000));
+    for (let i = 0; i < 130; i++) harbor.state.addArtifact('bulk-000', `r${i}`, fakeDigest(`r${i}`), [`t${i}`], new Date(T0 + 7_000));
     const listing = await httpRegistryApi.list({ kind: 'harbor', url: harbor.url, credentials: harbor.credentials });
     expect(listing.spaces).toHaveLength(123);
     expect(listing.spaces.find((s) => s.name === 'bulk-000')?.repositories).toHaveLength(130);
@@ -307,8 +357,8 @@ describe('reconcile against a contract-faithful Harbor over HTTP', () => {
         {
           path: 'open/team/app',
           tags: [
-            { tag: '1.0', digest: fakeDigest('a'), pushedAt: 5_000 },
-            { tag: 'latest', digest: fakeDigest('a'), pushedAt: 5_000 },
+            { tag: '1.0', digest: fakeDigest('a'), pushedAt: T0 + 5_000 },
+            { tag: 'latest', digest: fakeDigest('a'), pushedAt: T0 + 5_000 },
           ],
         },
       ],
@@ -330,7 +380,7 @@ describe('reconcile against a contract-faithful Harbor over HTTP', () => {
     const registry = await t.store.registries.get(created.id);
     if (!registry) throw new Error('not stored');
     // Harbor posted a push into the private project (a policy an admin of that Harbor configured).
-    await applyRegistryChanges(registry, [{ action: 'push', path: 'closed/db', tag: 'v1', digest: fakeDigest('b'), eventTime: 5_000, visibility: 'private' }], env.deps, ctx);
+    await applyRegistryChanges(registry, [{ action: 'push', path: 'closed/db', tag: 'v1', digest: fakeDigest('b'), eventTime: T0 + 5_000}], env.deps, ctx);
     const report = await reconcileRegistry(registry, env.deps, ctx);
     await env.deliver();
     expect(report.status).toBe('healthy');

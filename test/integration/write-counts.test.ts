@@ -4,7 +4,7 @@ import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { bindSpace, createSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps } from '../helpers/deps.ts';
+import { ctx, testDeps, T0 } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const WRITES = new Set(['BatchWriteItemCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
@@ -57,7 +57,7 @@ describe('index write amplification, measured on DynamoDB Local', () => {
 
   const push = async (path: string, tag: string, at: number) => {
     counter.writes = 0;
-    await applyRegistryChanges(harbor, [{ action: 'push', path, tag, digest: `sha256:${String(at).padStart(64, '0')}`, eventTime: at }], env.deps, ctx);
+    await applyRegistryChanges(harbor, [{ action: 'push', path, tag, digest: `sha256:${String(at).padStart(64, '0')}`, eventTime: T0 + at }], env.deps, ctx);
     await env.deliver();
     return counter.writes;
   };

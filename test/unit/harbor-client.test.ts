@@ -344,6 +344,24 @@ describe('answers Harbor would never give', () => {
     expect(hits.map((h) => h.path)).toEqual(['/api/v2.0/projects?page=1&page_size=100', '/api/v2.0/projects?page=2&page_size=100']);
   });
 
+  it('reads artifacts whose push times are not valid times, and reports one it cannot read instead of failing the page', async () => {
+    const digest = fakeDigest('ok');
+    answer = () => ({
+      status: 200,
+      body: JSON.stringify([
+        { digest, push_time: 'yesterday', tags: [{ name: 'v1', push_time: null }, { name: 'v2', push_time: '2024-03-01T10:00:00+02:00' }] },
+        { digest: 42, push_time: '2024-03-01T10:00:00Z', tags: [{ name: 'v3' }] },
+      ]),
+    });
+    const client = createHarborClient({ url });
+    expect(await client.readArtifacts('team', 'app')).toEqual({
+      artifacts: [{ digest, pushTime: undefined, tags: [{ name: 'v1', pushTime: undefined }, { name: 'v2', pushTime: '2024-03-01T08:00:00.000Z' }] }],
+      unreadable: [expect.stringMatching(/^artifact 2 of team\/app is not what Harbor's API promises: .*digest/)],
+    });
+    // The strict form fails rather than hand out an incomplete list.
+    expect(await failureOf(client.listArtifacts('team', 'app'))).toMatchObject({ kind: 'unavailable', message: expect.stringContaining('artifact 2 of team/app') });
+  });
+
   it('treats a metadata.public other than "true" as private', async () => {
     answer = () => ({ status: 200, body: JSON.stringify([{ project_id: 1, name: 'a', metadata: { public: 'TRUE' } }, { project_id: 2, name: 'b' }]) });
     expect((await createHarborClient({ url }).listProjects()).map((p) => p.public)).toEqual([false, false]);

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DistributionClient } from '../../shared/registries/distribution-client.ts';
+import { createServer, type Server } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDistributionClient, type DistributionClient } from '../../shared/registries/distribution-client.ts';
 import { createHarborClient, RegistryCallError } from '../../shared/registries/harbor-client.ts';
 import { listDistribution, listHarbor, type ListingProgress } from '../../shared/registries/listing.ts';
 import { mapLimit } from '../../shared/registries/pool.ts';
@@ -42,6 +43,135 @@ describe('listing a Docker Registry', () => {
   it('fails as a whole when one call fails: a partial listing must not read as deletions', async () => {
     const error = new RegistryCallError('unavailable', 'registry unavailable GET /v2/b/tags/list: 503');
     await expect(listDistribution(distribution({ a: { v: d(1) }, b: { v: d(2) } }, { path: 'b', error }))).rejects.toBe(error);
+  });
+});
+
+/** An answer of a hand-written registry: status, JSON body (or none), headers. */
+type Answer = { status?: number; body?: unknown; headers?: Record<string, string> };
+const servers: Server[] = [];
+/** A registry on 127.0.0.1 answering `route(method, path)`; 404 for what it does not know. */
+const serveRoutes = async (route: (method: string, path: string) => Answer | undefined) => {
+  const server = createServer((req, res) => {
+    const answer = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname) ?? { status: 404, body: { errors: [{ code: 'NAME_UNKNOWN', message: 'unknown' }] } };
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+    res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return `http://127.0.0.1:${address.port}`;
+};
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+describe('listing a Docker Registry over HTTP that holds what the product cannot take', () => {
+  const denied = { status: 403, body: { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] } };
+  /** `repos`: the tags of each repository, or the answer its tags/list (or its manifest HEADs) give. */
+  const registry = (catalog: string[], repos: Record<string, string[] | Answer | { head: Answer; tags: string[] }>, catalogAnswer?: Answer) =>
+    serveRoutes((method, path) => {
+      if (path === '/v2/') return { body: {} };
+      if (path === '/v2/_catalog') return catalogAnswer ?? { body: { repositories: catalog } };
+      const tagsList = /^\/v2\/(.+)\/tags\/list$/.exec(path);
+      const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path);
+      const repo = repos[tagsList?.[1] ?? manifest?.[1] ?? ''];
+      if (!repo) return undefined;
+      if (tagsList) return Array.isArray(repo) ? { body: { name: tagsList[1], tags: repo } } : 'head' in repo ? { body: { name: tagsList[1], tags: repo.tags } } : repo;
+      if (method === 'HEAD' && manifest) return 'head' in repo ? repo.head : { headers: { 'docker-content-digest': d(manifest[2]?.length ?? 0) } };
+      return undefined;
+    });
+
+  it('leaves out and reports names it cannot take and repositories it may not read, and lists the rest', async () => {
+    const url = await registry(['alpine', 'Bad_Name', 'team/app', '-x/app', 'my--team/app', 'team/locked', 'team/headless', 'team/app'], {
+      alpine: ['3.20', 'bad tag'],
+      'team/app': ['1.0'],
+      'team/locked': denied,
+      'team/headless': { head: denied, tags: ['v1'] },
+    });
+    const listing = await listDistribution(createDistributionClient({ url }));
+    expect(listing.spaces).toEqual([
+      { name: 'library', repositories: [{ path: 'alpine', tags: [{ tag: '3.20', digest: d(4) }] }] },
+      { name: 'team', repositories: [{ path: 'team/app', tags: [{ tag: '1.0', digest: d(3) }] }] },
+    ]);
+    expect(listing.skipped).toEqual([
+      { name: 'Bad_Name', reason: 'not a valid repository name' },
+      { name: '-x/app', reason: 'not a valid repository name' },
+      { name: 'my--team/app', reason: 'its space "my--team" is not a valid space name' },
+      { name: 'alpine:bad tag', reason: 'not a valid tag' },
+    ]);
+    expect(listing.unreadableRepositories).toEqual([
+      { path: 'team/locked', reason: expect.stringContaining('403 DENIED') },
+      { path: 'team/headless', reason: expect.stringContaining('403') },
+    ]);
+    expect(listing.unreadable).toEqual([]);
+  });
+
+  it('still fails as a whole when the registry itself refuses or is down', async () => {
+    const unauthorized = { status: 401, body: { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] } };
+    const down = { status: 503, body: { errors: [{ code: 'UNAVAILABLE', message: 'maintenance' }] } };
+    await expect(listDistribution(createDistributionClient({ url: await registry([], {}, unauthorized) }))).rejects.toMatchObject({ kind: 'unauthorized' });
+    await expect(listDistribution(createDistributionClient({ url: await registry([], {}, down) }))).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(listDistribution(createDistributionClient({ url: await registry(['a', 'b'], { a: ['1'], b: down }) }))).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(listDistribution(createDistributionClient({ url: await registry(['a', 'b'], { a: ['1'], b: unauthorized }) }))).rejects.toMatchObject({ kind: 'unauthorized' });
+  });
+});
+
+describe('listing a Harbor over HTTP that holds what the product cannot take', () => {
+  it('reports repositories whose artifacts it cannot read, lists a tag with an invalid push time without one, and skips invalid names', async () => {
+    const url = await serveRoutes((_method, path) => {
+      const api = path.replace(/^\/api\/v2\.0/, '');
+      if (api === '/ping') return { body: 'Pong' };
+      if (api === '/projects') return { body: [{ project_id: 1, name: 'apps', metadata: { public: 'true' } }, { project_id: 2, name: 'Bad_Project' }] };
+      if (api === '/projects/apps/repositories')
+        return { body: [{ name: 'apps/web' }, { name: 'apps/broken' }, { name: 'apps/locked' }, { name: 'apps/Bad' }, { name: 'other/x' }] };
+      if (api === '/projects/apps/repositories/web/artifacts')
+        return {
+          body: [
+            {
+              digest: d(1),
+              push_time: '2024-01-01T00:00:00Z',
+              tags: [
+                { name: 'v1', push_time: '2024-01-01T00:00:00Z' },
+                { name: 'v2', push_time: 'not a time' },
+              ],
+            },
+          ],
+        };
+      if (api === '/projects/apps/repositories/broken/artifacts') return { body: [{ digest: d(2), push_time: '2024-01-01T00:00:00Z', tags: [] }, { tags: [{ name: 'v9' }] }] };
+      if (api === '/projects/apps/repositories/locked/artifacts') return { status: 403, body: { errors: [{ code: 'FORBIDDEN', message: 'forbidden' }] } };
+      return undefined;
+    });
+    const listing = await listHarbor(createHarborClient({ url }));
+    expect(listing.spaces).toEqual([
+      {
+        name: 'apps',
+        visibility: 'public',
+        repositories: [
+          {
+            path: 'apps/web',
+            tags: [
+              { tag: 'v1', digest: d(1), pushedAt: Date.parse('2024-01-01T00:00:00Z') },
+              { tag: 'v2', digest: d(1) },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(listing.unreadable).toEqual([]);
+    expect(listing.unreadableRepositories).toEqual([
+      { path: 'apps/broken', reason: expect.stringContaining('artifact 2 of apps/broken') },
+      { path: 'apps/locked', reason: expect.stringContaining('403 FORBIDDEN') },
+    ]);
+    expect(listing.skipped).toEqual([
+      { name: 'Bad_Project', reason: 'not a valid space name' },
+      { name: 'apps/Bad', reason: 'not a valid repository name' },
+      { name: 'other/x', reason: 'not inside its project apps' },
+      { name: 'apps/web:v2', reason: 'its push_time is not a valid time: listed without one' },
+    ]);
   });
 });
 

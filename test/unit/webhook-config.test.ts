@@ -1,6 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { webhookPolicyBody } from '../../shared/registries/harbor-client.ts';
 import { distributionNotificationsYaml, harborWebhookPolicy } from '../../shared/usecases/webhook-config.ts';
+import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
 import { renderBar, progressBar } from '../../scripts/progress.ts';
 
 describe('the webhook configuration handed out', () => {
@@ -26,13 +28,16 @@ describe('the webhook configuration handed out', () => {
     );
   });
 
-  it('is a Harbor policy for pushes and deletes, sent with Authorization: Bearer <secret>, named per registry', () => {
-    const policy = harborWebhookPolicy({ publicUrl: 'https://svc.test/' }, { id: 'reg-abc123def456', kind: 'harbor' }, 'xyz');
+  it("is a Harbor policy for pushes and deletes, sent with the project's own secret, named per registry", () => {
+    const policy = harborWebhookPolicy({ publicUrl: 'https://svc.test/' }, { id: 'reg-abc123def456', kind: 'harbor' }, 'xyz', 'team');
+    const projectSecret = `team:${createHmac('sha256', 'xyz').update('harbor-project:team').digest('base64url')}`;
+    expect(harborProjectSecret('xyz', 'team')).toBe(projectSecret);
+    expect(harborProjectSecret('xyz', 'other')).not.toBe(projectSecret);
     expect(webhookPolicyBody(policy)).toEqual({
       name: 'platform-image-registry-reg-abc123def456',
       enabled: true,
       event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'],
-      targets: [{ type: 'http', address: 'https://svc.test/webhooks/harbor/reg-abc123def456', auth_header: 'Bearer xyz', skip_cert_verify: false, payload_format: 'Default' }],
+      targets: [{ type: 'http', address: 'https://svc.test/webhooks/harbor/reg-abc123def456', auth_header: `Bearer ${projectSecret}`, skip_cert_verify: false, payload_format: 'Default' }],
     });
   });
 });

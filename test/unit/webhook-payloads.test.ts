@@ -1,48 +1,67 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { DomainError } from '../../shared/errors.ts';
 import { parseDistributionWebhook } from '../../shared/webhooks/distribution-payload.ts';
 import { parseHarborWebhook } from '../../shared/webhooks/harbor-payload.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
+const HarborDefault = z.looseObject({ event_data: z.looseObject({ repository: z.record(z.string(), z.unknown()) }) });
+const Envelope = z.object({ events: z.array(z.record(z.string(), z.unknown())) });
+
 describe('Harbor webhook payloads', () => {
-  it('reads a Default-format push by tag, with Harbor seconds turned into milliseconds', () => {
-    expect(parseHarborWebhook(fixture('harbor/push_artifact.default.json'))).toEqual([
-      {
-        action: 'push',
-        path: 'library/rumput',
-        space: 'library',
-        tag: 'v1',
-        digest: 'sha256:76525f02955aec223342400a080c73024c995c9db1ba2eabf7505cf3bdf3f1f0',
-        eventTime: 1737446601000,
-        visibility: 'public',
-      },
-    ]);
+  it('reads a Default-format push by tag, with Harbor seconds turned into milliseconds, and names its project', () => {
+    expect(parseHarborWebhook(fixture('harbor/push_artifact.default.json'))).toEqual({
+      project: 'library',
+      changes: [
+        {
+          action: 'push',
+          path: 'library/rumput',
+          tag: 'v1',
+          digest: 'sha256:76525f02955aec223342400a080c73024c995c9db1ba2eabf7505cf3bdf3f1f0',
+          eventTime: 1737446601000,
+          at: 'event_data.resources[0]',
+        },
+      ],
+    });
+  });
+
+  it('never takes the visibility a payload claims (repo_type is not read)', () => {
+    const body = HarborDefault.parse(fixture('harbor/push_artifact.default.json'));
+    expect(body.event_data.repository.repo_type).toBe('public');
+    for (const change of parseHarborWebhook(body).changes) expect(Object.keys(change)).not.toContain('visibility');
+  });
+
+  it('refuses a repository that claims to be in another project than its full name says', () => {
+    const body = HarborDefault.parse(fixture('harbor/push_artifact.default.json'));
+    body.event_data.repository.namespace = 'other';
+    expect(() => parseHarborWebhook(body)).toThrow(/is not in project "other"/);
   });
 
   it('reads a push whose tag is a digest as naming no tag', () => {
     for (const name of ['harbor/push_artifact.default.website-docs.json', 'harbor/push_artifact.cloudevents.json']) {
-      const [change] = parseHarborWebhook(fixture(name));
-      expect(change).toMatchObject({ action: 'push', path: 'harbor/alpine', visibility: 'private' });
+      const [change] = parseHarborWebhook(fixture(name)).changes;
+      expect(change).toMatchObject({ action: 'push', path: 'harbor/alpine' });
       expect(change && 'tag' in change ? change.tag : undefined).toBeUndefined();
     }
   });
 
   it('takes the CloudEvents time as the event time', () => {
-    expect(parseHarborWebhook(fixture('harbor/push_artifact.cloudevents.json'))[0]?.eventTime).toBe(Date.parse('2023-04-03T06:04:46Z'));
+    expect(parseHarborWebhook(fixture('harbor/push_artifact.cloudevents.json')).changes[0]?.eventTime).toBe(Date.parse('2023-04-03T06:04:46Z'));
   });
 
   it('reads an artifact delete as removing every tag on the digest, in both formats', () => {
-    expect(parseHarborWebhook(fixture('harbor/delete_artifact.default.json'))).toEqual([
+    expect(parseHarborWebhook(fixture('harbor/delete_artifact.default.json')).changes).toEqual([
       {
         action: 'delete-digest',
         path: 'harbor/alpine',
         digest: 'sha256:2bb501e6173d9d006e56de5bce2720eb06396803300fe1687b58a7ff32bf4c14',
         tag: '3.8',
         eventTime: 1680502598000,
+        at: 'event_data.resources[0]',
       },
     ]);
-    expect(parseHarborWebhook(fixture('harbor/delete_artifact.cloudevents.json'))[0]).toMatchObject({ action: 'delete-digest' });
-    expect(parseHarborWebhook(fixture('harbor/delete_artifact.default.community-proposal.json'))[0]).toMatchObject({
+    expect(parseHarborWebhook(fixture('harbor/delete_artifact.cloudevents.json')).changes[0]).toMatchObject({ action: 'delete-digest', at: 'data.resources[0]' });
+    expect(parseHarborWebhook(fixture('harbor/delete_artifact.default.community-proposal.json')).changes[0]).toMatchObject({
       action: 'delete-digest',
       tag: 'latest',
     });
@@ -67,7 +86,7 @@ describe('Harbor webhook payloads', () => {
     'tag_retention.default.json',
     'tag_retention.cloudevents.json',
   ])('accepts and ignores %s', (name) => {
-    expect(parseHarborWebhook(fixture(`harbor/${name}`))).toEqual([]);
+    expect(parseHarborWebhook(fixture(`harbor/${name}`))).toEqual({ changes: [] });
   });
 
   it('refuses a body that is neither format', () => {
@@ -85,6 +104,7 @@ describe('Docker Registry notifications', () => {
         tag: '1.0',
         digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083',
         eventTime: Date.parse('2026-11-27T00:10:32.110Z'),
+        at: 'events[0]',
       },
     ]);
   });
@@ -96,14 +116,20 @@ describe('Docker Registry notifications', () => {
 
   it('reads a manifest delete by digest and a tag delete', () => {
     expect(parseDistributionWebhook(fixture('distribution/manifest-delete.json'))).toEqual([
-      { action: 'delete-digest', path: 'space/app', digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083', eventTime: Date.parse('2026-11-27T00:10:32.425Z') },
+      { action: 'delete-digest', path: 'space/app', digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083', eventTime: Date.parse('2026-11-27T00:10:32.425Z'), at: 'events[0]' },
     ]);
     expect(parseDistributionWebhook(fixture('distribution/tag-delete.json'))).toEqual([
-      { action: 'delete-tag', path: 'space/app', tag: 'latest', eventTime: Date.parse('2026-11-27T00:10:32.427Z') },
+      { action: 'delete-tag', path: 'space/app', tag: 'latest', eventTime: Date.parse('2026-11-27T00:10:32.427Z'), at: 'events[0]' },
     ]);
   });
 
   it('refuses a body without an events array', () => {
     expect(() => parseDistributionWebhook({ event: [] })).toThrow(/envelope/);
+  });
+
+  it('names the index of a malformed event', () => {
+    const body = Envelope.parse(fixture('distribution/manifest-push.json'));
+    body.events.push({ id: 'x', action: 'push' });
+    expect(() => parseDistributionWebhook(body)).toThrow(/events\[1\] is malformed/);
   });
 });

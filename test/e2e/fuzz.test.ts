@@ -1,0 +1,33 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../shared/topology.ts';
+import { formatReport, formatRequest, runFuzz, type Finding, type FuzzReport } from '../fuzz/harness.ts';
+
+// `npm run fuzz` sends 10,000 (FUZZ_RUNS); CI a smaller, fixed-seed share of the same generators.
+const RUNS = Number(process.env.FUZZ_CI_RUNS ?? 1_500);
+const SEED = Number(process.env.FUZZ_SEED ?? 20_261_201);
+
+const show = (findings: Finding[]) => findings.map((f) => `[${f.kind}] ${f.signature} (${f.count}×)\n${formatRequest(f.request)}\n  ${f.detail.slice(0, 600)}`);
+
+describe('the running service under fuzz (fast-check): generated requests over every route', () => {
+  let report: FuzzReport;
+  beforeAll(async () => {
+    report = await runFuzz({ runs: RUNS, seed: SEED, shrinkRuns: 40, maxShrunk: 8 });
+    console.log(formatReport(report));
+  }, 240_000);
+
+  it(`sends ${RUNS} generated requests, to every route of ROUTES`, () => {
+    expect(report.requests).toBeGreaterThanOrEqual(RUNS);
+    expect(ROUTES.filter((r) => !report.perRoute[`${r.method} ${r.path}`]).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
+  it('answers every request below 500, in time, and the process stays up', () => {
+    expect(show(report.findings.filter((f) => f.kind === '5xx' || f.kind === 'no answer' || f.kind === 'crash'))).toEqual([]);
+    expect({ atLeast500: report.atLeast500, unanswered: report.noAnswer, crashes: report.crashes, alive: report.alive }).toEqual({ atLeast500: 0, unanswered: 0, crashes: 0, alive: true });
+  });
+
+  it('lets no rejected request add, change or remove an item of the store', () => {
+    expect(report.rejectedWatched).toBeGreaterThan(RUNS / 2);
+    expect(show(report.findings.filter((f) => f.kind === 'store change' || f.kind === 'accepted without credentials'))).toEqual([]);
+    expect(report.rejectedChangedStore).toBe(0);
+  });
+});
