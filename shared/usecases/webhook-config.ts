@@ -52,7 +52,7 @@ export const distributionNotificationsYaml = (url: string, webhookSecret: string
 export const SECRET_PLACEHOLDER = '<webhook secret: shown once when the registry was connected or the secret rotated>';
 /** A shell line that derives a Harbor project's secret from the registry's webhook secret. */
 const DERIVE_PROJECT_SECRET =
-  'printf \'%s:\' "$PROJECT"; printf \'harbor-project:%s\' "$PROJECT" | openssl dgst -sha256 -hmac "$WEBHOOK_SECRET" -binary | basenc --base64url | tr -d =';
+  'printf \'%s:\' "$PROJECT"; printf \'harbor-project:%s\' "$PROJECT" | openssl dgst -sha256 -hmac "$WEBHOOK_SECRET" -binary | basenc --base64url | tr -d "=\\n"';
 
 /**
  * What to paste into the registry so it notifies this service: the distribution `notifications` YAML, or the

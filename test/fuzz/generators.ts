@@ -73,7 +73,7 @@ export type TokenName = (typeof TOKEN_NAMES)[number];
 /** Tokens that must be refused: a request carrying one may not change anything, whatever it is. */
 const REFUSED_TOKENS: readonly TokenName[] = ['expired', 'alg-none', 'wrong-secret'];
 
-export const SPACES = ['space', 'library', 'team', 'shared', 'app', 'new1', 'new2'] as const;
+const SPACES = ['space', 'library', 'team', 'shared', 'app', 'new1', 'new2'] as const;
 const REPOSITORIES = ['app', 'api', 'web/ui'] as const;
 const TAGS = ['v1', 'latest', '1.0', 'rc-2'] as const;
 const DIGESTS = [
@@ -81,9 +81,7 @@ const DIGESTS = [
   'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083',
   'sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a81536dafbbf4',
 ] as const;
-export const WORKSPACES = ['w1', 'w2', 'w3', 'ghost'] as const;
-export const CLUSTERS = ['c', 'prod'] as const;
-export const NAMESPACES = ['n1', 'n2', 'n3', 'mine', 'nope'] as const;
+const WORKSPACES = ['w1', 'w2', 'w3', 'ghost'] as const;
 
 /**
  * Registry URLs a generated body may carry: loopback with closed ports (1–9; the harness's own registries use 1, 2, 3
@@ -373,6 +371,7 @@ export const RAW_ODD_SEGMENTS = [
   '%23',
   '%3F',
   '..%2F..%2F',
+  '../x',
 ] as const;
 const oddSegment: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...RAW_ODD_SEGMENTS) },

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import * as z from 'zod';
 import { signJwt } from '../../shared/local/jwt.ts';
@@ -15,14 +15,17 @@ import { REGISTRY_ROLES, TOKEN_NAMES, anyRequest, type FuzzRequest, type TokenNa
  * The fuzz harness: starts the service in its own process (`service.ts`), registers a small world through the API
  * (registries on closed loopback ports and on a local fake Harbor, workspaces, namespaces, spaces, bindings, pushed
  * tags), then sends generated requests one at a time and checks each answer and the store:
- * - no answer ≥ 500, no request left unanswered, the process never exits;
+ * - no answer ≥ 500 (the contract's 502/503 for a registry that is down or refused are counted apart: the world has
+ *   such registries on purpose), no request left unanswered, the process never exits (it is restarted if it does);
  * - no item added, changed or removed by a rejected request (status ≥ 400): the table is scanned before and after.
  *   Requests that carry real credentials and change something (not GET) are watched one by one; the others (GETs,
- *   bad credentials) in batches between two scans. A batch whose scans differ is replayed request by request to find
- *   the one that did it. Before each scan the bus is drained, and no watched window spans a schedule tick (the sweep
- *   runs every 60 s from the service's start): the harness pauses around each tick.
- * Each distinct cause (by error, code location and what it changed) is one finding; fast-check shrinks the request
- * that first showed it, then the run goes on with the next seed until the request budget is spent.
+ *   bad credentials) in batches between two scans. When a batch's scans differ, the changed items are put back and
+ *   the batch is replayed request by request to find the one that did it. Before each scan the bus is drained, and
+ *   no watched window spans a schedule tick (the sweep runs every 60 s from the service's start): the harness pauses
+ *   around each tick. Fields the indexer, probes and reconciles set on their own are not compared (`NOT_COMPARED`).
+ * Each distinct cause (by error and code location, or by function and answer for store changes) is one finding;
+ * fast-check shrinks the request that first showed it, then the run goes on with the next seed until the request
+ * budget is spent. Errors the service logs in the background (bus deliveries, schedules) are findings too.
  */
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -91,6 +94,10 @@ class Target {
   get exited() {
     return this.child.exitCode !== null || this.child.signalCode !== null;
   }
+  /** Waits up to `ms` for the process to exit (an unanswered request may be a crash on its way). */
+  async exit(ms: number) {
+    for (const until = Date.now() + ms; !this.exited && Date.now() < until; ) await new Promise((r) => setTimeout(r, 25));
+  }
   get output() {
     return this.tail;
   }
@@ -139,19 +146,45 @@ class Target {
   /** Every compared item of the table, by key, as stable JSON without the fields in `NOT_COMPARED`. */
   async snapshot(): Promise<Map<string, string>> {
     const items = new Map<string, string>();
+    const raw = new Map<string, Record<string, unknown>>();
+    RAW_ITEMS.set(items, raw);
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.db.send(new ScanCommand({ TableName: this.ready.tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.ready.tableName,
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+          // Index rows are not compared: filtered in the store, they cost neither transfer nor unmarshalling.
+          FilterExpression: 'NOT begins_with(pk, :index)',
+          ExpressionAttributeValues: { ':index': NOT_COMPARED.skippedPartitions[0] },
+        }),
+      );
       for (const item of page.Items ?? []) {
         const key = `${String(item.pk)} | ${String(item.sk)}`;
         if (NOT_COMPARED.skippedPartitions.some((p) => String(item.pk).startsWith(p))) continue;
         const type = String(item.entityType ?? '');
         const dropped = new Set<string>([...NOT_COMPARED.everywhere, ...(type === 'Registry' ? NOT_COMPARED.Registry : type === 'Repository' ? NOT_COMPARED.Repository : [])]);
         items.set(key, stable(Object.fromEntries(Object.entries(item).filter(([k]) => !dropped.has(k)))));
+        raw.set(key, item);
       }
       start = page.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** Puts back the items a diff between two snapshots added, changed or removed, exactly as they were before. */
+  async restore(before: Map<string, string>, after: Map<string, string>, diff: StoreDiff) {
+    const was = RAW_ITEMS.get(before);
+    const is = RAW_ITEMS.get(after);
+    for (const key of diff.added) {
+      const item = is?.get(key);
+      if (item) await this.db.send(new DeleteCommand({ TableName: this.ready.tableName, Key: { pk: item.pk, sk: item.sk } }));
+    }
+    for (const key of [...diff.removed, ...diff.changed.map((c) => c.key)]) {
+      const item = was?.get(key);
+      if (item) await this.db.send(new PutCommand({ TableName: this.ready.tableName, Item: item }));
+    }
   }
 
   async stop() {
@@ -164,6 +197,9 @@ class Target {
     });
   }
 }
+
+/** The items of each snapshot as scanned, all fields kept, for putting them back (see `Target.restore`). */
+const RAW_ITEMS = new WeakMap<Map<string, string>, Map<string, Record<string, unknown>>>();
 
 const stable = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => {
@@ -189,8 +225,8 @@ const diffOf = (before: Map<string, string>, after: Map<string, string>): StoreD
   return diff;
 };
 const isEmpty = (d: StoreDiff) => !d.added.length && !d.removed.length && !d.changed.length;
-/** `REPO#reg-…#space/app | TAG#v1` → `REPO | TAG`: what kind of item, for telling causes apart. */
-const kindOf = (key: string) => key.replace(/#[^|]*/g, '').replace(/\s+/g, ' ');
+/** `REPO#reg-…#space/app | TAG#v1` → `REPO/TAG`: what kind of item. */
+const kindOf = (key: string) => key.replace(/#[^|]*/g, '').replace(/\s*\|\s*/g, '/');
 const diffSummary = (d: StoreDiff) =>
   [...new Set([...d.added.map((k) => `added ${kindOf(k)}`), ...d.removed.map((k) => `removed ${kindOf(k)}`), ...d.changed.map((c) => `changed ${kindOf(c.key)} (${c.fields.join(', ')})`)])]
     .sort()
@@ -405,14 +441,19 @@ const errorsIn = (lines: string[]) =>
     const frame = /(?:file:\/\/)?\/[^\s()]*?\/((?:shared|functions|web|events)\/[^\s():]+)/.exec(stack)?.[1] ?? '';
     return [{ message: log.data.message, error: text.slice(0, 2_000), frame }];
   });
-/** Numbers, ids and quoted values vary between occurrences of one cause. */
-const normalise = (s: string) =>
-  s
+const ZodIssues = z.array(z.object({ code: z.string(), path: z.array(z.union([z.string(), z.number()])), message: z.string() }).loose()).min(1);
+/** Numbers, ids and quoted values vary between occurrences of one cause; a zod error is told by its issues. */
+const normalise = (s: string) => {
+  const issues = ZodIssues.safeParse(safeJson(s.replace(/^ZodError:\s*/, '')));
+  const text = issues.success ? `ZodError ${issues.data.map((i) => `${i.path.map((p) => (typeof p === 'number' ? 'N' : p)).join('.')}: ${i.code} ${i.message}`).join('; ')}` : s;
+  return text
+    .replace(/\s+/g, ' ')
     .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
     .replace(/reg-[a-z0-9]+/g, 'reg-…')
     .replace(/[0-9a-f]{8,}/g, 'H')
     .replace(/\d+/g, 'N')
     .slice(0, 200);
+};
 
 export type FindingKind = '5xx' | 'no answer' | 'crash' | 'store change' | 'accepted without credentials' | 'background error';
 export type Finding = {
@@ -467,15 +508,19 @@ export type FuzzReport = {
 /** Sends requests and watches the store; collects findings. */
 class Engine {
   batch: FuzzRequest[] = [];
+  /** How many of the batch were rejected (accepted GETs ride along: they must not change anything either). */
+  batchRejected = 0;
   baseline: { items: Map<string, string>; at: number } | undefined;
   lastAccepted: Sent | undefined;
+  /** The request answered before the current one: a crash right after its answer shows on the next. */
+  previous: Sent | undefined;
   replenishedAt = 0;
   readonly findings = new Map<string, Finding>();
   readonly perRoute: Record<string, number> = Object.fromEntries(ROUTES.map((r) => [`${r.method} ${r.path}`, 0]));
   readonly statuses: Record<string, number> = {};
   readonly statusesByRoute: Record<string, Record<string, number>> = {};
   readonly sendMsByRoute: Record<string, number> = {};
-  readonly ms = { send: 0, scan: 0, settle: 0, pause: 0, resolve: 0, execute: 0, setUp: 0 };
+  readonly ms = { send: 0, scan: 0, settle: 0, pause: 0, resolve: 0, execute: 0 };
   requests = 0;
   shrinkRequests = 0;
   atLeast500 = 0;
@@ -561,7 +606,9 @@ class Engine {
     this.target = await Target.start();
     this.world = await setUp(this.target, this.harbor);
     this.batch = [];
+    this.batchRejected = 0;
     this.baseline = undefined;
+    this.previous = undefined;
   }
 
   /** Sends one request and checks what can be checked at once; store checks of batched requests come later. */
@@ -609,13 +656,18 @@ class Engine {
     }
     const found = (f: Omit<Finding, 'routes' | 'count' | 'shrunk'>) => findings.push(shrinking ? { ...f, routes: new Set([req.route]), count: 0, shrunk: true } : this.record({ ...f, routes: new Set(), count: 0, shrunk: false }, req.route));
 
+    if (typeof answer.status !== 'number') await this.target.exit(1_000);
     if (this.target.exited) {
       const output = this.target.output;
-      const line = output.split('\n').find((l) => /Error|error/.test(l)) ?? output.slice(-200);
-      found({ kind: 'crash', signature: `crash | ${normalise(line)}`, status: answer.status, detail: output.slice(-3_000), request: sent });
+      const crash = /FUZZ_CRASH ([^\n]*)((?:\n\s+at [^\n]*)*)/.exec(output);
+      const frame = crash ? (/((?:shared|functions|web|events)\/[^\s():]+)/.exec(crash[2] ?? '')?.[1] ?? '') : '';
+      const signature = crash ? `crash | ${normalise(crash[1] ?? '')} | ${frame}` : `crash | ${normalise(output.slice(-200))}`;
+      const before = this.previous ? `right after answering:\n${formatRequest(this.previous)}\nor while answering this request. ` : '';
+      found({ kind: 'crash', signature, status: answer.status, detail: `the process exited ${before}Its last output:\n${output.slice(-3_000)}`, request: sent });
       await this.restart();
       return { answer, findings };
     }
+    this.previous = sent;
     if (!upstream && (typeof answer.status !== 'number' || answer.status >= 500)) {
       const errors = errorsIn(await this.target.logs());
       // The log since the last read may also hold errors of background work: the request's own is its last other one.
@@ -635,7 +687,7 @@ class Engine {
         if (!shrinking) this.rejectedWatched++;
         if (!isEmpty(diff)) {
           if (!shrinking) this.rejectedChangedStore++;
-          found({ kind: 'store change', signature: `store change | ${req.fn} ${answer.status} | ${diffSummary(diff)}`, status: answer.status, detail: diffDetail(diff, before.items, after), request: sent });
+          found({ kind: 'store change', signature: storeSignature(req, answer), status: answer.status, detail: `${diffSummary(diff)}\n${diffDetail(diff, before.items, after)}`, request: sent });
         }
         this.baseline = { items: after, at: Date.now() };
       } else {
@@ -646,8 +698,12 @@ class Engine {
     } else if (!rejected && req.method !== 'GET') {
       found({ kind: 'accepted without credentials', signature: `accepted without credentials | ${req.fn} ${answer.status}`, status: answer.status, detail: answer.body.slice(0, 500), request: sent });
       this.batch = [];
+      this.batchRejected = 0;
       this.baseline = undefined;
-    } else this.batch.push(req);
+    } else {
+      this.batch.push(req);
+      if (rejected) this.batchRejected++;
+    }
     return { answer, findings };
   }
 
@@ -658,19 +714,26 @@ class Engine {
     for (const reg of Object.values(this.world.registries)) if (sent.path.includes(`/${reg.id}/`)) reg.secret = secret;
   }
 
-  /** Checks the store after a batch of unwatched requests; a change is traced to its request by replaying them one by one. */
+  /**
+   * Checks the store after a batch of unwatched requests. A change is traced to its request by putting the changed
+   * items back as they were and replaying the batch one by one (a change may happen only the first time).
+   */
   async closeBatch() {
     const batch = this.batch;
+    const rejectedInBatch = this.batchRejected;
     this.batch = [];
+    this.batchRejected = 0;
     if (!batch.length || !this.baseline) return;
     const before = this.baseline;
     await this.settle();
     const after = await this.snapshot();
     this.baseline = { items: after, at: Date.now() };
-    this.rejectedWatched += batch.length;
+    this.rejectedWatched += rejectedInBatch;
     const diff = diffOf(before.items, after);
     if (isEmpty(diff)) return;
     this.log(`  a batch of ${batch.length} changed the store (${diffSummary(diff)}); replaying it one by one`);
+    await this.target.restore(before.items, after, diff);
+    this.baseline = undefined;
     let traced = false;
     for (const req of batch) {
       const base = await this.freshBaseline();
@@ -684,7 +747,7 @@ class Engine {
       if (isEmpty(d)) continue;
       traced = true;
       this.rejectedChangedStore++;
-      this.record({ kind: 'store change', signature: `store change | ${req.fn} ${answer.status} | ${diffSummary(d)}`, status: answer.status, detail: diffDetail(d, base.items, now), request: sent, routes: new Set(), count: 0, shrunk: false }, req.route);
+      this.record({ kind: 'store change', signature: storeSignature(req, answer), status: answer.status, detail: `${diffSummary(d)}\n${diffDetail(d, base.items, now)}`, request: sent, routes: new Set(), count: 0, shrunk: false }, req.route);
     }
     if (!traced) {
       this.rejectedChangedStore++;
@@ -708,6 +771,9 @@ const isUpstreamAnswer = (answer: Answer) =>
 /** Node's HTTP server answers 431 to a larger head and closes at once, so a client still sending may read a reset instead. */
 const MAX_HEAD_BYTES = 16_384;
 const headBytes = (s: Sent) => s.method.length + s.path.length + Object.entries(s.headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0) + 12;
+
+/** One cause per function and answer: what exactly changed varies with the request (see the finding's detail). */
+const storeSignature = (req: FuzzRequest, answer: Answer) => `store change | ${req.fn} answered ${answer.status}`;
 
 const emptySent: Sent = { method: '', path: '', headers: {}, bodyBytes: 0 };
 const safeJson = (text: string): unknown => {
@@ -758,7 +824,8 @@ export const runFuzz = async (opts: FuzzOptions): Promise<FuzzReport> => {
         const { findings } = await engine.execute(req, goal !== undefined);
         if (goal === undefined) {
           if (!shrinkAllowed) return true;
-          const fresh = findings.find((f) => !before.has(f.signature) && f.kind !== 'background error');
+          // A crash or a background error is not tied to one request alone: it is reported, not shrunk.
+          const fresh = findings.find((f) => !before.has(f.signature) && f.kind !== 'background error' && f.kind !== 'crash');
           if (!fresh) return true;
           goal = fresh.signature;
           last = fresh;
@@ -813,9 +880,9 @@ export const runFuzz = async (opts: FuzzOptions): Promise<FuzzReport> => {
 export const formatRequest = (s: Sent) => {
   const body =
     s.bodyBase64 !== undefined
-      ? `body (${s.bodyBytes} bytes, base64): ${s.bodyBase64.length > 1_500 ? `${s.bodyBase64.slice(0, 1_500)}…` : s.bodyBase64}`
+      ? `body (${s.bodyBytes} bytes, base64): ${s.bodyBase64.length > 3_000 ? `${s.bodyBase64.slice(0, 3_000)}…` : s.bodyBase64}`
       : s.body !== undefined
-        ? `body (${s.bodyBytes} bytes): ${JSON.stringify(s.body.length > 1_500 ? `${s.body.slice(0, 1_500)}…` : s.body)}`
+        ? `body (${s.bodyBytes} bytes): ${JSON.stringify(s.body.length > 3_000 ? `${s.body.slice(0, 3_000)}…` : s.body)}`
         : 'no body';
   const headers = Object.entries(s.headers).map(([k, v]) => `    ${k}: ${v.length > 200 ? `${v.slice(0, 200)}… (${v.length} chars)` : v}`);
   return [`    ${s.method} ${s.path.length > 500 ? `${s.path.slice(0, 500)}… (${s.path.length} chars)` : s.path}`, ...headers, `    ${body}`].join('\n');

@@ -18,6 +18,14 @@ const env = Env.parse(process.env);
 const MAX_KEPT = 20_000;
 const captured: string[] = [];
 const readyOut = process.stdout.write.bind(process.stdout);
+const crashOut = process.stderr.write.bind(process.stderr);
+// What Node does with an uncaught error (print it, exit 1), printed so that the harness can tell one crash from another.
+const crash = (error: unknown) => {
+  crashOut(`FUZZ_CRASH ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 // The service's logger writes through process.stdout/stderr (a Console over them); the harness reads it over HTTP,
 // so its lines can be tied to the request that caused them.
 const capture = (chunk: unknown, ...rest: unknown[]) => {
