@@ -1,20 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHarborClient, RegistryCallError } from '../../shared/registries/harbor-client.ts';
+import { createHarborClient } from '../../shared/registries/harbor-client.ts';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
+import { failureOf } from '../helpers/failures.ts';
 
 let harbor: FakeHarbor;
 const admin = () => createHarborClient({ url: harbor.url, credentials: harbor.credentials });
 
-const failureOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RegistryCallError) return error;
-    throw error;
-  }
-  throw new Error('expected a RegistryCallError, the call succeeded');
-};
 
 const requestsTo = (method: string, pathPart: string) => harbor.requests.filter((r) => r.method === method && r.path.includes(pathPart));
 

@@ -15,18 +15,10 @@ import {
   type EgressPolicyOptions,
   type Resolver,
 } from '../../shared/registries/egress.ts';
-import { createHarborClient, RegistryCallError, sanitizeRegistryText } from '../../shared/registries/harbor-client.ts';
+import { createHarborClient, sanitizeRegistryText } from '../../shared/registries/harbor-client.ts';
 import { createHttpRegistryApi } from '../../shared/registries/registry-api.ts';
+import { failureOf } from '../helpers/failures.ts';
 
-const failureOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RegistryCallError) return error;
-    throw error;
-  }
-  throw new Error('expected a RegistryCallError, the call succeeded');
-};
 
 /** Control characters (C0, DEL, C1), bidi overrides and isolates, and markup. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069<>]/u;
