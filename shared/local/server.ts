@@ -132,11 +132,6 @@ const readBody = (req: IncomingMessage, deadlineMs: number) =>
     req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
   });
 
-const ABORTS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
-/** The client went away (reset, aborted, closed before the answer): its business, not an error of ours. */
-const clientGone = (res: ServerResponse, error: unknown) =>
-  res.destroyed || (error instanceof Error && (error.message === 'aborted' || ('code' in error && ABORTS.has(String(error.code)))));
-
 const flatHeaders = (req: IncomingMessage) =>
   Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
 
@@ -180,6 +175,7 @@ export const createLocalServer = (opts: { jwtSecret: string; loadHandler: LoadHa
     // `Expect: 100-continue`: the client sends its body only once the checks above have passed.
     if (expectsContinue) res.writeContinue();
     const body = await readBody(req, SERVER_LIMITS.bodyDeadlineMs);
+    // A client that resets or closes mid-body is its own business, not an error of ours.
     if (body === 'gone') return logger.debug('client closed the request before its body arrived', { path: url.pathname });
     if (body === 'too-large') return refuse(req, res, 413, 'TOO_LARGE', tooLarge);
     if (body === 'too-slow') return refuse(req, res, 408, 'REQUEST_TIMEOUT', `the body did not arrive within ${SERVER_LIMITS.bodyDeadlineMs / 1000} s`);
@@ -211,7 +207,6 @@ export const createLocalServer = (opts: { jwtSecret: string; loadHandler: LoadHa
     } satisfies HttpEvent;
     const handler = await opts.loadHandler(route.fn);
     const result = await handler(event, { awsRequestId: requestId, functionName: route.fn } as Context);
-    if (res.destroyed) return logger.debug('client closed the connection before the answer', { path: url.pathname, requestId });
     const resultHeaders = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
     res.writeHead(result.statusCode ?? 200, resultHeaders);
     res.end(result.body ?? '');
@@ -219,7 +214,6 @@ export const createLocalServer = (opts: { jwtSecret: string; loadHandler: LoadHa
 
   const run = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) =>
     serve(req, res, expectsContinue).catch((error: unknown) => {
-      if (clientGone(res, error)) return logger.debug('client went away', { error: String(error) });
       logger.error('local server error', { error: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) });
       if (!res.headersSent) refuse(req, res, 500, 'INTERNAL', 'internal error');
     });
