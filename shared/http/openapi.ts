@@ -10,6 +10,7 @@ import { CreateSpaceInput, UpdateSpaceInput } from '../usecases/spaces.ts';
 import { PutNamespaceInput, PutWorkspaceInput } from '../usecases/tenancy.ts';
 import { UiPath, UiQuery } from '../../web/assets.ts';
 import { BindingPath, NamespacePath, RegistryPath, SpacePath, WorkspacePath } from './params.ts';
+import { RotateWebhookSecretInput } from '../usecases/webhook-config.ts';
 
 /** What the handlers answer, as schemas (requests use the use cases' own input schemas). */
 export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
@@ -24,7 +25,7 @@ export const RegistryCreated = RegistryView.extend({
 export const WebhookSecretRotated = z.object({
   registryId: z.string(),
   webhook: RegistryCreated.shape.webhook,
-  previousSecretValidUntil: z.string().describe('the old secret keeps working until then (24 h)'),
+  previousSecretValidUntil: z.string().describe('the old secret keeps working until then (24 h, or `graceSeconds`)'),
   coverage: Registry.shape.webhookCoverage,
 });
 export const SpaceView = Space.omit({ deleted: true });
@@ -141,11 +142,12 @@ export const OPERATIONS: Record<string, Op> = {
   },
   'POST /api/v1/registries/{registryId}/webhook-secret': {
     tag: 'registries',
-    summary: 'Rotate the webhook secret (shown once in the answer; the old one works for 24 h more)',
+    summary: 'Rotate the webhook secret (shown once in the answer; the old one works for `graceSeconds` more, default 24 h, 0 to cut it off)',
     description: 'Harbor: the service re-registers its policy, with the new project secrets, on every project its credentials allow; `coverage` lists the others.',
     path: RegistryPath,
+    body: RotateWebhookSecretInput,
     ok: { status: 200, description: 'rotated', schema: WebhookSecretRotated },
-    errors: [404, 409],
+    errors: [400, 404, 409],
   },
   'GET /api/v1/registries/{registryId}/spaces': { tag: 'spaces', summary: 'List spaces', path: RegistryPath, ok: { status: 200, description: 'spaces', schema: SpaceList }, errors: [404] },
   'POST /api/v1/registries/{registryId}/spaces': {

@@ -88,12 +88,13 @@ export const updateSpace = async (registryId: string, name: string, input: z.inf
     const target = await targetOf(deps, registry);
     await upstream('Harbor did not update the project', () => deps.registryApi.setProjectPublic(target, name, input.visibility === 'public'));
   }
-  if (space.visibility === input.visibility) return spaceView(space);
+  // An unconfirmed space goes through the write anyway: the admin's word confirms it (and outranks a running reconcile).
+  if (space.visibility === input.visibility && !space.visibilityUnconfirmed) return spaceView(space);
   const now = deps.clock().toISOString();
   const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: name, visibility: input.visibility });
   if (!(await deps.store.spaces.setVisibility(registryId, name, input.visibility, now, event))) throw notFound(`space ${name} not found`);
   await publish(deps, event);
-  return spaceView({ ...space, visibility: input.visibility, updatedAt: now });
+  return spaceView({ ...space, visibility: input.visibility, updatedAt: now, visibilityUnconfirmed: false });
 };
 
 /** Deletes a space (the Harbor project first); the indexer then removes its images from every selector. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as z from 'zod';
 import type { Registry, RegistrySecrets, WebhookCoverage } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
@@ -127,22 +128,34 @@ export const coverNewSpace = async (deps: Deps, registry: Registry, space: strin
  * `WEBHOOK_SECRET_GRACE_MS` (Docker Registry configs are edited by hand). On Harbor the service re-registers its
  * policy, with the new project secrets, on every space's project (`coverage` tells where it could not).
  */
-export const rotateWebhookSecret = async (id: string, deps: Deps) => {
+export const RotateWebhookSecretInput = z.strictObject({
+  /** How long the old secret keeps working: 0 cuts it off at once (a leaked secret). Default 24 h. */
+  graceSeconds: z.number().int().min(0).max(WEBHOOK_SECRET_GRACE_MS / 1000).optional(),
+});
+
+export const rotateWebhookSecret = async (id: string, input: z.infer<typeof RotateWebhookSecretInput>, deps: Deps) => {
   const registry = await getRegistryOrThrow(deps, id);
   const { credentials, webhookSecret: previous } = await openSecrets(deps, registry);
   const secret = randomBytes(32).toString('base64url');
-  const until = new Date(deps.clock().getTime() + WEBHOOK_SECRET_GRACE_MS).toISOString();
+  const until = new Date(deps.clock().getTime() + (input.graceSeconds === undefined ? WEBHOOK_SECRET_GRACE_MS : input.graceSeconds * 1000)).toISOString();
   const secrets: RegistrySecrets = { ...(credentials ? { credentials } : {}), webhookSecret: secret, previousWebhookSecret: previous };
   // A new secret item per version: the item and the sealed value change together, or not at all.
-  const secretRef = await deps.secrets.seal(`${id}-${Date.now().toString(36)}`, JSON.stringify(secrets));
+  const secretRef = await deps.secrets.seal(`${id}-${randomBytes(6).toString('hex')}`, JSON.stringify(secrets));
   const rotation = { fromHash: registry.webhookSecretHash, secretRef, hash: hashSecret(secret), until };
   if (!(await deps.store.registries.rotateWebhookSecret(id, rotation))) {
     await deps.secrets.remove(secretRef);
     throw conflict(`the webhook secret of registry ${id} changed meanwhile; retry`);
   }
-  await deps.secrets.remove(registry.secretRef);
+  // Committed: from here on nothing may keep the new secret (shown only in this answer) from its caller.
+  await deps.secrets.remove(registry.secretRef).catch((error: unknown) => logger.warn('old webhook secret not removed', { registryId: id, error: String(error) }));
   const rotated: Registry = { ...registry, secretRef, webhookSecretHash: rotation.hash, previousWebhookSecretHash: registry.webhookSecretHash, previousWebhookSecretUntil: until };
-  const coverage = registry.kind === 'harbor' ? await ensureWebhookCoverage(deps, rotated, (await deps.store.spaces.list(id)).map((s) => s.name).sort()) : undefined;
-  if (coverage) await deps.store.registries.recordCoverage(id, coverage);
+  const coverage =
+    registry.kind === 'harbor'
+      ? await (async () => ensureWebhookCoverage(deps, rotated, (await deps.store.spaces.list(id)).map((s) => s.name).sort()))().catch((error: unknown) => {
+          logger.warn('webhook policies not re-registered after rotation; the next reconcile does it', { registryId: id, error: String(error) });
+          return undefined;
+        })
+      : undefined;
+  if (coverage) await deps.store.registries.recordCoverage(id, coverage).catch(() => undefined);
   return { registryId: id, webhook: webhookOf(deps, rotated, secret), previousSecretValidUntil: until, ...(coverage ? { coverage } : {}) };
 };

@@ -115,6 +115,8 @@ export const receiveWebhook = async (kind: RegistryKind, input: { registryId: st
   const { registry, project } = await authenticateWebhook(input.registryId, kind, input.authorization, deps);
   if (kind === 'docker-registry') return applyRegistryChanges(registry, parseDistributionWebhook(input.body), deps, ctx);
   const delivery = parseHarborWebhook(input.body);
+  // The space each change lands in, not only what the payload says its project is, must be the token's.
   if (delivery.project !== undefined && delivery.project !== project) throw refused();
+  if (delivery.changes.some((c) => splitPath(c.path).space !== project)) throw refused();
   return applyRegistryChanges(registry, delivery.changes, deps, ctx);
 };

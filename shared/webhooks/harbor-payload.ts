@@ -44,7 +44,8 @@ export const parseHarborWebhook = (body: unknown): HarborDelivery => {
     throw badRequest(`Harbor ${type} payload is malformed: ${parsed.error.issues.map((i) => `${[prefix, ...i.path].join('.')} ${i.message}`).join('; ')}`);
   const { resources, repository } = parsed.data;
   const path = repository.repo_full_name;
-  if (path.split('/')[0] !== repository.namespace)
+  // A name without `<project>/` would land in another space (`evil` → `library`): refused, never re-read.
+  if (!path.startsWith(`${repository.namespace}/`))
     throw badRequest(`${prefix}.repository.repo_full_name ${JSON.stringify(path)} is not in project ${JSON.stringify(repository.namespace)}`);
   const changes = resources.flatMap((r, index): RegistryChange[] => {
     const tag = realTag(r.tag);

@@ -141,6 +141,13 @@ describe('webhooks that cannot stop the index, widen a grant or store half a req
     const forged = await push('victim', 'db', 'v1', now(), { signAs: 'attacker' });
     const wrong = await push('victim', 'db', 'v1', now(), { signAs: 'nobody' });
     const registryWide = await harborPost(harborEvent('PUSH_ARTIFACT', { host: hb.host, project: 'victim', repo: 'db', tag: 'v1', digest: fakeDigest('v'), occurAt: now() }), `Bearer ${hb.webhook.secret}`);
+    // A one-segment name would land in space `library`: signed for `attacker`, it is refused like a wrong secret.
+    const oneSegment = harborEvent('PUSH_ARTIFACT', { host: hb.host, project: 'attacker', repo: 'x', tag: 'v1', digest: fakeDigest('o'), occurAt: now() });
+    oneSegment.event_data.repository.repo_full_name = 'attacker';
+    const elsewhere = await harborPost(oneSegment, harborAuthorization(hb.webhook.secret, 'attacker'));
+    expect(elsewhere.status).toBe(400);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await images('shop')).not.toContain(`${hb.host}/attacker`);
     for (const res of [forged, wrong, registryWide]) {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: 'UNAUTHORIZED', message: 'webhook secret is wrong or the registry is unknown' });
@@ -178,5 +185,11 @@ describe('webhooks that cannot stop the index, widen a grant or store half a req
     expect(before).toBe(harborAuthorization(hb.webhook.secret, 'clock'));
     expect(after).toBe(harborAuthorization(hr.webhook.secret, 'clock'));
     expect((await push('clock', 'app', 'v9', now())).status).toBe(200);
+
+    // A leaked secret is cut off at once with no grace.
+    const cut = Rotated.parse((await svc.call('POST', `/api/v1/registries/${dr.id}/webhook-secret`, { graceSeconds: 0 })).body);
+    expect((await distribution([drEvent('rot/app', 'v4', new Date().toISOString())], rotated.webhook.secret)).status).toBe(401);
+    expect((await distribution([drEvent('rot/app', 'v4', new Date().toISOString())], cut.webhook.secret)).status).toBe(200);
+    expect((await svc.call('POST', `/api/v1/registries/${dr.id}/webhook-secret`, { graceSeconds: -1 })).status).toBe(400);
   });
 });
