@@ -5,6 +5,31 @@ import { pendingMark } from './pending.ts';
 import { setWithMark } from './update-with-mark.ts';
 import type { TableOps } from './table.ts';
 
+/**
+ * Adds `n` to the counter record `field` of a registry (`{count, ...last}`) and sets its other fields, creating the
+ * record at the first count. Reads nothing; another writer may create the record between the two tries, then adding works.
+ */
+const countOn = async (ops: TableOps, id: string, field: 'clockSkew' | 'indexFailures', n: number, last: Record<string, unknown>) => {
+  const names: Record<string, string> = { '#f': field, '#count': 'count' };
+  const values: Record<string, unknown> = { ':n': n };
+  const sets = Object.entries(last).map(([k, v], i) => ((names[`#k${i}`] = k), (values[`:v${i}`] = v), `#f.#k${i} = :v${i}`));
+  const add = () =>
+    ops.update(keys.registry(id), {
+      UpdateExpression: `SET ${sets.join(', ')} ADD #f.#count :n`,
+      ConditionExpression: 'attribute_exists(pk) AND attribute_exists(#f)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+  const first = () =>
+    ops.update(keys.registry(id), {
+      UpdateExpression: 'SET #f = :first',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#f)',
+      ExpressionAttributeNames: { '#f': field },
+      ExpressionAttributeValues: { ':first': { count: n, ...last } },
+    });
+  return (await add()) || (await first()) || add();
+};
+
 export const registriesRepository = (ops: TableOps) => ({
   /** A live registry; a removed one (tombstone) reads as absent. */
   get: async (id: string) => {
@@ -49,20 +74,7 @@ export const registriesRepository = (ops: TableOps) => ({
   },
   /** Counts a delivery refused for its event time (see `Registry.clockSkew`). */
   countClockSkew: (id: string, at: string, eventTime: number) =>
-    ops.update(keys.registry(id), {
-      UpdateExpression: 'SET clockSkew.lastAt = :at, clockSkew.lastEventTime = :t ADD clockSkew.#count :one',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_exists(clockSkew)',
-      ExpressionAttributeNames: { '#count': 'count' },
-      ExpressionAttributeValues: { ':at': at, ':t': Number.isSafeInteger(eventTime) ? eventTime : 0, ':one': 1 },
-    }).then(
-      async (counted) =>
-        counted ||
-        ops.update(keys.registry(id), {
-          UpdateExpression: 'SET clockSkew = :first',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(clockSkew)',
-          ExpressionAttributeValues: { ':first': { count: 1, lastAt: at, lastEventTime: Number.isSafeInteger(eventTime) ? eventTime : 0 } },
-        }),
-    ),
+    countOn(ops, id, 'clockSkew', 1, { lastAt: at, lastEventTime: Number.isSafeInteger(eventTime) ? eventTime : 0 }),
   /**
    * Swaps in a new webhook secret: the old one's hash stays accepted until `until`. Conditional on the hash the caller
    * rotated from, so two rotations at once cannot leave the item and the sealed secrets disagreeing.
@@ -79,28 +91,9 @@ export const registriesRepository = (ops: TableOps) => ({
       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted)',
       ExpressionAttributeValues: { ':c': coverage },
     }),
-  /**
-   * Counts failed re-derivations (see `Registry.indexFailures`): one UpdateItem that adds to the count, once the
-   * first failure created the record. Reads nothing, so it works even when the registry item itself is unreadable.
-   */
-  countIndexFailures: async (id: string, failures: { count: number; at: string; item: { space?: string; path?: string }; error: string }) => {
-    const last = { ':at': failures.at, ':item': failures.item, ':err': failures.error };
-    const add = () =>
-      ops.update(keys.registry(id), {
-        UpdateExpression: 'SET indexFailures.lastAt = :at, indexFailures.lastItem = :item, indexFailures.lastError = :err ADD indexFailures.#count :n',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_exists(indexFailures)',
-        ExpressionAttributeNames: { '#count': 'count' },
-        ExpressionAttributeValues: { ...last, ':n': failures.count },
-      });
-    const first = () =>
-      ops.update(keys.registry(id), {
-        UpdateExpression: 'SET indexFailures = :first',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(indexFailures)',
-        ExpressionAttributeValues: { ':first': { count: failures.count, lastAt: failures.at, lastItem: failures.item, lastError: failures.error } },
-      });
-    // Another writer may create the record between the two: then adding works.
-    return (await add()) || (await first()) || add();
-  },
+  /** Counts failed re-derivations (see `Registry.indexFailures`); works even when the registry item is unreadable. */
+  countIndexFailures: (id: string, failures: { count: number; at: string; item: { space?: string; path?: string }; error: string }) =>
+    countOn(ops, id, 'indexFailures', failures.count, { lastAt: failures.at, lastItem: failures.item, lastError: failures.error }),
   markRemoved: (id: string, event: BusEvent) =>
     ops.update(keys.registry(id), setWithMark({ deleted: true }, event, 'attribute_exists(pk) AND attribute_not_exists(deleted)')),
   purge: (id: string) =>
