@@ -34,7 +34,10 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'create-registry': { table: 'write', publish: true, secrets: ['create'] },
   'list-registries': read,
   'get-registry': read,
-  'delete-registry': { table: 'write', publish: true, secrets: ['delete'] },
+  // Checks new pull credentials against the registry, seals them with the registry's other secrets in a new item.
+  'update-registry': { table: 'write', secrets: ['read', 'create', 'delete'] },
+  // Deletes the registry's pull robots in Harbor first (opens its credentials), then every secret it had.
+  'delete-registry': { table: 'write', publish: true, secrets: ['read', 'delete'] },
   // Shows no secret: only the registration and rotation answers do.
   'get-webhook-config': read,
   // Seals a new secret version, removes the old one, and re-registers Harbor's policies with the credentials.
@@ -57,6 +60,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'put-workspace': write,
   'get-workspace': read,
   'delete-workspace': write,
+  // Marks the workspace's grants and queues their rotation; sync-pull-access talks to Harbor.
+  'rotate-pull-credentials': writeAndPublish,
 
   'list-namespaces': read,
   'list-my-namespaces': read,
@@ -66,6 +71,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'list-images': read,
   'list-tags': read,
   'explain-image': read,
+  // Opens the robots' secrets and the Docker Registry pull credentials it hands out (after the ETag check).
+  'get-pull-secret': { table: 'read', secrets: ['read'] },
 
   // Harbor: each project's secret is derived from the registry's, so the webhook opens it (cached a minute).
   // Docker Registry: a hash of the secret kept in the table is compared; Secrets Manager is never opened.
@@ -82,6 +89,10 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'reconcile-registries': { table: 'read', publish: true },
   // Re-derives every audience from the truth; publishes nothing.
   'reindex-all': write,
+  // Converges the Harbor robots with the registry's credentials; seals each new robot secret, removes the old one.
+  'sync-pull-access': { table: 'write', secrets: ['read', 'create', 'delete'] },
+  // Queues a rotation for each robot whose life is running out.
+  'rotate-expiring-robots': { table: 'read', publish: true },
 };
 
 export const accessOf = (fn: string): FunctionAccess => {

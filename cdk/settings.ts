@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PullAccessEnv } from '../shared/config.ts';
 
 /**
  * The deploy-time settings, read once from CDK context (`-c key=value` or cdk.json). No defaults for what
@@ -28,6 +29,10 @@ export const DeploySettings = z.object({
   registryDenyCidrs: z.string().optional(),
   /** Comma-separated CIDRs opened in that default deny list (the service itself stays denied). */
   registryAllowCidrs: z.string().optional(),
+  /** Harbor pull robots are named `<robotNamePrefix>-<workspace>` (one prefix per stage sharing a Harbor). */
+  robotNamePrefix: PullAccessEnv.ROBOT_NAME_PREFIX,
+  /** A pull robot's lifetime in days (rotated with a third left). */
+  robotDurationDays: PullAccessEnv.ROBOT_DURATION_DAYS,
 });
 export type DeploySettings = z.infer<typeof DeploySettings>;
 

@@ -1,5 +1,6 @@
 import { IndexRepairRequested } from './index-events.ts';
 import { NamespaceBound } from './namespace-events.ts';
+import { PullAccessSyncRequested } from './pull-access-events.ts';
 import { RegistryConnected, RegistryRemoved } from './registry-events.ts';
 import { SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged } from './space-events.ts';
 import { RegistrySyncRequested } from './sync-events.ts';
@@ -8,6 +9,7 @@ import { TagDeleted, TagPushed } from './tag-events.ts';
 export * from './contract.ts';
 export * from './index-events.ts';
 export * from './namespace-events.ts';
+export * from './pull-access-events.ts';
 export * from './registry-events.ts';
 export * from './space-events.ts';
 export * from './sync-events.ts';
@@ -27,4 +29,5 @@ export const ALL_EVENTS = [
   TagDeleted,
   IndexRepairRequested,
   RegistrySyncRequested,
+  PullAccessSyncRequested,
 ] as const;

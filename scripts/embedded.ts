@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PullAccessEnv, pullAccessOf } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { startRuntime } from '../shared/local/runtime.ts';
 
@@ -9,6 +10,7 @@ const Env = z.object({
   PUBLIC_URL: z.url().optional(),
   CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   POWERTOOLS_LOG_LEVEL: z.string().optional(),
+  ...PullAccessEnv,
 });
 
 /**
@@ -32,7 +34,8 @@ export const openEmbedded = async () => {
     dataDir: env.DATA_DIR,
     ...(env.AUTH_JWT_SECRET ? { jwtSecret: env.AUTH_JWT_SECRET } : {}),
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
-  clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
+    clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
+    pullAccess: pullAccessOf(env),
   }).catch(opening);
   await runtime.deps.store.registries.list().catch(opening);
   process.removeListener('uncaughtException', opening);

@@ -1,4 +1,18 @@
 import * as z from 'zod';
+import { DEFAULT_PULL_ACCESS, ROBOT_PREFIX_PATTERN, type PullAccessSettings } from './domain/pull-access.ts';
+
+/** The pull-robot settings, read by every runtime the same way. */
+export const PullAccessEnv = {
+  /** Harbor robots are named `<prefix>-<workspace>`: give each service instance on one Harbor its own. */
+  ROBOT_NAME_PREFIX: z.string().max(64).regex(ROBOT_PREFIX_PATTERN, 'must be lower-case letters and digits, separated by one of . _ -').default(DEFAULT_PULL_ACCESS.robotPrefix),
+  /** A robot's lifetime in days; rotated when a third of it is left. */
+  ROBOT_DURATION_DAYS: z.coerce.number().int().min(3).max(3650).default(DEFAULT_PULL_ACCESS.robotDays),
+};
+
+export const pullAccessOf = (env: { ROBOT_NAME_PREFIX: string; ROBOT_DURATION_DAYS: number }): PullAccessSettings => ({
+  robotPrefix: env.ROBOT_NAME_PREFIX,
+  robotDays: env.ROBOT_DURATION_DAYS,
+});
 
 /** The environment every function reads once per cold start (and the local runtime sets before serving). */
 export const Config = z.object({
@@ -19,6 +33,7 @@ export const Config = z.object({
   /** Comma-separated CIDRs added to, or opened in, the addresses registry calls may never reach (see `egressPolicyFromEnv`). */
   REGISTRY_DENY_CIDRS: z.string().optional(),
   REGISTRY_ALLOW_CIDRS: z.string().optional(),
+  ...PullAccessEnv,
 });
 export type Config = z.infer<typeof Config>;
 

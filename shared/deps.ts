@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { EventContract } from '../events/contract.ts';
+import type { PullAccessSettings } from './domain/pull-access.ts';
 import type { RegistryApi } from './registries/registry-api.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { createEvent, type Bus } from './events/publisher.ts';
@@ -17,6 +18,8 @@ export type Deps = {
   clockSkewMs: number;
   /** Base of the webhook URLs handed out. */
   publicUrl: string;
+  /** How the Harbor pull robots are named and aged. */
+  pullAccess: PullAccessSettings;
 };
 
 /** Per-call context: ties every event of one request together. */

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { readConfig } from './config.ts';
+import { pullAccessOf, readConfig } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createEventBridgeBus } from './events/eventbridge-bus.ts';
 import { egressPolicyFromEnv } from './registries/egress.ts';
@@ -35,6 +35,7 @@ export const getDeps = (): Deps => {
     clock: () => new Date(),
     clockSkewMs: config.CLOCK_SKEW_SECONDS * 1000,
     publicUrl: config.PUBLIC_URL,
+    pullAccess: pullAccessOf(config),
   };
   return built;
 };

@@ -1,4 +1,4 @@
-import { ALL_EVENTS, IndexRepairRequested, NamespaceBound, RegistryConnected, RegistryRemoved, RegistrySyncRequested, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, TagDeleted, TagPushed } from '../events/index.ts';
+import { ALL_EVENTS, IndexRepairRequested, NamespaceBound, PullAccessSyncRequested, RegistryConnected, RegistryRemoved, RegistrySyncRequested, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, TagDeleted, TagPushed } from '../events/index.ts';
 
 /**
  * The one place that wires triggers to functions. The CDK stack and the local runtime both read these
@@ -18,6 +18,7 @@ export const ROUTES: readonly Route[] = [
   route('POST', '/api/v1/registries', 'create-registry', 'admin'),
   route('GET', '/api/v1/registries', 'list-registries', 'admin'),
   route('GET', '/api/v1/registries/{registryId}', 'get-registry', 'admin'),
+  route('PATCH', '/api/v1/registries/{registryId}', 'update-registry', 'admin'),
   route('DELETE', '/api/v1/registries/{registryId}', 'delete-registry', 'admin'),
   route('POST', '/api/v1/registries/{registryId}/sync', 'sync-registry', 'admin'),
   route('GET', '/api/v1/registries/{registryId}/webhook-config', 'get-webhook-config', 'admin'),
@@ -35,6 +36,7 @@ export const ROUTES: readonly Route[] = [
   route('PUT', '/api/v1/workspaces/{workspaceId}', 'put-workspace', 'admin'),
   route('GET', '/api/v1/workspaces/{workspaceId}', 'get-workspace', 'admin'),
   route('DELETE', '/api/v1/workspaces/{workspaceId}', 'delete-workspace', 'admin'),
+  route('POST', '/api/v1/workspaces/{workspaceId}/pull-credentials/rotate', 'rotate-pull-credentials', 'admin'),
   route('GET', '/api/v1/namespaces', 'list-namespaces', 'admin'),
   route('PUT', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'put-namespace', 'admin'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'get-namespace', 'reader'),
@@ -42,6 +44,7 @@ export const ROUTES: readonly Route[] = [
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/images', 'list-images', 'reader'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/tags', 'list-tags', 'reader'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/explain', 'explain-image', 'admin'),
+  route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/pull-secret', 'get-pull-secret', 'reader'),
   route('GET', '/api/v1/me/namespaces', 'list-my-namespaces', 'reader'),
   route('POST', '/webhooks/harbor/{registryId}', 'receive-harbor-webhook', 'webhook'),
   route('POST', '/webhooks/distribution/{registryId}', 'receive-distribution-webhook', 'webhook'),
@@ -74,6 +77,16 @@ export const RULES: readonly Rule[] = [
       IndexRepairRequested,
     ].map((c) => c.detailType),
   },
+  /**
+   * Pull access: converges each workspace's Harbor robot to its bound private projects, and rotates the robots of a
+   * workspace a namespace left. Serial: two syncs of one robot must never interleave (both would create it).
+   */
+  {
+    name: 'sync-pull-access',
+    fn: 'sync-pull-access',
+    serial: true,
+    detailTypes: [SpaceBound, SpaceUnbound, SpaceVisibilityChanged, SpaceDeleted, NamespaceBound, PullAccessSyncRequested].map((c) => c.detailType),
+  },
   /** Reconcile lists a registry and repairs the truth, when an admin or the schedule asks. */
   { name: 'reconcile-registry', fn: 'reconcile-registry', detailTypes: [RegistrySyncRequested.detailType] },
 ];
@@ -88,6 +101,8 @@ export const SCHEDULES: readonly Schedule[] = [
   { name: 'sweep-pending', fn: 'sweep-pending', everySeconds: 60 },
   { name: 'reconcile-registries', fn: 'reconcile-registries', everySeconds: 600 },
   { name: 'reindex-all', fn: 'reindex-all', everySeconds: 86_400 },
+  /** Robots whose life is running out get a new secret and a longer life. */
+  { name: 'rotate-expiring-robots', fn: 'rotate-expiring-robots', everySeconds: 3600 },
 ];
 
 /** Every function entry point, derived from the tables above. */

@@ -84,6 +84,8 @@ export class ServiceStack extends Stack {
         environment: {
           PUBLIC_URL: this.publicUrl,
           CLOCK_SKEW_SECONDS: String(props.settings.clockSkewSeconds),
+          ROBOT_NAME_PREFIX: props.settings.robotNamePrefix,
+          ROBOT_DURATION_DAYS: String(props.settings.robotDurationDays),
           ...(props.settings.registryDenyCidrs ? { REGISTRY_DENY_CIDRS: props.settings.registryDenyCidrs } : {}),
           ...(props.settings.registryAllowCidrs ? { REGISTRY_ALLOW_CIDRS: props.settings.registryAllowCidrs } : {}),
         },

@@ -39,11 +39,25 @@ export type RegistryStatus = z.infer<typeof RegistryStatus>;
 export const Credentials = z.object({ username: z.string().min(1).max(255), password: z.string().min(1).max(4096) });
 export type Credentials = z.infer<typeof Credentials>;
 
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+/** Credentials that go into a Kubernetes pull secret: `username:password` must split back at the first `:`. */
+export const PullCredentials = z.strictObject({
+  username: z.string().min(1).max(255).regex(/^[^:]*$/, 'must not contain ":"').regex(NO_CONTROL, 'must not contain control characters'),
+  password: z.string().min(1).max(4096).regex(NO_CONTROL, 'must not contain control characters'),
+});
+export type PullCredentials = z.infer<typeof PullCredentials>;
+
 /**
  * What the secret store keeps per registry. The webhook secret checks deliveries (Harbor: it keys each project's own secret)
  * and registers Harbor webhook policies; the previous one keeps working until `Registry.previousWebhookSecretUntil`.
  */
-export const RegistrySecrets = z.object({ credentials: Credentials.optional(), webhookSecret: z.string(), previousWebhookSecret: z.string().optional() });
+export const RegistrySecrets = z.object({
+  credentials: Credentials.optional(),
+  webhookSecret: z.string(),
+  previousWebhookSecret: z.string().optional(),
+  /** Docker Registry: a read-only account that namespaces' pull secrets carry (never the admin `credentials`). */
+  pullCredentials: PullCredentials.optional(),
+});
 export type RegistrySecrets = z.infer<typeof RegistrySecrets>;
 
 /**
@@ -82,6 +96,10 @@ export const Registry = z.object({
   indexFailures: z
     .object({ count: z.number().int(), lastAt: z.string(), lastItem: z.object({ space: z.string().optional(), path: z.string().optional() }), lastError: z.string() })
     .optional(),
+  /** Harbor: whether the credentials can keep the workspaces' pull robots (`unavailable` with Harbor's reason when not). */
+  pullAccess: z.object({ status: z.enum(['available', 'unavailable']), checkedAt: z.string(), message: z.string().optional() }).optional(),
+  /** Docker Registry: when the sealed `pullCredentials` were last set; absent when there are none. */
+  pullCredentialsSetAt: z.string().optional(),
   createdAt: z.string(),
   /** Tombstone: the registry was removed; the indexer purges its spaces. */
   deleted: z.boolean().optional(),
@@ -124,6 +142,38 @@ export const Namespace = z.object({
   updatedAt: z.string(),
 });
 export type Namespace = z.infer<typeof Namespace>;
+
+/**
+ * Pull access of one workspace on one Harbor registry: the system robot that holds `repository:pull` and
+ * `artifact:read` on exactly the workspace's bound private projects there. `projects` is what the truth asked for at
+ * the last derivation; `robot.projects` what Harbor held after the last successful sync. The robot's secret is sealed
+ * in the secret store (`robot.secretRef`); `robot.secretVersion` counts its rotations (pull-secret ETags use it).
+ */
+export const PullGrant = z.object({
+  registryId: RegistryId,
+  workspaceId: WorkspaceId,
+  projects: z.array(SpaceName),
+  /** `pending`: Harbor has not confirmed the last derivation yet; `failing`: Harbor is down (retried); `refused`: Harbor said no. */
+  status: z.enum(['pending', 'synced', 'failing', 'refused']),
+  statusMessage: z.string().optional(),
+  robot: z
+    .object({
+      id: z.number().int(),
+      name: z.string(),
+      projects: z.array(SpaceName),
+      secretRef: z.string(),
+      secretVersion: z.number().int(),
+      /** Unix seconds, as Harbor keeps it; -1 never. */
+      expiresAt: z.number().int().optional(),
+      rotatedAt: z.string(),
+    })
+    .optional(),
+  /** When a rotation was asked for (a namespace left the workspace, an admin asked); done once `robot.rotatedAt` is later. */
+  rotateRequestedAt: z.string().optional(),
+  syncedAt: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type PullGrant = z.infer<typeof PullGrant>;
 
 /** `path` is the registry's own repository name (`space/repo`, or `alpine` in a Docker Registry). */
 export const Repository = z.object({

@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { Binding, Namespace, Registry, Space, TagView, Workspace, IndexRow } from '../domain/model.ts';
+import { Binding, Namespace, PullGrant, Registry, Space, TagView, Workspace, IndexRow } from '../domain/model.ts';
 import { ROUTES, type Access, type Route } from '../topology.ts';
 import { BlastRadius, SpaceChangePreviewInput } from '../usecases/blast-radius.ts';
 import { ExplainQuery, Explanation } from '../usecases/explain.ts';
 import { MyNamespaces } from '../usecases/me.ts';
-import { RegisterRegistryInput } from '../usecases/registries.ts';
+import { RegisterRegistryInput, UpdateRegistryInput } from '../usecases/registries.ts';
 import { ListImagesQuery, ListTagsQuery } from '../usecases/selector.ts';
 import { CreateSpaceInput, UpdateSpaceInput } from '../usecases/spaces.ts';
 import { PutNamespaceInput, PutWorkspaceInput } from '../usecases/tenancy.ts';
@@ -14,7 +14,7 @@ import { RotateWebhookSecretInput } from '../usecases/webhook-config.ts';
 
 /** What the handlers answer, as schemas (requests use the use cases' own input schemas). */
 export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
-export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, lastSuccessAt: true, webhookCoverage: true, skipped: true, clockSkew: true, indexFailures: true, previousWebhookSecretUntil: true, createdAt: true });
+export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, lastSuccessAt: true, webhookCoverage: true, skipped: true, clockSkew: true, indexFailures: true, previousWebhookSecretUntil: true, pullAccess: true, pullCredentialsSetAt: true, createdAt: true });
 export const RegistryCreated = RegistryView.extend({
   webhook: z.object({
     url: z.string(),
@@ -27,6 +27,22 @@ export const WebhookSecretRotated = z.object({
   webhook: RegistryCreated.shape.webhook,
   previousSecretValidUntil: z.string().describe('the old secret keeps working until then (24 h, or `graceSeconds`)'),
   coverage: Registry.shape.webhookCoverage,
+});
+export const PullGrantView = PullGrant.pick({ registryId: true, workspaceId: true, projects: true, status: true, statusMessage: true, syncedAt: true }).extend({
+  robot: z
+    .object({
+      name: z.string().describe('the docker login user of the robot'),
+      projects: z.array(z.string()).describe('what Harbor held after the last sync'),
+      rotatedAt: z.string(),
+      expiresAt: z.string().nullable().optional().describe('null: never'),
+    })
+    .optional(),
+});
+export const WorkspaceDetail = Workspace.extend({ pullAccess: z.array(PullGrantView).describe('its Harbor robots, one per registry where it has a bound private space') });
+export const RotationRequested = z.object({
+  workspaceId: z.string(),
+  requestedAt: z.string(),
+  robots: z.array(z.object({ registryId: z.string(), robot: z.string() })).describe('each gets a new secret shortly; the old one stops working then'),
 });
 export const SpaceView = Space.omit({ deleted: true });
 export const BindingView = Binding.pick({ workspaceId: true, createdAt: true });
@@ -82,9 +98,13 @@ const SCHEMA_NAMES = new Map<z.ZodType, string>([
   [MyNamespaces, 'MyNamespaces'],
   [Explanation, 'Explanation'],
   [BlastRadius, 'BlastRadius'],
+  [PullGrantView, 'PullGrant'],
+  [WorkspaceDetail, 'WorkspaceDetail'],
+  [RotationRequested, 'RotationRequested'],
 ]);
 const INPUT_NAMES = new Map<z.ZodType, string>([
   [RegisterRegistryInput, 'RegisterRegistryInput'],
+  [UpdateRegistryInput, 'UpdateRegistryInput'],
   [CreateSpaceInput, 'CreateSpaceInput'],
   [UpdateSpaceInput, 'UpdateSpaceInput'],
   [PutWorkspaceInput, 'PutWorkspaceInput'],
@@ -119,6 +139,16 @@ export const OPERATIONS: Record<string, Op> = {
   },
   'GET /api/v1/registries': { tag: 'registries', summary: 'List registries', ok: { status: 200, description: 'registries', schema: RegistryList } },
   'GET /api/v1/registries/{registryId}': { tag: 'registries', summary: 'Get a registry', path: RegistryPath, ok: { status: 200, description: 'the registry', schema: RegistryView }, errors: [404] },
+  'PATCH /api/v1/registries/{registryId}': {
+    tag: 'registries',
+    summary: 'Edit a registry: its name, a Docker Registry’s read-only pull credentials',
+    description:
+      '`pullCredentials` (Docker Registry only, never the admin account) go into every namespace’s pull secret; they are checked against the registry first (refused: 400 with its reason; no answer: 503; nothing changes). `null` removes them.',
+    path: RegistryPath,
+    body: UpdateRegistryInput,
+    ok: { status: 200, description: 'the registry', schema: RegistryView },
+    errors: [400, 404, 409, 503],
+  },
   'DELETE /api/v1/registries/{registryId}': { tag: 'registries', summary: 'Remove a registry (its images leave every selector)', path: RegistryPath, ok: { status: 204, description: 'removed' }, errors: [404] },
   'POST /api/v1/registries/{registryId}/sync': {
     tag: 'registries',
@@ -197,7 +227,16 @@ export const OPERATIONS: Record<string, Op> = {
     ok: { status: 200, description: 'updated (201 when created)', schema: Workspace },
     errors: [400],
   },
-  'GET /api/v1/workspaces/{workspaceId}': { tag: 'tenancy', summary: 'Get a workspace', path: WorkspacePath, ok: { status: 200, description: 'the workspace', schema: Workspace }, errors: [404] },
+  'GET /api/v1/workspaces/{workspaceId}': { tag: 'tenancy', summary: 'Get a workspace and its pull access', path: WorkspacePath, ok: { status: 200, description: 'the workspace', schema: WorkspaceDetail }, errors: [404] },
+  'POST /api/v1/workspaces/{workspaceId}/pull-credentials/rotate': {
+    tag: 'pull access',
+    summary: 'Give every Harbor robot of the workspace a new secret',
+    description:
+      'Asynchronous: each robot gets its new secret within moments (`robot.rotatedAt` on the workspace, and the pull secret’s ETag, change); the old secret stops working then. Namespaces pick the new one up at their next pull-secret refresh.',
+    path: WorkspacePath,
+    ok: { status: 202, description: 'rotation queued', schema: RotationRequested },
+    errors: [404],
+  },
   'DELETE /api/v1/workspaces/{workspaceId}': { tag: 'tenancy', summary: 'Delete an unused workspace', path: WorkspacePath, ok: { status: 204, description: 'deleted' }, errors: [404, 409] },
   'GET /api/v1/namespaces': { tag: 'tenancy', summary: 'List namespaces', ok: { status: 200, description: 'namespaces', schema: NamespaceList } },
   'GET /api/v1/me/namespaces': {
@@ -244,6 +283,16 @@ export const OPERATIONS: Record<string, Op> = {
     query: ExplainQuery,
     ok: { status: 200, description: 'the explanation', schema: Explanation },
     errors: [400],
+  },
+  'GET /api/v1/clusters/{cluster}/namespaces/{namespace}/pull-secret': {
+    tag: 'pull access',
+    summary: 'The namespace’s image pull Secret (kubernetes.io/dockerconfigjson)',
+    description:
+      'A Secret named `platform-registry-pull`, exactly as `kubectl create secret docker-registry … -o json` prints it, with one `auths` entry per registry host the namespace needs credentials for: its workspace’s robot on every Harbor where the workspace has a bound private space, and each Docker Registry’s read-only pull credentials. Public Harbor projects need none. ' +
+      'JSON, or YAML for `Accept: application/yaml`. A strong `ETag`; `If-None-Match` with it answers 304 without opening any secret. Readers get only their workspaces’ namespaces (403).',
+    path: NamespacePath,
+    ok: { status: 200, description: 'the Secret', schema: z.looseObject({ kind: z.literal('Secret'), apiVersion: z.literal('v1'), type: z.literal('kubernetes.io/dockerconfigjson') }) },
+    errors: [400, 403],
   },
   'POST /webhooks/harbor/{registryId}': {
     tag: 'webhooks',

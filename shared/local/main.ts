@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PullAccessEnv, pullAccessOf } from '../config.ts';
 import { logger } from '../logger.ts';
 import { startRuntime } from './runtime.ts';
 
@@ -8,6 +9,7 @@ const Env = z.object({
   AUTH_JWT_SECRET: z.string().min(16, 'AUTH_JWT_SECRET must be at least 16 characters').optional(),
   PUBLIC_URL: z.url().optional(),
   CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  ...PullAccessEnv,
 });
 
 const env = Env.parse(process.env);
@@ -17,6 +19,7 @@ const runtime = await startRuntime({
   ...(env.AUTH_JWT_SECRET ? { jwtSecret: env.AUTH_JWT_SECRET } : {}),
   publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
   clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
+  pullAccess: pullAccessOf(env),
 });
 console.log(`image registry service listening on ${runtime.url} (data in ${env.DATA_DIR})`);
 if (runtime.generatedSecret) console.log(`admin token (12 h): ${runtime.adminToken()}`);

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
 import type { RegistryKind } from '../domain/model.ts';
+import { DEFAULT_PULL_ACCESS, type PullAccessSettings } from '../domain/pull-access.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from '../domain/time.ts';
 import { DomainError } from '../errors.ts';
 import { createLocalBus } from '../events/local-bus.ts';
@@ -33,6 +34,8 @@ export type RuntimeOptions = {
   registryApi?: RegistryApi;
   /** See `Deps.clockSkewMs`. */
   clockSkewMs?: number;
+  /** See `Deps.pullAccess`. */
+  pullAccess?: PullAccessSettings;
   extra?: Extra;
 };
 
@@ -101,6 +104,7 @@ export const startRuntime = async (opts: RuntimeOptions) => {
     clock: () => new Date(),
     clockSkewMs: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
     publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
+    pullAccess: opts.pullAccess ?? DEFAULT_PULL_ACCESS,
   };
   provideDeps(deps);
 

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { Digest, RepositoryName, TagName } from '../domain/model.ts';
 import { defaultEgressPolicy, MAX_PAGES, requestRegistry, type EgressPolicy } from './egress.ts';
-import { parseAnswer } from './harbor-client.ts';
-import { RegistryCallError, sanitizeRegistryText, type RegistryCallErrorKind } from './registry-error.ts';
+import { RegistryCallError, sanitizeRegistryText } from './registry-error.ts';
+import { followPages, kindOf, parseAnswer, reasonsOf, type RegistryHttpAnswer } from './registry-http.ts';
 
 export type DistributionClientOptions = {
   /** Base URL of the registry, e.g. `https://registry.example.com` (the API lives under `/v2/`). */
@@ -27,30 +27,9 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
-const RegistryErrors = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string().optional() })) });
 const CatalogPage = z.object({ repositories: z.array(z.string()).nullish() });
 // `tags` is null once every tag of a repository is deleted.
 const TagsPage = z.object({ name: z.string(), tags: z.array(z.string()).nullish() });
-
-const kindOf = (status: number): RegistryCallErrorKind => {
-  if (status === 401) return 'unauthorized';
-  if (status === 404) return 'not-found';
-  if (status === 409) return 'conflict';
-  if (status >= 500 || status === 429) return 'unavailable';
-  return 'refused';
-};
-
-const errorsOf = (text: string) => {
-  try {
-    const parsed = RegistryErrors.safeParse(JSON.parse(text));
-    if (parsed.success) return parsed.data.errors;
-  } catch {
-    // not JSON (a proxy's page, a HEAD answer): the status says enough
-  }
-  return [];
-};
-
-const nextLink = (header: string | null) => header?.match(/<([^>]*)>\s*;\s*rel="?next"?/)?.[1];
 
 /**
  * Creates a client for the Docker Registry HTTP API v2 (CNCF distribution). Every call throws
@@ -74,7 +53,7 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
       throw new RegistryCallError('refused', `"${sanitizeRegistryText(repo)}" is not a valid repository name`);
   };
 
-  const exchange = async (method: 'GET' | 'HEAD', url: URL, headers: Record<string, string> = {}) => {
+  const exchange = async (method: 'GET' | 'HEAD', url: URL, headers: Record<string, string> = {}): Promise<RegistryHttpAnswer> => {
     const what = `${method} ${url.pathname}`;
     const res = await requestRegistry({
       label: 'registry',
@@ -91,45 +70,19 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
     }
     if (res.status < 200 || res.status >= 300) {
       const kind = kindOf(res.status);
-      const errors = errorsOf(res.text);
-      const reasons = sanitizeRegistryText(errors.map((e) => `${e.code}${e.message ? `: ${e.message}` : ''}`).join('; ') || res.statusText || 'no reason given');
+      const reasons = reasonsOf(res.text, res.statusText);
       throw new RegistryCallError(kind, `registry ${kind === 'unavailable' ? 'unavailable' : 'refused'} ${what}: ${res.status} ${reasons}`, res.status);
     }
     return { what, status: res.status, headers: res.headers, text: res.text };
   };
 
-  const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T) => parseAnswer('registry', answer, schema);
+  const parse = <T extends z.ZodType>(answer: RegistryHttpAnswer, schema: T) => parseAnswer('registry', answer, schema);
 
-  /**
-   * Follows `Link: <...>; rel="next"` until a page has none (or is empty: 2.x can link past the last page), at
-   * most `maxPages` pages.
-   */
-  const listAll = async (path: string, page: (answer: Awaited<ReturnType<typeof exchange>>) => string[]) => {
+  /** Every item of a `_catalog` or `tags/list` from the first page (`Link` paging, at most `maxPages` pages). */
+  const listAll = async (path: string, page: (answer: RegistryHttpAnswer) => string[]) => {
     const first = new URL(path, base);
     first.searchParams.set('n', String(pageSize));
-    const items: string[] = [];
-    const seen = new Set<string>();
-    for (let url: URL | undefined = first; url; ) {
-      seen.add(url.href);
-      const answer = await exchange('GET', url);
-      const got = page(answer);
-      items.push(...got);
-      const link = nextLink(answer.headers.get('link'));
-      if (!link || got.length === 0) break;
-      let next: URL;
-      try {
-        next = new URL(link, base);
-      } catch {
-        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with a next link that is not a URL: ${sanitizeRegistryText(link)}`, answer.status);
-      }
-      // Never send the credentials to another origin, never loop.
-      if (next.origin !== base.origin || seen.has(next.href))
-        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with an unusable next link: ${sanitizeRegistryText(link)}`, answer.status);
-      // Distinct links forever (`last=a1`, `last=a2`, ...) are no loop `seen` catches.
-      if (seen.size >= maxPages) throw new RegistryCallError('unavailable', `registry answered ${answer.what} with more than ${maxPages} pages`, answer.status);
-      url = next;
-    }
-    return items;
+    return followPages({ label: 'registry', base, first, maxPages, get: (url) => exchange('GET', url), items: page });
   };
 
   return {

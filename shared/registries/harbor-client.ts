@@ -1,22 +1,16 @@
 import * as z from 'zod';
 import { defaultEgressPolicy, MAX_PAGES, requestRegistry, type EgressPolicy } from './egress.ts';
-import { RegistryCallError, sanitizeRegistryText, type RegistryCallErrorKind } from './registry-error.ts';
-
-export { RegistryCallError, sanitizeRegistryText, type RegistryCallErrorKind } from './registry-error.ts';
-
-/** Parses a registry's JSON answer; a body that is not what the API promises counts as the registry being unavailable. */
-export const parseAnswer = <T extends z.ZodType>(label: string, answer: { what: string; status: number; text: string }, schema: T): z.infer<T> => {
-  let body: unknown;
-  try {
-    body = JSON.parse(answer.text);
-  } catch (error) {
-    throw new RegistryCallError('unavailable', `${label} answered ${answer.what} with a body that is not JSON`, answer.status, { cause: error });
-  }
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const message = `${label} answered ${answer.what} with an unexpected body: ${z.prettifyError(parsed.error)}`;
-  throw new RegistryCallError('unavailable', message, answer.status, { cause: parsed.error });
-};
+import {
+  MAX_ROBOT_DURATION_DAYS,
+  newRobotSecret,
+  pullPermissions,
+  ROBOT_NAME,
+  type CreatedHarborRobot,
+  type HarborRobot,
+  type RobotSpec,
+} from './harbor-robots.ts';
+import { RegistryCallError, sanitizeRegistryText } from './registry-error.ts';
+import { followPages, kindOf, parseAnswer, reasonsOf, type RegistryHttpAnswer } from './registry-http.ts';
 
 /** A Harbor project as this product needs it. */
 export type HarborProject = { name: string; projectId: number; public: boolean };
@@ -50,8 +44,6 @@ export type HarborClientOptions = {
   /** Pages one list call follows at most; default `MAX_PAGES`. */
   maxPages?: number;
 };
-
-const HarborErrors = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string() })) });
 
 const IsoTime = z.iso.datetime({ offset: true });
 /** A time Harbor sent, as ISO 8601 UTC; `undefined` when it is not one (the artifact stays usable). */
@@ -93,29 +85,35 @@ const WebhookPolicy = z.object({
   ),
 });
 
+const Robot = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  description: z.string().nullish(),
+  level: z.string().nullish(),
+  duration: z.number().int().nullish(),
+  disable: z.boolean().nullish(),
+  expires_at: z.number().int().nullish(),
+  creation_time: Time,
+  permissions: listOf(
+    z.object({
+      kind: z.string(),
+      namespace: z.string(),
+      access: listOf(z.object({ resource: z.string(), action: z.string(), effect: z.string().nullish() })),
+    }),
+  ),
+});
+
+const RobotCreated = z.object({ id: z.number().int(), name: z.string(), secret: z.string().min(1), expires_at: z.number().int().nullish() });
+
+// Harbor leaves `secret` out (or empty) when it took the one the request gave.
+const RobotSec = z.object({ secret: z.string().nullish() });
+
+/** Most projects one robot is asked to hold: bounds the request a workspace's bindings can make. */
+export const MAX_ROBOT_PROJECTS = 1000;
+const MAX_DESCRIPTION = 1024;
+
 /** Only an authenticated caller gets the protected fields; wrong basic-auth credentials are served as anonymous. */
 const SystemInfo = z.object({ registry_url: z.string().nullish() });
-
-const kindOf = (status: number): RegistryCallErrorKind => {
-  if (status === 401) return 'unauthorized';
-  if (status === 404) return 'not-found';
-  if (status === 409) return 'conflict';
-  if (status >= 500 || status === 429) return 'unavailable';
-  return 'refused';
-};
-
-const reasonsOf = (text: string, fallback: string) => {
-  try {
-    const parsed = HarborErrors.safeParse(JSON.parse(text));
-    if (parsed.success && parsed.data.errors.length > 0)
-      return sanitizeRegistryText(parsed.data.errors.map((e) => `${e.code}: ${e.message}`).join('; '));
-  } catch {
-    // not JSON (a proxy's HTML page, an empty body): the status says enough
-  }
-  return sanitizeRegistryText(fallback);
-};
-
-const nextLink = (header: string | null) => header?.match(/<([^>]*)>\s*;\s*rel="?next"?/)?.[1];
 
 /** The body Harbor's `POST/PUT .../webhook/policies` takes for `policy`: enabled, one HTTP target. */
 export const webhookPolicyBody = (policy: NewHarborWebhookPolicy) => ({
@@ -133,6 +131,46 @@ export const webhookPolicyBody = (policy: NewHarborWebhookPolicy) => ({
     },
   ],
 });
+
+/** Why Harbor would refuse `spec` (or this service should not send it); `undefined` when it may be sent. */
+const robotSpecProblem = (spec: RobotSpec): string | undefined => {
+  if (spec.name.length > 255 || !ROBOT_NAME.test(spec.name)) return 'a robot name is lower case letters, digits and . _ - between them';
+  if (spec.description.length > MAX_DESCRIPTION) return `a robot description has at most ${MAX_DESCRIPTION} characters`;
+  const days = spec.durationDays;
+  if (days !== -1 && !(Number.isInteger(days) && days >= 1 && days <= MAX_ROBOT_DURATION_DAYS)) return `a robot duration is -1 or 1-${MAX_ROBOT_DURATION_DAYS} days`;
+  if (spec.projects.length === 0) return 'a robot needs at least one project (delete it instead)';
+  if (spec.projects.length > MAX_ROBOT_PROJECTS) return `a robot holds at most ${MAX_ROBOT_PROJECTS} projects`;
+  if (spec.projects.some((p) => p.length === 0 || p.length > 255 || p === '*')) return 'a robot project is a project name';
+  return undefined;
+};
+
+const checkRobotSpec = (spec: RobotSpec) => {
+  const problem = robotSpecProblem(spec);
+  if (problem) throw new RegistryCallError('refused', `robot not sent to Harbor: ${problem}`);
+};
+
+const checkRobotId = (id: number) => {
+  if (!Number.isSafeInteger(id) || id < 1) throw new RegistryCallError('refused', 'a robot id is a positive whole number');
+};
+
+const toRobot = (r: z.infer<typeof Robot>): HarborRobot => ({
+  id: r.id,
+  name: r.name,
+  level: r.level ?? '',
+  disabled: r.disable ?? false,
+  ...(r.description == null ? {} : { description: r.description }),
+  ...(r.expires_at == null ? {} : { expiresAt: r.expires_at }),
+  ...(r.duration == null ? {} : { duration: r.duration }),
+  ...(r.creation_time === undefined ? {} : { creationTime: r.creation_time }),
+  permissions: r.permissions.map((p) => ({
+    kind: p.kind,
+    namespace: p.namespace,
+    access: p.access.map((a) => ({ resource: a.resource, action: a.action, ...(a.effect ? { effect: a.effect } : {}) })),
+  })),
+});
+
+/** A robot's name without Harbor's prefix (`robot$` by default, configurable): the name it was created with. */
+const shortNameOf = (name: string) => name.slice(name.indexOf('$') + 1);
 
 /**
  * Creates a client for Harbor's API v2.0. Every call goes through `requestRegistry` (the egress policy, bounded
@@ -155,7 +193,7 @@ export const createHarborClient = (opts: HarborClientOptions) => {
 
   type Call = { body?: unknown; headers?: Record<string, string>; anonymous?: boolean };
 
-  const exchange = async (method: string, url: string, call: Call = {}) => {
+  const exchange = async (method: string, url: string, call: Call = {}): Promise<RegistryHttpAnswer> => {
     const target = new URL(url);
     const what = `${method} ${target.pathname}`;
     const res = await requestRegistry({
@@ -179,41 +217,27 @@ export const createHarborClient = (opts: HarborClientOptions) => {
     }
     if (res.status < 200 || res.status >= 300) {
       const kind = kindOf(res.status);
-      const reasons = reasonsOf(res.text, res.statusText || 'no reason given');
+      const reasons = reasonsOf(res.text, res.statusText);
       throw new RegistryCallError(kind, `Harbor ${kind === 'unavailable' ? 'unavailable' : 'refused'}: ${res.status} ${reasons}`, res.status);
     }
     return { what, status: res.status, headers: res.headers, text: res.text };
   };
 
-  const parse = <T extends z.ZodType>(answer: { what: string; status: number; text: string }, schema: T) => parseAnswer('Harbor', answer, schema);
+  const parse = <T extends z.ZodType>(answer: Pick<RegistryHttpAnswer, 'what' | 'status' | 'text'>, schema: T, opts?: { details?: boolean }) =>
+    parseAnswer('Harbor', answer, schema, opts);
 
-  /** Follows Harbor's `Link: <...>; rel="next"` from page 1 to the end, at most `maxPages` pages. */
+  /** Every item of a Harbor list from page 1 (`Link` paging, at most `maxPages` pages). */
   const listAll = async <T extends z.ZodType>(path: string, item: T, query: Record<string, string> = {}, headers?: Record<string, string>) => {
     const first = new URL(`${api}${path}`);
     for (const [k, v] of Object.entries({ ...query, page: '1', page_size: String(pageSize) })) first.searchParams.set(k, v);
-    const items: z.infer<T>[] = [];
-    const seen = new Set<string>();
-    for (let url: URL | undefined = first; url; ) {
-      seen.add(url.href);
-      const answer = await exchange('GET', url.href, { headers });
-      const page = parse(answer, listOf(item));
-      items.push(...page);
-      const link = nextLink(answer.headers.get('link'));
-      if (!link || page.length === 0) break;
-      let next: URL;
-      try {
-        next = new URL(link, base);
-      } catch {
-        throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with a next link that is not a URL: ${sanitizeRegistryText(link)}`, answer.status);
-      }
-      // Never send the credentials to another origin, never loop.
-      if (next.origin !== base.origin || seen.has(next.href))
-        throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with an unusable next link: ${sanitizeRegistryText(link)}`, answer.status);
-      // Distinct links forever (page=2, 3, ...) are no loop `seen` catches.
-      if (seen.size >= maxPages) throw new RegistryCallError('unavailable', `Harbor answered ${answer.what} with more than ${maxPages} pages`, answer.status);
-      url = next;
-    }
-    return items;
+    return followPages<z.infer<T>>({
+      label: 'Harbor',
+      base,
+      first,
+      maxPages,
+      get: (url) => exchange('GET', url.href, { headers }),
+      items: (answer) => parse(answer, listOf(item)),
+    });
   };
 
   const readArtifacts = async (project: string, repository: string): Promise<{ artifacts: HarborArtifact[]; unreadable: string[] }> => {
@@ -337,6 +361,88 @@ export const createHarborClient = (opts: HarborClientOptions) => {
     /** Replaces policy `id` with an enabled HTTP policy (Harbor's PUT takes the whole policy). */
     async updateWebhookPolicy(project: string, id: number, policy: NewHarborWebhookPolicy): Promise<void> {
       await exchange('PUT', `${api}/projects/${seg(project)}/webhook/policies/${id}`, { headers: byName, body: webhookPolicyBody(policy) });
+    },
+    /**
+     * The system robots whose name (without Harbor's `robot$`) starts with `namePrefix`, every page. Harbor's
+     * fuzzy `name=~` query narrows the list; the prefix and the level are checked here as well.
+     */
+    async listRobots(namePrefix: string): Promise<HarborRobot[]> {
+      if (namePrefix.length > 255 || !/^[a-z0-9._-]*$/.test(namePrefix))
+        throw new RegistryCallError('refused', 'a robot name prefix is lower case letters, digits and . _ -');
+      const q = namePrefix ? `Level=system,name=~${namePrefix}` : 'Level=system';
+      return (await listAll('/robots', Robot, { q }))
+        .map(toRobot)
+        .filter((r) => r.level === 'system' && shortNameOf(r.name).startsWith(namePrefix));
+    },
+
+    /** `undefined` when Harbor says 404. */
+    async getRobot(id: number): Promise<HarborRobot | undefined> {
+      checkRobotId(id);
+      try {
+        return toRobot(parse(await exchange('GET', `${api}/robots/${id}`), Robot));
+      } catch (error) {
+        if (error instanceof RegistryCallError && error.kind === 'not-found') return undefined;
+        throw error;
+      }
+    },
+
+    /**
+     * Creates an enabled system robot, pull-only on `spec.projects`; Harbor makes its secret and shows it only in
+     * this answer. `conflict` when the name is taken; `refused` (403) when the credentials may not create robots.
+     */
+    async createRobot(spec: RobotSpec): Promise<CreatedHarborRobot> {
+      checkRobotSpec(spec);
+      const answer = await exchange('POST', `${api}/robots`, {
+        body: {
+          name: spec.name,
+          description: spec.description,
+          level: 'system',
+          disable: false,
+          duration: spec.durationDays,
+          permissions: pullPermissions(spec.projects),
+        },
+      });
+      // The body holds the secret: no parse report in the message.
+      const created = parse(answer, RobotCreated, { details: false });
+      return { id: created.id, name: created.name, secret: created.secret, ...(created.expires_at == null ? {} : { expiresAt: created.expires_at }) };
+    },
+
+    /**
+     * Replaces `robot` (as read: Harbor refuses another name or level) with an enabled, pull-only robot on
+     * `spec.projects`, `spec.description` and `duration: spec.durationDays` (see `RobotSpec`). `spec.name` is not sent.
+     */
+    async updateRobot(robot: HarborRobot, spec: RobotSpec): Promise<void> {
+      checkRobotId(robot.id);
+      checkRobotSpec(spec);
+      await exchange('PUT', `${api}/robots/${robot.id}`, {
+        body: {
+          id: robot.id,
+          name: robot.name,
+          level: robot.level,
+          description: spec.description,
+          duration: spec.durationDays,
+          disable: false,
+          permissions: pullPermissions(spec.projects),
+        },
+      });
+    },
+
+    /**
+     * Gives robot `id` a new secret: a strong random one made here (32 characters, upper and lower case letters and
+     * digits). Returns the secret in force: Harbor's answer's when it sends one, else ours.
+     */
+    async refreshRobotSecret(id: number): Promise<string> {
+      checkRobotId(id);
+      const secret = newRobotSecret();
+      const answer = await exchange('PATCH', `${api}/robots/${id}`, { body: { secret } });
+      const given = answer.text.trim() === '' ? undefined : parse(answer, RobotSec, { details: false }).secret;
+      return given || secret;
+    },
+
+    /** `not-found` when Harbor has no robot `id`. */
+    async deleteRobot(id: number): Promise<void> {
+      checkRobotId(id);
+      await exchange('DELETE', `${api}/robots/${id}`);
     },
   };
 };

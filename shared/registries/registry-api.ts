@@ -2,8 +2,25 @@ import type { Credentials, RegistryKind, RegistryStatus } from '../domain/model.
 import { DomainError } from '../errors.ts';
 import { createDistributionClient } from './distribution-client.ts';
 import { checkRegistryUrl, defaultEgressPolicy, type EgressPolicy } from './egress.ts';
-import { createHarborClient, RegistryCallError, type NewHarborWebhookPolicy } from './harbor-client.ts';
+import { createHarborClient, type NewHarborWebhookPolicy } from './harbor-client.ts';
+import type { CreatedHarborRobot, HarborRobot, RobotSpec } from './harbor-robots.ts';
 import { listDistribution, listHarbor, type ListingOptions, type RegistryListing } from './listing.ts';
+import { RegistryCallError } from './registry-error.ts';
+
+// What use cases need of the registry side comes through this module; the clients stay behind it.
+export { RegistryCallError, type RegistryCallErrorKind } from './registry-error.ts';
+export { webhookPolicyBody, type NewHarborWebhookPolicy } from './harbor-client.ts';
+export {
+  durationToLast,
+  pullPermissions,
+  robotMatches,
+  type CreatedHarborRobot,
+  type HarborRobot,
+  type HarborRobotAccess,
+  type HarborRobotPermission,
+  type RobotSpec,
+} from './harbor-robots.ts';
+export type { ListedSpace, ListedRepository, ListedTag, ListingProgress, ListingOptions, RegistryListing } from './listing.ts';
 
 /** How to reach one registry. */
 export type RegistryTarget = { kind: RegistryKind; url: string; credentials?: Credentials };
@@ -28,6 +45,27 @@ export type RegistryApi = {
    * `policy.authHeader`: keeps a matching one, rewrites ours (by name) when it drifted, or creates it.
    */
   ensureWebhookPolicy(target: RegistryTarget, project: string, policy: NewHarborWebhookPolicy): Promise<'unchanged' | 'updated' | 'created'>;
+  /** The registry's clock (its `Date` header) as ms since epoch; `undefined` when it sends none. */
+  serverTime(target: RegistryTarget): Promise<number | undefined>;
+  /** Harbor: the system robots whose name (without `robot$`) starts with `namePrefix`, all pages. */
+  listRobots(target: RegistryTarget, namePrefix: string): Promise<HarborRobot[]>;
+  /** Harbor: robot `id`; `undefined` when Harbor has none. */
+  getRobot(target: RegistryTarget, id: number): Promise<HarborRobot | undefined>;
+  /**
+   * Harbor: creates an enabled system robot, pull-only on `spec.projects` (`pullPermissions`). The answer is the
+   * only time the secret is shown. `conflict` when the name is taken, `refused` (403) when the credentials may not,
+   * `not-found` when Harbor has no project of that name (its robot controller's 404).
+   */
+  createRobot(target: RegistryTarget, spec: RobotSpec): Promise<CreatedHarborRobot>;
+  /**
+   * Harbor: replaces `robot` (name and level as read) with an enabled, pull-only robot on `spec.projects`, with
+   * `duration: spec.durationDays` (days from its creation: `robot.duration` keeps its expiry, `durationToLast` extends it).
+   */
+  updateRobot(target: RegistryTarget, robot: HarborRobot, spec: RobotSpec): Promise<void>;
+  /** Harbor: gives robot `id` a new strong random secret and returns the secret in force. */
+  refreshRobotSecret(target: RegistryTarget, id: number): Promise<string>;
+  /** Harbor: deletes robot `id`; one Harbor does not have counts as deleted. */
+  deleteRobot(target: RegistryTarget, id: number): Promise<void>;
 };
 
 /** Turns a registry's refusal or absence into the domain's errors (502 / 503 at the HTTP edge). */
@@ -114,6 +152,20 @@ export const createHttpRegistryApi = (opts: HttpRegistryApiOptions = {}): Regist
       }
       await client.createWebhookPolicy(project, policy);
       return 'created';
+    },
+    serverTime: (target) => (target.kind === 'harbor' ? harbor(target).serverTime() : distribution(target).serverTime()),
+    listRobots: (target, namePrefix) => harbor(target).listRobots(namePrefix),
+    getRobot: (target, id) => harbor(target).getRobot(id),
+    createRobot: (target, spec) => harbor(target).createRobot(spec),
+    updateRobot: (target, robot, spec) => harbor(target).updateRobot(robot, spec),
+    refreshRobotSecret: (target, id) => harbor(target).refreshRobotSecret(id),
+    async deleteRobot(target, id) {
+      try {
+        await harbor(target).deleteRobot(id);
+      } catch (error) {
+        // Already gone in Harbor: the goal of the call holds.
+        if (!(error instanceof RegistryCallError && error.kind === 'not-found')) throw error;
+      }
     },
   };
 };

@@ -1,6 +1,7 @@
 import { catalogRepository } from './catalog.ts';
 import { imageIndexRepository } from './image-index.ts';
 import { pendingRepository } from './pending.ts';
+import { pullGrantsRepository } from './pull-grants.ts';
 import { registriesRepository } from './registries.ts';
 import { spacesRepository } from './spaces.ts';
 import { tableOps, type Table } from './table.ts';
@@ -16,6 +17,7 @@ export const createStore = (table: Table) => {
     tenancy: tenancyRepository(ops),
     index: imageIndexRepository(ops),
     pending: pendingRepository(ops),
+    pullGrants: pullGrantsRepository(ops),
   };
 };
 export type Store = ReturnType<typeof createStore>;

@@ -50,6 +50,14 @@ export const keys = {
   }),
   namespacesOfWorkspace: (workspaceId: string) => ({ gsi1pk: `WORKSPACE#${workspaceId}`, skPrefix: 'NAMESPACE#' }),
 
+  /** Pull access of a workspace on a Harbor registry (`PullGrant`): all of them, or a registry's, in one partition. */
+  pullGrant: (registryId: string, workspaceId: string): Key => ({ pk: 'PULLGRANTS', sk: `GRANT#${registryId}#${workspaceId}` }),
+  allPullGrants: () => ({ pk: 'PULLGRANTS', skPrefix: 'GRANT#' }),
+  pullGrantsOfRegistry: (registryId: string) => ({ pk: 'PULLGRANTS', skPrefix: `GRANT#${registryId}#` }),
+  /** GSI1: a workspace's pull grants (its namespaces' pull secret). */
+  pullGrantByWorkspace: (workspaceId: string, registryId: string) => ({ gsi1pk: `WORKSPACE#${workspaceId}`, gsi1sk: `PULLGRANT#${registryId}` }),
+  pullGrantsOfWorkspace: (workspaceId: string) => ({ gsi1pk: `WORKSPACE#${workspaceId}`, skPrefix: 'PULLGRANT#' }),
+
   /** A selector row: an image offered to an audience; pages are Queries on one audience sorted by image. */
   indexRow: (audience: string, image: string): Key => ({ pk: `AUDIENCE#${audience}`, sk: `IMAGE#${image}` }),
   audiencePage: (audience: string) => ({ pk: `AUDIENCE#${audience}`, skPrefix: 'IMAGE#' }),

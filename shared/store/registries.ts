@@ -85,6 +85,36 @@ export const registriesRepository = (ops: TableOps) => ({
       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted) AND webhookSecretHash = :old',
       ExpressionAttributeValues: { ':ref': rotation.secretRef, ':h': rotation.hash, ':old': rotation.fromHash, ':until': rotation.until },
     }),
+  setPullAccess: (id: string, pullAccess: NonNullable<Registry['pullAccess']>) =>
+    ops.update(keys.registry(id), {
+      UpdateExpression: 'SET pullAccess = :p',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted)',
+      ExpressionAttributeValues: { ':p': pullAccess },
+    }),
+  /**
+   * Applies an edit (`PATCH`): sets `fields`, removes `remove`. With `fromSecretRef`, only if the sealed secrets are
+   * still those (a rotation meanwhile would otherwise be lost). False when the registry is gone or changed.
+   */
+  edit: (
+    id: string,
+    fields: Partial<Pick<Registry, 'name' | 'secretRef' | 'pullCredentialsSetAt'>>,
+    opts: { fromSecretRef?: string; remove?: readonly 'pullCredentialsSetAt'[] } = {},
+  ) => {
+    const remove = opts.remove ?? [];
+    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = entries.map(([k, v], i) => ((names[`#s${i}`] = k), (values[`:s${i}`] = v), `#s${i} = :s${i}`));
+    const removes = remove.map((k, i) => ((names[`#r${i}`] = k), `#r${i}`));
+    if (opts.fromSecretRef !== undefined) values[':from'] = opts.fromSecretRef;
+    if (sets.length === 0 && removes.length === 0) return Promise.resolve(true);
+    return ops.update(keys.registry(id), {
+      UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deleted)${opts.fromSecretRef !== undefined ? ' AND secretRef = :from' : ''}`,
+      ExpressionAttributeNames: names,
+      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+    });
+  },
   recordCoverage: (id: string, coverage: WebhookCoverage) =>
     ops.update(keys.registry(id), {
       UpdateExpression: 'SET webhookCoverage = :c',

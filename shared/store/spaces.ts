@@ -41,6 +41,11 @@ export const spacesRepository = (ops: TableOps) => ({
   purge: (registryId: string, name: string, evenLive = false) =>
     ops.remove(keys.space(registryId, name), evenLive ? undefined : TOMBSTONE),
 
+  /** One live binding, read consistently. */
+  binding: async (registryId: string, space: string, workspaceId: string) => {
+    const binding = await ops.get(Binding, keys.binding(registryId, space, workspaceId));
+    return binding?.deleted ? undefined : binding;
+  },
   bindings: async (registryId: string, space: string) =>
     (await ops.queryAll(Binding, keys.bindingsOfSpace(registryId, space))).filter((b) => !b.deleted),
   bindingsOfWorkspace: async (workspaceId: string) =>

@@ -3,7 +3,7 @@ import { WorkspaceId, type Namespace, type Visibility } from '../domain/model.ts
 import { audiencesOfSpace, maySelect } from '../domain/rule.ts';
 import type { Deps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { getRegistryOrThrow } from './registries.ts';
+import { getRegistryOrThrow } from './registry-access.ts';
 
 const First = z.number().int().min(1).max(100).default(20).describe('how many image and namespace names to list (the counts are always complete)');
 
@@ -33,6 +33,12 @@ export const BlastRadius = z.object({
       alsoUnregistered: z.boolean().describe('every namespace the service does not know (or bound to no workspace) loses them too'),
     })
     .describe('registered namespaces (`cluster/namespace`) that would stop seeing the images'),
+  pullAccess: z
+    .object({
+      robots: z.array(z.object({ workspaceId: z.string(), robot: z.string() })).describe('Harbor robots that would lose the project'),
+      namespaces: z.object({ count: z.int(), first: z.array(z.string()) }).describe('registered namespaces whose pull secret would stop pulling the space'),
+    })
+    .describe('who loses pull access: a private space loses it with its bindings; a public one made private, every namespace but the bound ones'),
   asOf: z.string(),
 });
 export type BlastRadius = z.infer<typeof BlastRadius>;
@@ -77,6 +83,12 @@ export const previewSpaceChange = async (registryId: string, spaceName: string, 
     .filter((r) => r.indexedImage && (r.indexedAudiences ?? []).length > 0)
     .map((r) => r.indexedImage ?? '')
     .sort();
+  // Pull access follows the rule: a namespace may pull iff it may select (public projects pull anonymously).
+  const losingWorkspaces = bound.filter((w) => sees(before, w) && !sees(after, w));
+  const grants = registry.kind === 'harbor' ? await deps.store.pullGrants.ofRegistry(registryId) : [];
+  const robots = grants
+    .filter((g) => losingWorkspaces.includes(g.workspaceId) && g.robot?.projects.includes(spaceName))
+    .map((g) => ({ workspaceId: g.workspaceId, robot: g.robot?.name ?? '' }));
   const beforeAudiences = audiencesOfSpace(before.visibility, before.boundWorkspaces);
   const afterAudiences = after ? audiencesOfSpace(after.visibility, after.boundWorkspaces) : [];
   return {
@@ -88,6 +100,7 @@ export const previewSpaceChange = async (registryId: string, spaceName: string, 
     removedAudiences: beforeAudiences.filter((a) => !afterAudiences.includes(a)),
     images: { count: offered.length, first: offered.slice(0, input.first) },
     namespaces: { count: losing.length, first: losing.slice(0, input.first), alsoUnregistered: losesPublic },
+    pullAccess: { robots, namespaces: { count: losing.length, first: losing.slice(0, input.first) } },
     asOf: deps.clock().toISOString(),
   };
 };

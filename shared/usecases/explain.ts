@@ -17,7 +17,7 @@ export const ExplainQuery = z.strictObject({
 
 /** One link of the chain that makes an image selectable in a namespace. */
 export const ExplainFact = z.object({
-  link: z.enum(['registry', 'space', 'namespace', 'grant', 'repository', 'index', 'tag']),
+  link: z.enum(['registry', 'space', 'namespace', 'grant', 'repository', 'index', 'tag', 'pull']),
   holds: z.boolean(),
   statement: z.string(),
 });
@@ -32,6 +32,7 @@ export const Explanation = z.object({
   visible: z.boolean(),
   facts: z.array(ExplainFact).describe('the chain, in order, up to and including the first link that does not hold'),
   missingLink: ExplainFact.nullable(),
+  pullAccess: ExplainFact.nullable().describe('whether the namespace’s pull secret can pull the image (robot, pull credentials, anonymous), or the missing link; null when the space is unknown'),
   /** The namespace's audiences that hold an index row for the image right now (what the selector lists). */
   offeredBy: z.array(z.string()),
   asOf: z.string().describe('every change to this image’s truth made before this time is reflected in the index'),
@@ -145,6 +146,24 @@ const chain = (input: {
   return facts;
 };
 
+/** Whether the namespace's pull secret can pull from the space: a public Harbor project, W's robot, or a Docker Registry's pull credentials. */
+const pullFact = async (deps: Deps, registry: Registry | undefined, space: Space | undefined, workspaceId: string | null, bound: string[], image: string): Promise<ExplainFact | null> => {
+  if (!registry || !space) return null;
+  const fact = (holds: boolean, statement: string): ExplainFact => ({ link: 'pull', holds, statement });
+  if (registry.kind === 'docker-registry')
+    return registry.pullCredentialsSetAt
+      ? fact(true, `can pull ${image} with registry ${registry.id}'s pull credentials (set at ${registry.pullCredentialsSetAt})`)
+      : fact(false, `registry ${registry.id} has no pull credentials: its pull secret entry is missing (PATCH the registry with pullCredentials), only anonymous pulls work`);
+  if (space.visibility === 'public') return fact(true, `project ${space.name} is public: Harbor serves it to anonymous pulls`);
+  if (!workspaceId || !bound.includes(workspaceId)) return fact(false, `no pull access: project ${space.name} is private and not bound to ${workspaceId ?? 'the namespace’s workspace (none)'}`);
+  const grant = await deps.store.pullGrants.get(registry.id, workspaceId);
+  if (grant?.status === 'refused') return fact(false, `Harbor refused the robot of ${workspaceId}: ${grant.statusMessage ?? 'no reason given'}`);
+  const robot = grant?.robot;
+  if (robot?.projects.includes(space.name)) return fact(true, `can pull ${image} through robot ${robot.name} of ${workspaceId} (synced at ${grant?.syncedAt ?? robot.rotatedAt})`);
+  if (grant?.status === 'failing') return fact(false, `robot of ${workspaceId} pending: Harbor did not answer (${grant.statusMessage ?? 'unavailable'}); retried`);
+  return fact(false, robot ? `robot ${robot.name} of ${workspaceId} does not hold project ${space.name} yet: sync pending` : `robot of ${workspaceId} pending: not created yet`);
+};
+
 /**
  * Why an image is, or is not, offered to a namespace (admins only: it names private spaces). Answers the
  * chain of facts of the rule (registry → space and visibility → namespace → workspace → binding), then the
@@ -186,6 +205,7 @@ export const explainImage = async (cluster: string, namespace: string, image: st
     pending: pending.length,
   });
   const missingLink = facts.find((f) => !f.holds) ?? null;
+  const pullAccess = await pullFact(deps, registry, space, ns?.workspaceId ?? null, bindings.map((b) => b.workspaceId), imageName);
   return {
     image: imageName,
     reference: { ...(ref.tag ? { tag: ref.tag } : {}), ...(ref.digest ? { digest: ref.digest } : {}) },
@@ -193,6 +213,7 @@ export const explainImage = async (cluster: string, namespace: string, image: st
     visible: missingLink === null,
     facts,
     missingLink,
+    pullAccess,
     offeredBy,
     asOf,
     pendingChanges: pending,

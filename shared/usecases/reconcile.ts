@@ -3,11 +3,11 @@ import { Digest, RepositoryName, SpaceName, TagName, splitPath, type Registry, t
 import { eventTimeProblem } from '../domain/time.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
-import { RegistryCallError } from '../registries/harbor-client.ts';
-import type { ListedSpace, ListingProgress } from '../registries/listing.ts';
 import { mapLimit } from '../registries/pool.ts';
+import { RegistryCallError, type ListedSpace, type ListingProgress, type RegistryListing, type RegistryTarget } from '../registries/registry-api.ts';
 import type { RegistryChange } from '../webhooks/changes.ts';
-import { targetOf } from './registries.ts';
+import { targetOf } from './registry-access.ts';
+import { requestReconcileOfPullAccess } from './pull-access.ts';
 import { liveSpaceAfterPurge } from './spaces.ts';
 import { ensureWebhookCoverage } from './webhook-config.ts';
 import { applyRegistryChanges } from './webhooks.ts';
@@ -35,6 +35,8 @@ export type ReconcileReport = {
    */
   skipped?: { name: string; reason: string }[];
   coverage?: WebhookCoverage;
+  /** Harbor: how many workspaces' robots the pull-access consumer was asked to check, or why none could be. */
+  pullAccess?: { checked: number } | { error: string };
 };
 
 const CHUNK = 50;
@@ -79,9 +81,268 @@ const validListing = (spaces: readonly ListedSpace[], skipped: { name: string; r
 
 const chunks = <T>(items: readonly T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
+/** What one reconcile carries from phase to phase; each phase reads it and adds what it found or did. */
+type ReconcileRun = {
+  registry: Registry;
+  deps: Deps;
+  ctx: Ctx;
+  target: RegistryTarget;
+  progress: (p: ReconcileProgress) => void;
+  /** Our clock when the run began: a change of ours at or after it is newer than what the listing saw. */
+  localStart: number;
+  /** The event time of every delete the listing implies: its start in the registry's clock, or ours (see `startRun`). */
+  listedAt: number;
+  /** The listed spaces the product can take, by name. */
+  held: ListedSpace[];
+  listed: Map<string, ListedSpace>;
+  /** The truth's live spaces, kept current as phases create and delete them. */
+  truthSpaces: Map<string, Space>;
+  unreadable: { name: string; reason: string }[];
+  /** Repositories (paths) and their spaces the registry would not list: their truth is left alone. */
+  untrusted: Set<string>;
+  untrustedSpaces: Set<string>;
+  skipped: { name: string; reason: string }[];
+  spaces: NonNullable<ReconcileReport['spaces']>;
+  /** Spaces the registry no longer has (phase 2), deleted once empty (phase 4). */
+  gone: Space[];
+  tags: NonNullable<ReconcileReport['tags']>;
+  coverage?: WebhookCoverage;
+  pullAccess?: ReconcileReport['pullAccess'];
+};
+
+/** One step of a reconcile after a successful listing. */
+type ReconcilePhase = (run: ReconcileRun) => Promise<void>;
+
+/** Logs the report's summary and adds the run's id and duration. */
+const finisher = (registryId: string, t0: number) => (report: Omit<ReconcileReport, 'registryId' | 'durationMs'>): ReconcileReport => {
+  const full = { registryId, durationMs: Math.round(performance.now() - t0), ...report };
+  const { spaces, skipped, unreadable, coverage, ...summary } = full;
+  logger.info('reconcile done', { ...summary, spaces, skipped: skipped?.length, unreadable: unreadable?.length, uncovered: coverage?.uncovered.length });
+  return full;
+};
+
+/** The listing failed: nothing is changed, the registry's health records why (its last success is kept). */
+const recordListingFailure = async (deps: Deps, registryId: string, error: RegistryCallError) => {
+  const status = statusOf(error);
+  await deps.store.registries.recordSync(registryId, { status, at: deps.clock().toISOString(), message: error.message });
+  logger.warn('reconcile could not list the registry', { registryId, status, error: error.message });
+  return { status, message: error.message };
+};
+
+/** What the phases start from: the listing cut to what can be trusted and taken, and the truth's spaces. */
+const startRun = async (
+  base: Pick<ReconcileRun, 'registry' | 'deps' | 'ctx' | 'target' | 'progress' | 'localStart'>,
+  listing: RegistryListing,
+): Promise<ReconcileRun> => {
+  const { registry, deps, localStart } = base;
+  const unreadable = [...listing.unreadable];
+  // A repository the registry would not list (alone) is left as the truth has it: never mistaken for deletions.
+  const unreadableRepositories = listing.unreadableRepositories ?? [];
+  const skipped = [...(listing.skipped ?? []), ...unreadableRepositories.map((r) => ({ name: r.path, reason: `unreadable: ${r.reason}` }))];
+  // The listing's start times every delete it applies: a registry clock out of bounds would write tombstones no
+  // later push could beat, so ours is used instead (and the skew counted, as for a refused webhook).
+  const clockProblem = eventTimeProblem(listing.startedAt, localStart, deps.clockSkewMs);
+  if (clockProblem) {
+    skipped.push({ name: '(listing time)', reason: `the registry's clock ${clockProblem}; the service's clock was used` });
+    await deps.store.registries.countClockSkew(registry.id, new Date(localStart).toISOString(), listing.startedAt);
+  }
+  // Docker Registry keeps a repository in `_catalog` after its last tag is deleted: such a space holds nothing.
+  const held = validListing(listing.spaces, skipped, localStart, deps.clockSkewMs).filter((s) => registry.kind === 'harbor' || s.repositories.some((r) => r.tags.length > 0));
+  return {
+    ...base,
+    listedAt: clockProblem ? Math.floor(localStart / 1000) * 1000 : listing.startedAt,
+    held,
+    listed: new Map(held.map((s) => [s.name, s])),
+    truthSpaces: new Map((await deps.store.spaces.list(registry.id)).map((s) => [s.name, s])),
+    unreadable,
+    untrusted: new Set(unreadableRepositories.map((r) => r.path)),
+    untrustedSpaces: new Set(unreadableRepositories.map((r) => splitPath(r.path).space)),
+    skipped,
+    spaces: { created: [], deleted: [], visibilityFollowed: [], visibilityRestored: [] },
+    gone: [],
+    tags: { pushed: 0, deleted: 0 },
+  };
+};
+
+/** The truth's space for listed `s`, created when the truth lacks it. */
+const truthOf = async (run: ReconcileRun, s: ListedSpace, events: BusEvent[]): Promise<Space> => {
+  const { registry, deps, ctx } = run;
+  const found = run.truthSpaces.get(s.name) ?? (await liveSpaceAfterPurge(deps, registry.id, s.name));
+  if (found) return found;
+  const visibility = registry.kind === 'harbor' ? (s.visibility ?? 'private') : 'public';
+  const now = deps.clock().toISOString();
+  const space: Space = { registryId: registry.id, name: s.name, visibility, createdAt: now, updatedAt: now };
+  const event = newEvent(deps, ctx, SpaceCreated, { registryId: registry.id, space: s.name, visibility });
+  if (await deps.store.spaces.create(space, event)) events.push(event), run.spaces.created.push(s.name);
+  // Lost a race with a webhook or an admin: theirs is the space.
+  const truth = (await deps.store.spaces.getLive(registry.id, s.name)) ?? space;
+  run.truthSpaces.set(s.name, truth);
+  return truth;
+};
+
+/** Harbor visibility that differs: an integrated registry's Harbor wins; a hosted one gets ours written back. */
+const followVisibility = async (run: ReconcileRun, s: ListedSpace, truth: Space, events: BusEvent[]) => {
+  const { registry, deps, ctx, target } = run;
+  const registryId = registry.id;
+  // A change of ours made while the listing ran is newer than what the listing saw.
+  if (registry.kind !== 'harbor' || !s.visibility || Date.parse(truth.updatedAt) >= run.localStart) return;
+  if (truth.visibilityUnconfirmed && truth.visibility === s.visibility) return void (await deps.store.spaces.confirmVisibility(registryId, s.name, s.visibility));
+  if (truth.visibility === s.visibility) return;
+  // A visibility that only a webhook implied (private, unconfirmed) is never written back: Harbor's is learned.
+  if (registry.mode === 'integrated' || truth.visibilityUnconfirmed) {
+    const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: s.name, visibility: s.visibility });
+    if (await deps.store.spaces.setVisibility(registryId, s.name, s.visibility, deps.clock().toISOString(), event))
+      events.push(event), run.spaces.visibilityFollowed.push(s.name);
+    return;
+  }
+  try {
+    await deps.registryApi.setProjectPublic(target, s.name, truth.visibility === 'public');
+    run.spaces.visibilityRestored.push(s.name);
+    logger.warn('Harbor project visibility drifted; restored ours', { registryId, space: s.name, visibility: truth.visibility });
+  } catch (error) {
+    if (!(error instanceof RegistryCallError)) throw error;
+    logger.warn('Harbor project visibility drifted and could not be restored', { registryId, space: s.name, error: error.message });
+  }
+};
+
+/** 1. Spaces the registry has: created when the truth lacks them, their visibility followed or restored. */
+const followListedSpaces: ReconcilePhase = async (run) => {
+  const events: BusEvent[] = [];
+  for (const s of run.held) await followVisibility(run, s, await truthOf(run, s, events), events);
+  await publish(run.deps, ...events);
+};
+
+/** 2. Spaces we hold that the listing lacks: gone, unless Harbor says the project exists or may not tell. */
+const findGoneSpaces: ReconcilePhase = async (run) => {
+  for (const space of run.truthSpaces.values()) {
+    if (run.listed.has(space.name) || run.untrustedSpaces.has(space.name) || run.unreadable.some((u) => u.name === space.name)) continue;
+    if (run.registry.kind === 'harbor') {
+      const exists = await run.deps.registryApi.projectExists(run.target, space.name);
+      if (exists === undefined) run.unreadable.push({ name: space.name, reason: 'the credentials cannot see this project' });
+      // `true`: created while the listing ran; the next run lists it.
+      if (exists !== false) continue;
+    }
+    run.gone.push(space);
+  }
+};
+
+type WantedTag = { digest: string; pushedAt?: number };
+
+/** The pushes and deletes that make the truth's tags those of the listing, repository by repository. */
+const diffTags = async (run: ReconcileRun) => {
+  const { deps, registry, progress, listedAt } = run;
+  const wanted = new Map<string, Map<string, WantedTag>>();
+  for (const s of run.held) for (const r of s.repositories) wanted.set(r.path, new Map(r.tags.map((t) => [t.tag, t])));
+  const inScope = [...run.held.map((s) => s.name), ...run.gone.map((s) => s.name)];
+  const truthRepos = new Map(await Promise.all(inScope.map(async (name) => [name, await deps.store.catalog.repositories(registry.id, name)] as const)));
+  const paths = [...new Set([...wanted.keys(), ...[...truthRepos.values()].flat().map((r) => r.path)])].filter((p) => !run.untrusted.has(p));
+  const pushes: RegistryChange[] = [];
+  const deletes: RegistryChange[] = [];
+  let compared = 0;
+  progress({ phase: 'compare', done: 0, total: paths.length });
+  await mapLimit(paths, 8, async (path) => {
+    const want = wanted.get(path) ?? new Map<string, WantedTag>();
+    const have = new Map((await deps.store.catalog.tags(registry.id, path)).filter((t) => t.state === 'present').map((t) => [t.tag, t]));
+    for (const [tag, { digest, pushedAt }] of want)
+      if (have.get(tag)?.digest !== digest)
+        pushes.push({ action: 'push', path, tag, digest, eventTime: pushedAt ?? listedAt });
+    for (const tag of have.keys()) if (!want.has(tag)) deletes.push({ action: 'delete-tag', path, tag, eventTime: listedAt });
+    progress({ phase: 'compare', done: ++compared, total: paths.length });
+  });
+  return { pushes, deletes };
+};
+
+/** 3. Tags: the listing against the truth, applied through the same conditional writes and events as webhooks. */
+const reconcileTags: ReconcilePhase = async (run) => {
+  const { pushes, deletes } = await diffTags(run);
+  let applied = 0;
+  const total = pushes.length + deletes.length;
+  const apply = async (changes: RegistryChange[]) => {
+    let count = 0;
+    await mapLimit(chunks(changes, CHUNK), 4, async (chunk) => {
+      // Not `count += await ...`: that reads `count` before the await and loses the other chunks' counts.
+      const result = await applyRegistryChanges(run.registry, chunk, run.deps, run.ctx);
+      count += result.applied;
+      applied += chunk.length;
+      run.progress({ phase: 'apply', done: applied, total });
+    });
+    return count;
+  };
+  run.progress({ phase: 'apply', done: 0, total });
+  run.tags = { pushed: await apply(pushes), deleted: await apply(deletes) };
+};
+
+/** 4. Gone spaces go once nothing newer than the listing is left in them. */
+const deleteGoneSpaces: ReconcilePhase = async (run) => {
+  const { registry, deps, ctx } = run;
+  const events: BusEvent[] = [];
+  for (const space of run.gone) {
+    if (Date.parse(space.createdAt) >= run.localStart) continue;
+    const repos = await deps.store.catalog.repositories(registry.id, space.name);
+    // A Docker Registry space made by an admin holds nothing until the first push: that is not "gone".
+    if (registry.kind === 'docker-registry' && repos.length === 0) continue;
+    const left = await Promise.all(repos.map(async (r) => (await deps.store.catalog.tags(registry.id, r.path)).some((t) => t.state === 'present')));
+    if (left.some(Boolean)) continue;
+    const event = newEvent(deps, ctx, SpaceDeleted, { registryId: registry.id, space: space.name });
+    if (await deps.store.spaces.markDeleted(registry.id, space.name, deps.clock().toISOString(), event)) {
+      events.push(event);
+      run.spaces.deleted.push(space.name);
+      run.truthSpaces.delete(space.name);
+    }
+  }
+  await publish(deps, ...events);
+};
+
+/** 5. Harbor: every space's project carries our webhook policy, or is reported. */
+const coverWebhooks: ReconcilePhase = async (run) => {
+  if (run.registry.kind === 'harbor') run.coverage = await ensureWebhookCoverage(run.deps, run.registry, [...run.truthSpaces.keys()].sort());
+};
+
+/**
+ * 6. Harbor: asks the pull-access consumer to check every robot of the registry in Harbor (repairs hand edits,
+ * deletes strays, retries refused ones). Robots are written by that consumer only, one at a time.
+ */
+const checkPullAccess: ReconcilePhase = async (run) => {
+  if (run.registry.kind !== 'harbor') return;
+  try {
+    run.pullAccess = { checked: await requestReconcileOfPullAccess(run.deps, run.ctx, run.registry, run.target) };
+  } catch (error) {
+    if (!(error instanceof RegistryCallError)) throw error;
+    run.pullAccess = { error: error.message };
+    logger.warn('reconcile could not list the robots', { registryId: run.registry.id, error: error.message });
+  }
+};
+
+/** The phases after a successful listing, in order. Each may read what the earlier ones left in the run. */
+const PHASES: readonly ReconcilePhase[] = [followListedSpaces, findGoneSpaces, reconcileTags, deleteGoneSpaces, coverWebhooks, checkPullAccess];
+
+/** Records the registry healthy with what the run skipped and covered; the report of a successful run. */
+const recordSuccess = async (run: ReconcileRun) => {
+  const { registry, deps, skipped, coverage, held } = run;
+  const now = deps.clock().toISOString();
+  const skippedSummary = { checkedAt: now, count: skipped.length, items: skipped.slice(0, 50) };
+  await deps.store.registries.recordSync(registry.id, { status: 'healthy', at: now, lastSuccessAt: now, skipped: skippedSummary, ...(coverage ? { webhookCoverage: coverage } : {}) });
+  if (skipped.length) logger.warn('reconcile skipped names it cannot take', { registryId: registry.id, skipped: skipped.slice(0, 20) });
+  return {
+    status: 'healthy' as const,
+    listedAt: new Date(run.listedAt).toISOString(),
+    listed: {
+      spaces: held.length,
+      repositories: held.reduce((n, s) => n + s.repositories.length, 0),
+      tags: held.reduce((n, s) => n + s.repositories.reduce((m, r) => m + r.tags.length, 0), 0),
+    },
+    spaces: run.spaces,
+    tags: run.tags,
+    unreadable: run.unreadable,
+    skipped,
+    ...(coverage ? { coverage } : {}),
+    ...(run.pullAccess ? { pullAccess: run.pullAccess } : {}),
+  };
+};
+
 /**
  * Reconciles one registry: lists everything it holds, diffs that against the truth and applies the difference
- * through the same conditional writes and events as webhooks, then records the registry's health.
+ * through the same conditional writes and events as webhooks (the `PHASES`), then records the registry's health.
  *
  * - A tag the registry holds that the truth lacks (or holds with another digest) becomes a push; a present tag
  *   the registry no longer holds becomes a delete. Deletes take the listing's start (registry clock) as event
@@ -96,180 +357,20 @@ const chunks = <T>(items: readonly T[], size: number) => Array.from({ length: Ma
  *   reason, and the last success is kept.
  */
 export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx, opts: ReconcileOptions = {}): Promise<ReconcileReport> => {
-  const t0 = performance.now();
+  const done = finisher(registry.id, performance.now());
   const localStart = deps.clock().getTime();
-  const registryId = registry.id;
-  const progress = progressOf(registryId, opts.onProgress);
+  const progress = progressOf(registry.id, opts.onProgress);
   const target = await targetOf(deps, registry);
-  const done = (report: Omit<ReconcileReport, 'registryId' | 'durationMs'>): ReconcileReport => {
-    const full = { registryId, durationMs: Math.round(performance.now() - t0), ...report };
-    const { spaces, skipped, unreadable, coverage, ...summary } = full;
-    logger.info('reconcile done', { ...summary, spaces, skipped: skipped?.length, unreadable: unreadable?.length, uncovered: coverage?.uncovered.length });
-    return full;
-  };
-
-  let listing;
+  let listing: RegistryListing;
   try {
     listing = await deps.registryApi.list(target, { onProgress: progress });
   } catch (error) {
     if (!(error instanceof RegistryCallError)) throw error;
-    const status = statusOf(error);
-    await deps.store.registries.recordSync(registryId, { status, at: deps.clock().toISOString(), message: error.message });
-    logger.warn('reconcile could not list the registry', { registryId, status, error: error.message });
-    return done({ status, message: error.message });
+    return done(await recordListingFailure(deps, registry.id, error));
   }
-
-  const unreadable = [...listing.unreadable];
-  // A repository the registry would not list (alone) is left as the truth has it: never mistaken for deletions.
-  const unreadableRepositories = listing.unreadableRepositories ?? [];
-  const untrusted = new Set(unreadableRepositories.map((r) => r.path));
-  const untrustedSpaces = new Set(unreadableRepositories.map((r) => splitPath(r.path).space));
-  const skipped = [...(listing.skipped ?? []), ...unreadableRepositories.map((r) => ({ name: r.path, reason: `unreadable: ${r.reason}` }))];
-  // The listing's start times every delete it applies: a registry clock out of bounds would write tombstones no
-  // later push could beat, so ours is used instead (and the skew counted, as for a refused webhook).
-  const clockProblem = eventTimeProblem(listing.startedAt, localStart, deps.clockSkewMs);
-  if (clockProblem) {
-    skipped.push({ name: '(listing time)', reason: `the registry's clock ${clockProblem}; the service's clock was used` });
-    await deps.store.registries.countClockSkew(registryId, new Date(localStart).toISOString(), listing.startedAt);
-  }
-  const listedAt = clockProblem ? Math.floor(localStart / 1000) * 1000 : listing.startedAt;
-  // Docker Registry keeps a repository in `_catalog` after its last tag is deleted: such a space holds nothing.
-  const held = validListing(listing.spaces, skipped, localStart, deps.clockSkewMs).filter((s) => registry.kind === 'harbor' || s.repositories.some((r) => r.tags.length > 0));
-  const listed = new Map(held.map((s) => [s.name, s]));
-  const truthSpaces = new Map((await deps.store.spaces.list(registryId)).map((s) => [s.name, s]));
-  const report = {
-    created: [] as string[],
-    deleted: [] as string[],
-    visibilityFollowed: [] as string[],
-    visibilityRestored: [] as string[],
-  };
-  const events: BusEvent[] = [];
-  const changedDuringListing = (s: Space) => Date.parse(s.updatedAt) >= localStart;
-
-  // 1. Spaces the registry has.
-  for (const s of held) {
-    let truth = truthSpaces.get(s.name) ?? (await liveSpaceAfterPurge(deps, registryId, s.name));
-    if (!truth) {
-      const visibility = registry.kind === 'harbor' ? (s.visibility ?? 'private') : 'public';
-      const now = deps.clock().toISOString();
-      const space: Space = { registryId, name: s.name, visibility, createdAt: now, updatedAt: now };
-      const event = newEvent(deps, ctx, SpaceCreated, { registryId, space: s.name, visibility });
-      if (await deps.store.spaces.create(space, event)) events.push(event), report.created.push(s.name);
-      // Lost a race with a webhook or an admin: theirs is the space.
-      truth = (await deps.store.spaces.getLive(registryId, s.name)) ?? space;
-      truthSpaces.set(s.name, truth);
-    }
-    // A change of ours made while the listing ran is newer than what the listing saw.
-    if (registry.kind !== 'harbor' || !s.visibility || changedDuringListing(truth)) continue;
-    if (truth.visibilityUnconfirmed && truth.visibility === s.visibility) {
-      await deps.store.spaces.confirmVisibility(registryId, s.name, s.visibility);
-      continue;
-    }
-    if (truth.visibility === s.visibility) continue;
-    // A visibility that only a webhook implied (private, unconfirmed) is never written back: Harbor's is learned.
-    if (registry.mode === 'integrated' || truth.visibilityUnconfirmed) {
-      const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: s.name, visibility: s.visibility });
-      if (await deps.store.spaces.setVisibility(registryId, s.name, s.visibility, deps.clock().toISOString(), event))
-        events.push(event), report.visibilityFollowed.push(s.name);
-    } else {
-      try {
-        await deps.registryApi.setProjectPublic(target, s.name, truth.visibility === 'public');
-        report.visibilityRestored.push(s.name);
-        logger.warn('Harbor project visibility drifted; restored ours', { registryId, space: s.name, visibility: truth.visibility });
-      } catch (error) {
-        if (!(error instanceof RegistryCallError)) throw error;
-        logger.warn('Harbor project visibility drifted and could not be restored', { registryId, space: s.name, error: error.message });
-      }
-    }
-  }
-  await publish(deps, ...events.splice(0));
-
-  // 2. Spaces we hold that the listing lacks: gone, unless Harbor says the project exists or may not tell.
-  const gone: Space[] = [];
-  for (const space of truthSpaces.values()) {
-    if (listed.has(space.name) || untrustedSpaces.has(space.name) || unreadable.some((u) => u.name === space.name)) continue;
-    if (registry.kind === 'harbor') {
-      const exists = await deps.registryApi.projectExists(target, space.name);
-      if (exists === undefined) unreadable.push({ name: space.name, reason: 'the credentials cannot see this project' });
-      // `true`: created while the listing ran; the next run lists it.
-      if (exists !== false) continue;
-    }
-    gone.push(space);
-  }
-
-  // 3. Tags: the listing against the truth, repository by repository.
-  const wanted = new Map<string, Map<string, { digest: string; pushedAt?: number }>>();
-  for (const s of held) for (const r of s.repositories) wanted.set(r.path, new Map(r.tags.map((t) => [t.tag, t])));
-  const inScope = [...held.map((s) => s.name), ...gone.map((s) => s.name)];
-  const truthRepos = new Map(await Promise.all(inScope.map(async (name) => [name, await deps.store.catalog.repositories(registryId, name)] as const)));
-  const paths = [...new Set([...wanted.keys(), ...[...truthRepos.values()].flat().map((r) => r.path)])].filter((p) => !untrusted.has(p));
-  const pushes: RegistryChange[] = [];
-  const deletes: RegistryChange[] = [];
-  let compared = 0;
-  progress({ phase: 'compare', done: 0, total: paths.length });
-  await mapLimit(paths, 8, async (path) => {
-    const want = wanted.get(path) ?? new Map<string, { digest: string; pushedAt?: number }>();
-    const have = new Map((await deps.store.catalog.tags(registryId, path)).filter((t) => t.state === 'present').map((t) => [t.tag, t]));
-    for (const [tag, { digest, pushedAt }] of want)
-      if (have.get(tag)?.digest !== digest)
-        pushes.push({ action: 'push', path, tag, digest, eventTime: pushedAt ?? listedAt });
-    for (const tag of have.keys()) if (!want.has(tag)) deletes.push({ action: 'delete-tag', path, tag, eventTime: listedAt });
-    progress({ phase: 'compare', done: ++compared, total: paths.length });
-  });
-
-  let applied = 0;
-  const total = pushes.length + deletes.length;
-  const apply = async (changes: RegistryChange[]) => {
-    let count = 0;
-    await mapLimit(chunks(changes, CHUNK), 4, async (chunk) => {
-      // Not `count += await ...`: that reads `count` before the await and loses the other chunks' counts.
-      const result = await applyRegistryChanges(registry, chunk, deps, ctx);
-      count += result.applied;
-      applied += chunk.length;
-      progress({ phase: 'apply', done: applied, total });
-    });
-    return count;
-  };
-  progress({ phase: 'apply', done: 0, total });
-  const tags = { pushed: await apply(pushes), deleted: await apply(deletes) };
-
-  // 4. Gone spaces go once nothing newer than the listing is left in them.
-  for (const space of gone) {
-    if (Date.parse(space.createdAt) >= localStart) continue;
-    const repos = await deps.store.catalog.repositories(registryId, space.name);
-    // A Docker Registry space made by an admin holds nothing until the first push: that is not "gone".
-    if (registry.kind === 'docker-registry' && repos.length === 0) continue;
-    const left = await Promise.all(repos.map(async (r) => (await deps.store.catalog.tags(registryId, r.path)).some((t) => t.state === 'present')));
-    if (left.some(Boolean)) continue;
-    const event = newEvent(deps, ctx, SpaceDeleted, { registryId, space: space.name });
-    if (await deps.store.spaces.markDeleted(registryId, space.name, deps.clock().toISOString(), event)) {
-      events.push(event);
-      report.deleted.push(space.name);
-      truthSpaces.delete(space.name);
-    }
-  }
-  await publish(deps, ...events.splice(0));
-
-  // 5. Harbor: every space's project carries our webhook policy, or is reported.
-  const coverage = registry.kind === 'harbor' ? await ensureWebhookCoverage(deps, registry, [...truthSpaces.keys()].sort()) : undefined;
-  const now = deps.clock().toISOString();
-  const skippedSummary = { checkedAt: now, count: skipped.length, items: skipped.slice(0, 50) };
-  await deps.store.registries.recordSync(registryId, { status: 'healthy', at: now, lastSuccessAt: now, skipped: skippedSummary, ...(coverage ? { webhookCoverage: coverage } : {}) });
-  if (skipped.length) logger.warn('reconcile skipped names it cannot take', { registryId, skipped: skipped.slice(0, 20) });
-  return done({
-    status: 'healthy',
-    listedAt: new Date(listedAt).toISOString(),
-    listed: {
-      spaces: held.length,
-      repositories: held.reduce((n, s) => n + s.repositories.length, 0),
-      tags: held.reduce((n, s) => n + s.repositories.reduce((m, r) => m + r.tags.length, 0), 0),
-    },
-    spaces: report,
-    tags,
-    unreadable,
-    skipped,
-    ...(coverage ? { coverage } : {}),
-  });
+  const run = await startRun({ registry, deps, ctx, target, progress, localStart }, listing);
+  for (const phase of PHASES) await phase(run);
+  return done(await recordSuccess(run));
 };
 
 /** Reconciles the registry a sync request names; an admin's request also audits the registry's index afterwards. */

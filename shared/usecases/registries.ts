@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { RegistryConnected, RegistryRemoved, RegistrySyncRequested } from '../../events/index.ts';
-import { Credentials, RegistryKind, RegistryMode, type Registry, type RegistrySecrets } from '../domain/model.ts';
+import { Credentials, PullCredentials, RegistryKind, RegistryMode, type Registry, type RegistrySecrets } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { DomainError, badRequest, conflict, notFound } from '../errors.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
+import { getRegistryOrThrow, webhookOf } from './registry-access.ts';
+import { logger } from '../logger.ts';
+import { removeRobotsOf } from './pull-access.ts';
 import { hashSecret, openSecrets } from './webhook-secrets.ts';
 
 export const RegisterRegistryInput = z.strictObject({
@@ -13,9 +16,17 @@ export const RegisterRegistryInput = z.strictObject({
   mode: RegistryMode,
   url: z.string().max(2048, 'must be at most 2048 characters').pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
   credentials: Credentials.optional(),
+  /** Docker Registry: a read-only account every namespace's pull secret carries (never the admin `credentials`). */
+  pullCredentials: PullCredentials.optional(),
   insecure: z.boolean().optional(),
 });
 export type RegisterRegistryInput = z.infer<typeof RegisterRegistryInput>;
+
+/** `PATCH /registries/{id}`: the name, and a Docker Registry's pull credentials (`null` removes them). */
+export const UpdateRegistryInput = z
+  .strictObject({ name: z.string().trim().min(1).max(100).optional(), pullCredentials: PullCredentials.nullable().optional() })
+  .refine((v) => v.name !== undefined || v.pullCredentials !== undefined, 'give at least one of name, pullCredentials');
+export type UpdateRegistryInput = z.infer<typeof UpdateRegistryInput>;
 
 /** What the API shows of a registry: never credentials, never the webhook secret. */
 export const registryView = (r: Registry) => ({
@@ -35,34 +46,26 @@ export const registryView = (r: Registry) => ({
   ...(r.clockSkew ? { clockSkew: r.clockSkew } : {}),
   ...(r.indexFailures ? { indexFailures: r.indexFailures } : {}),
   ...(r.previousWebhookSecretUntil ? { previousWebhookSecretUntil: r.previousWebhookSecretUntil } : {}),
+  ...(r.pullAccess ? { pullAccess: r.pullAccess } : {}),
+  ...(r.pullCredentialsSetAt ? { pullCredentialsSetAt: r.pullCredentialsSetAt } : {}),
   createdAt: r.createdAt,
 });
-
-export const webhookUrl = (deps: Pick<Deps, 'publicUrl'>, r: Pick<Registry, 'id' | 'kind'>) =>
-  `${deps.publicUrl.replace(/\/$/, '')}/webhooks/${r.kind === 'harbor' ? 'harbor' : 'distribution'}/${r.id}`;
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /**
- * How a delivery authenticates, as the registration and rotation answers show it. Harbor: each project's policy has
- * its own secret, derived from the registry's (the service registers the policies itself when its credentials allow).
+ * Pull credentials are for a Docker Registry (Harbor's pull access is its robots), never the admin account, and
+ * must work: a registry that refuses them answers 400 with its reason, one that does not answer 503. Nothing is
+ * stored in either case.
  */
-const authHeaderOf = (r: Pick<Registry, 'kind'>, secret: string) =>
-  r.kind === 'harbor' ? 'Bearer <project>:<base64url HMAC-SHA256 of "harbor-project:<project>" keyed with the secret>' : `Bearer ${secret}`;
-
-/** The webhook part of a registration or rotation answer: the only answers that ever show the secret. */
-export const webhookOf = (deps: Deps, r: Registry, secret: string) => ({ url: webhookUrl(deps, r), secret, authHeader: authHeaderOf(r, secret) });
-
-/** The registry's address and opened credentials, for calls to it. */
-export const targetOf = async (deps: Deps, r: Registry): Promise<RegistryTarget> => {
-  const { credentials } = await openSecrets(deps, r);
-  return { kind: r.kind, url: r.url, ...(credentials ? { credentials } : {}) };
-};
-
-export const getRegistryOrThrow = async (deps: Deps, id: string) => {
-  const registry = await deps.store.registries.get(id);
-  if (!registry) throw notFound(`registry ${id} not found`);
-  return registry;
+const checkPullCredentials = async (deps: Deps, r: { kind: Registry['kind']; url: string; admin?: Credentials }, pull: PullCredentials) => {
+  const issue = (message: string) => badRequest(`invalid pullCredentials: ${message}`, { issues: [{ path: 'pullCredentials', message }] });
+  if (r.kind !== 'docker-registry') throw issue('Harbor pull access is kept by per-workspace robots; pullCredentials are for a Docker Registry');
+  if (r.admin?.username === pull.username) throw issue('must be a read-only account, not the admin credentials');
+  const health = await deps.registryApi.probe({ kind: r.kind, url: r.url, credentials: pull });
+  if (health.status === 'unauthorized') throw issue(`the registry refused them: ${health.message ?? 'unauthorized'}`);
+  if (health.status !== 'healthy')
+    throw new DomainError('UPSTREAM_UNAVAILABLE', `the pull credentials could not be checked: ${health.message ?? health.status}`, { upstreamStatus: health.status });
 };
 
 /**
@@ -82,6 +85,7 @@ export const registerRegistry = async (input: RegisterRegistryInput, deps: Deps,
   const secret = randomBytes(32).toString('base64url');
   const target: RegistryTarget = { kind: input.kind, url: normalizedUrl, ...(input.credentials ? { credentials: input.credentials } : {}) };
   const health = await deps.registryApi.probe(target);
+  if (input.pullCredentials) await checkPullCredentials(deps, { kind: input.kind, url: normalizedUrl, ...(input.credentials ? { admin: input.credentials } : {}) }, input.pullCredentials);
   const now = deps.clock().toISOString();
   const registry: Registry = {
     id,
@@ -94,8 +98,9 @@ export const registerRegistry = async (input: RegisterRegistryInput, deps: Deps,
     status: health.status,
     statusCheckedAt: now,
     ...(health.message ? { statusMessage: health.message } : {}),
-    secretRef: await deps.secrets.seal(id, JSON.stringify({ credentials: input.credentials, webhookSecret: secret } satisfies RegistrySecrets)),
+    secretRef: await deps.secrets.seal(id, JSON.stringify({ credentials: input.credentials, webhookSecret: secret, pullCredentials: input.pullCredentials } satisfies RegistrySecrets)),
     webhookSecretHash: hashSecret(secret),
+    ...(input.pullCredentials ? { pullCredentialsSetAt: now } : {}),
     createdAt: now,
   };
   const event = newEvent(deps, ctx, RegistryConnected, { registryId: id, kind: input.kind, host: url.host });
@@ -109,12 +114,46 @@ export const listRegistries = async (deps: Deps) => ({ items: (await deps.store.
 
 export const getRegistry = async (id: string, deps: Deps) => registryView(await getRegistryOrThrow(deps, id));
 
-/** Removes a registry; the indexer then purges its spaces from every selector. */
+/**
+ * Edits a registry. New pull credentials are checked against the registry first (nothing changes when it refuses
+ * or does not answer); they are sealed with the registry's other secrets, in a new secret item, and every pull
+ * secret's ETag changes with them.
+ */
+export const updateRegistry = async (id: string, input: UpdateRegistryInput, deps: Deps) => {
+  const registry = await getRegistryOrThrow(deps, id);
+  let secretRef: string | undefined;
+  if (input.pullCredentials !== undefined) {
+    const opened = await openSecrets(deps, registry);
+    if (input.pullCredentials) await checkPullCredentials(deps, { kind: registry.kind, url: registry.url, ...(opened.credentials ? { admin: opened.credentials } : {}) }, input.pullCredentials);
+    const { pullCredentials: _old, ...rest } = opened;
+    const sealed: RegistrySecrets = { ...rest, ...(input.pullCredentials ? { pullCredentials: input.pullCredentials } : {}) };
+    secretRef = await deps.secrets.seal(`${id}-${randomBytes(6).toString('hex')}`, JSON.stringify(sealed));
+  }
+  const now = deps.clock().toISOString();
+  const pullCredentialsSetAt = input.pullCredentials ? now : undefined;
+  const stored = await deps.store.registries.edit(
+    id,
+    { ...(input.name !== undefined ? { name: input.name } : {}), ...(secretRef ? { secretRef } : {}), ...(pullCredentialsSetAt ? { pullCredentialsSetAt } : {}) },
+    { ...(secretRef ? { fromSecretRef: registry.secretRef } : {}), remove: input.pullCredentials === null ? ['pullCredentialsSetAt'] : [] },
+  );
+  if (!stored) {
+    if (secretRef) await deps.secrets.remove(secretRef);
+    throw conflict(`registry ${id} changed meanwhile (its secrets were rotated, or it was removed); retry`);
+  }
+  if (secretRef) await deps.secrets.remove(registry.secretRef).catch((error: unknown) => logger.warn('old registry secret not removed', { registryId: id, error: String(error) }));
+  return getRegistry(id, deps);
+};
+
+/**
+ * Removes a registry; the indexer then purges its spaces from every selector. Its Harbor robots are deleted first,
+ * while its credentials still exist (one Harbor does not let us delete is logged by name).
+ */
 export const removeRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
   const registry = await getRegistryOrThrow(deps, id);
   const event = newEvent(deps, ctx, RegistryRemoved, { registryId: id });
   if (!(await deps.store.registries.markRemoved(id, event))) throw notFound(`registry ${id} not found`);
   await publish(deps, event);
+  await removeRobotsOf(deps, registry);
   await deps.secrets.remove(registry.secretRef);
 };
 

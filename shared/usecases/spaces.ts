@@ -5,7 +5,7 @@ import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { reindexSpace } from '../index/indexer.ts';
 import { upstream } from '../registries/registry-api.ts';
-import { getRegistryOrThrow, targetOf } from './registries.ts';
+import { getRegistryOrThrow, targetOf } from './registry-access.ts';
 import { coverNewSpace } from './webhook-config.ts';
 
 export const CreateSpaceInput = z.strictObject({ name: SpaceName, visibility: Visibility });

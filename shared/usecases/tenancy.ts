@@ -4,6 +4,7 @@ import { WorkspaceId, type Namespace } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { isAdmin, type Claims } from '../http/claims.ts';
+import { pullGrantView } from './pull-access.ts';
 
 export const PutWorkspaceInput = z.strictObject({ displayName: z.string().trim().min(1).max(200).optional() });
 export const PutNamespaceInput = z.strictObject({ workspaceId: WorkspaceId.nullable() });
@@ -16,6 +17,12 @@ export const getWorkspace = async (id: string, deps: Deps) => {
   if (!workspace) throw notFound(`workspace ${id} not found`);
   return workspace;
 };
+
+/** The workspace and its pull access (one Harbor robot per registry where it has a bound private space; no secret). */
+export const getWorkspaceDetail = async (id: string, deps: Deps) => ({
+  ...(await getWorkspace(id, deps)),
+  pullAccess: (await deps.store.pullGrants.ofWorkspace(id)).map(pullGrantView),
+});
 
 export const listWorkspaces = async (deps: Deps) => ({ items: await deps.store.tenancy.listWorkspaces() });
 
@@ -44,7 +51,7 @@ export const putNamespace = async (cluster: string, namespace: string, input: z.
   const existing = await deps.store.tenancy.getNamespace(cluster, namespace);
   const ns: Namespace = { cluster, namespace, workspaceId: input.workspaceId, updatedAt: deps.clock().toISOString() };
   if (existing?.workspaceId === ns.workspaceId) return { namespace: existing, created: false };
-  const event = newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: input.workspaceId });
+  const event = newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: input.workspaceId, previousWorkspaceId: existing?.workspaceId ?? null });
   await deps.store.tenancy.putNamespace(ns, event);
   await publish(deps, event);
   return { namespace: ns, created: !existing };
@@ -67,8 +74,9 @@ export const getNamespace = async (cluster: string, namespace: string, claims: C
 
 export const listNamespaces = async (deps: Deps) => ({ items: await deps.store.tenancy.listNamespaces() });
 
-/** Forgets a namespace: from then on it sees the public images only. */
+/** Forgets a namespace: from then on it sees the public images only, and its workspace's pull credentials are rotated. */
 export const deleteNamespace = async (cluster: string, namespace: string, deps: Deps, ctx: Ctx) => {
-  if (!(await deps.store.tenancy.deleteNamespace(cluster, namespace))) throw notFound(`namespace ${cluster}/${namespace} not found`);
-  await publish(deps, newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: null }));
+  const existing = await deps.store.tenancy.getNamespace(cluster, namespace);
+  if (!existing || !(await deps.store.tenancy.deleteNamespace(cluster, namespace))) throw notFound(`namespace ${cluster}/${namespace} not found`);
+  await publish(deps, newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: null, previousWorkspaceId: existing.workspaceId }));
 };

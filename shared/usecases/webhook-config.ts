@@ -4,10 +4,9 @@ import type { Registry, RegistrySecrets, WebhookCoverage } from '../domain/model
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { RegistryCallError, webhookPolicyBody, type NewHarborWebhookPolicy } from '../registries/harbor-client.ts';
 import { mapLimit } from '../registries/pool.ts';
-import type { RegistryTarget } from '../registries/registry-api.ts';
-import { getRegistryOrThrow, webhookOf, webhookUrl } from './registries.ts';
+import { RegistryCallError, webhookPolicyBody, type NewHarborWebhookPolicy, type RegistryTarget } from '../registries/registry-api.ts';
+import { getRegistryOrThrow, webhookOf, webhookUrl } from './registry-access.ts';
 import { harborProjectSecret, hashSecret, openSecrets, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
 /** The Harbor event types that change what can be selected; pulls, scans, quotas and the rest would be ignored. */
@@ -135,10 +134,12 @@ export const RotateWebhookSecretInput = z.strictObject({
 
 export const rotateWebhookSecret = async (id: string, input: z.infer<typeof RotateWebhookSecretInput>, deps: Deps) => {
   const registry = await getRegistryOrThrow(deps, id);
-  const { credentials, webhookSecret: previous } = await openSecrets(deps, registry);
+  const opened = await openSecrets(deps, registry);
+  const previous = opened.webhookSecret;
   const secret = randomBytes(32).toString('base64url');
   const until = new Date(deps.clock().getTime() + (input.graceSeconds === undefined ? WEBHOOK_SECRET_GRACE_MS : input.graceSeconds * 1000)).toISOString();
-  const secrets: RegistrySecrets = { ...(credentials ? { credentials } : {}), webhookSecret: secret, previousWebhookSecret: previous };
+  // Everything else sealed with it (credentials, pull credentials) carries over.
+  const secrets: RegistrySecrets = { ...opened, webhookSecret: secret, previousWebhookSecret: previous };
   // A new secret item per version: the item and the sealed value change together, or not at all.
   const secretRef = await deps.secrets.seal(`${id}-${randomBytes(6).toString('hex')}`, JSON.stringify(secrets));
   const rotation = { fromHash: registry.webhookSecretHash, secretRef, hash: hashSecret(secret), until };

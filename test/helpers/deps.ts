@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { BusEvent } from '../../events/contract.ts';
 import type { Deps } from '../../shared/deps.ts';
+import { DEFAULT_PULL_ACCESS } from '../../shared/domain/pull-access.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from '../../shared/domain/time.ts';
 import { handleIndexEvent } from '../../shared/index/indexer.ts';
-import type { RegistryApi } from '../../shared/registries/registry-api.ts';
+import { pullPermissions, RegistryCallError, type HarborRobot, type RegistryApi } from '../../shared/registries/registry-api.ts';
+import { handlePullAccessEvent } from '../../shared/usecases/pull-access.ts';
+import { RULES } from '../../shared/topology.ts';
 import { createLocalSecretStore } from '../../shared/secrets/local-secret-store.ts';
 import type { Store } from '../../shared/store/index.ts';
 
@@ -27,13 +30,58 @@ export const collectingBus = () => {
   };
 };
 
+/**
+ * Harbor's robots in memory, as `RegistryApi` speaks them (names `robot$<name>`, a fresh secret per create and
+ * refresh, expiry from creation + duration). The HTTP client is tested against the fake Harbor server.
+ */
+export const memoryRobots = () => {
+  const robots = new Map<number, { robot: HarborRobot; secret: string }>();
+  let next = 0;
+  const secret = () => `S${randomBytes(12).toString('base64url')}a1`;
+  const expiry = (creationTime: string, days: number) => (days === -1 ? -1 : Math.floor(Date.parse(creationTime) / 1000) + days * 86_400);
+  const api: Pick<RegistryApi, 'listRobots' | 'getRobot' | 'createRobot' | 'updateRobot' | 'refreshRobotSecret' | 'deleteRobot'> = {
+    listRobots: async (_t, prefix) => [...robots.values()].map((r) => structuredClone(r.robot)).filter((r) => r.name.startsWith(`robot$${prefix}`)),
+    getRobot: async (_t, id) => structuredClone(robots.get(id)?.robot),
+    async createRobot(_t, spec) {
+      if ([...robots.values()].some((r) => r.robot.name === `robot$${spec.name}`)) throw new RegistryCallError('conflict', 'Harbor refused: 409 CONFLICT: robot name exists', 409);
+      const creationTime = new Date().toISOString();
+      const robot: HarborRobot = { id: ++next, name: `robot$${spec.name}`, level: 'system', disabled: false, description: spec.description, duration: spec.durationDays, creationTime, expiresAt: expiry(creationTime, spec.durationDays), permissions: pullPermissions(spec.projects) };
+      const s = secret();
+      robots.set(robot.id, { robot, secret: s });
+      return { id: robot.id, name: robot.name, secret: s, expiresAt: robot.expiresAt };
+    },
+    async updateRobot(_t, robot, spec) {
+      const held = robots.get(robot.id);
+      if (!held) throw new RegistryCallError('not-found', 'Harbor refused: 404 NOT_FOUND: robot not found', 404);
+      held.robot = { ...held.robot, description: spec.description, duration: spec.durationDays, disabled: false, permissions: pullPermissions(spec.projects), expiresAt: expiry(held.robot.creationTime ?? '', spec.durationDays) };
+    },
+    async refreshRobotSecret(_t, id) {
+      const held = robots.get(id);
+      if (!held) throw new RegistryCallError('not-found', 'Harbor refused: 404 NOT_FOUND: robot not found', 404);
+      held.secret = secret();
+      return held.secret;
+    },
+    deleteRobot: async (_t, id) => void robots.delete(id),
+  };
+  /** The projects robot `name` (short) may pull, or undefined when there is none. */
+  const projectsOf = (name: string) => {
+    const held = [...robots.values()].find((r) => r.robot.name === `robot$${name}`);
+    return held && held.robot.permissions.map((p) => p.namespace).sort();
+  };
+  return { robots, api, projectsOf };
+};
+
 /** Harbor that always agrees (for use-case tests; the HTTP Harbor client is tested against the fake server). */
-export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, boolean> } => {
+export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, boolean>; robots: ReturnType<typeof memoryRobots> } => {
   const projects = new Map<string, boolean>();
+  const robots = memoryRobots();
   return {
     projects,
+    robots,
+    ...robots.api,
     checkUrl: async () => undefined,
     probe: async () => ({ status: 'healthy' }),
+    serverTime: async () => undefined,
     createProject: async (_t, name, isPublic) => {
       const existed = projects.has(name);
       projects.set(name, isPublic);
@@ -54,6 +102,15 @@ export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, bo
   };
 };
 
+/** The bus consumers by function name; `consume` hands an event to each one whose rule takes it, in rule order. */
+const CONSUMERS: Record<string, (event: BusEvent, deps: Deps) => Promise<unknown>> = {
+  'index-changes': handleIndexEvent,
+  'sync-pull-access': handlePullAccessEvent,
+};
+export const consume = async (event: BusEvent, deps: Deps) => {
+  for (const rule of RULES) if (rule.detailTypes.includes(event.detailType) && CONSUMERS[rule.fn]) await CONSUMERS[rule.fn]?.(event, deps);
+};
+
 export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {
   const bus = collectingBus();
   const deps: Deps = {
@@ -63,12 +120,13 @@ export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {
     registryApi: agreeableRegistryApi(),
     clock: () => new Date(),
     clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
+    pullAccess: DEFAULT_PULL_ACCESS,
     publicUrl: 'http://localhost:3000',
     ...overrides,
   };
-  /** Delivers every published event to the indexer, as the bus would, until none is left. */
+  /** Delivers every published event to its consumers (the indexer, pull access), as the bus would, until none is left. */
   const deliver = async () => {
-    for (let batch = bus.take(); batch.length; batch = bus.take()) for (const e of batch) await handleIndexEvent(e, deps);
+    for (let batch = bus.take(); batch.length; batch = bus.take()) for (const e of batch) await consume(e, deps);
   };
   return { deps, bus, deliver };
 };

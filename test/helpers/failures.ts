@@ -1,4 +1,4 @@
-import { RegistryCallError } from '../../shared/registries/harbor-client.ts';
+import { RegistryCallError } from '../../shared/registries/registry-error.ts';
 
 /** The `RegistryCallError` a registry call fails with; any other outcome fails the test. */
 export const failureOf = async (promise: Promise<unknown>) => {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
@@ -47,6 +47,45 @@ export type FakeWebhookPolicy = {
   updateTime: string;
 };
 /** One request as the fake saw it; `user` is unset for anonymous callers (wrong credentials included). */
+/** A robot permission as Harbor stores it: a scope (a project by id, every project, or the system) and its accesses. */
+export type FakeRobotAccess = { resource: string; action: string; effect?: string };
+export type FakeRobotPermission = { kind: 'project'; projectId: number | '*'; access: FakeRobotAccess[] } | { kind: 'system'; access: FakeRobotAccess[] };
+/**
+ * A robot as Harbor's tables hold it: `name` without the `robot$` prefix (a project robot's is `project+name`),
+ * the secret only as a salted hash, `expiresAt` in unix seconds (-1 never).
+ */
+export type FakeRobot = {
+  id: number;
+  name: string;
+  description: string;
+  level: 'system' | 'project';
+  projectId: number;
+  duration: number;
+  expiresAt: number;
+  disabled: boolean;
+  salt: string;
+  secretHash: string;
+  permissions: FakeRobotPermission[];
+  creationTime: string;
+  updateTime: string;
+};
+/** A robot as `GET /robots/{id}` shows it (what `robots()` and the hand edits speak). */
+export type FakeRobotView = {
+  id: number;
+  name: string;
+  level: string;
+  description: string;
+  duration: number;
+  expires_at: number;
+  disable: boolean;
+  editable: boolean;
+  creation_time: string;
+  update_time: string;
+  permissions: { kind: string; namespace: string; access: FakeRobotAccess[] }[];
+};
+/** Harbor's `robot_name_prefix` default. */
+export const ROBOT_PREFIX = 'robot$';
+
 export type FakeHarborRequest = { method: string; path: string; query: URLSearchParams; headers: IncomingHttpHeaders; user?: string; body?: unknown };
 
 /** A deterministic `sha256:` digest for tests. */
@@ -55,11 +94,12 @@ export const fakeDigest = (seed: string) => `sha256:${createHash('sha256').updat
 const iso = (t: Date | string) => new Date(t).toISOString();
 
 const createState = () => {
-  const ids = { project: 0, repository: 0, artifact: 0, tag: 0, policy: 0 };
+  const ids = { project: 0, repository: 0, artifact: 0, tag: 0, policy: 0, robot: 0 };
   const projects = new Map<number, FakeProject>();
   const repositories = new Map<number, FakeRepository>();
   const artifacts = new Map<number, FakeArtifact>();
   const policies = new Map<number, FakeWebhookPolicy>();
+  const robots = new Map<number, FakeRobot>();
 
   const projectByName = (name: string) => [...projects.values()].find((p) => p.name === name);
   const projectOrThrow = (name: string) => {
@@ -150,6 +190,17 @@ const createState = () => {
       return stored;
     },
     deletePolicy: (id: number) => policies.delete(id),
+
+    /** Every robot, by id; its name as stored (no `robot$`). */
+    robots: () => [...robots.values()].sort((a, b) => a.id - b.id),
+    robot: (id: number) => robots.get(id),
+    robotByName: (name: string, projectId = 0) => [...robots.values()].find((r) => r.name === name && r.projectId === projectId),
+    addRobot(robot: Omit<FakeRobot, 'id'>) {
+      const stored = { ...robot, id: ++ids.robot };
+      robots.set(stored.id, stored);
+      return stored;
+    },
+    deleteRobot: (id: number) => robots.delete(id),
   };
 };
 
@@ -168,6 +219,7 @@ class HttpError extends Error {
 const unauthorized = () => new HttpError(401, 'UNAUTHORIZED', 'unauthorized');
 const badRequest = (message: string) => new HttpError(400, 'BAD_REQUEST', message);
 const notFound = (message: string) => new HttpError(404, 'NOT_FOUND', message);
+const forbidden = () => new HttpError(403, 'FORBIDDEN', 'forbidden');
 const unprocessable = (message: string) => new HttpError(422, 'UNPROCESSABLE_ENTITY', `validation failure list:\n${message}`);
 
 const ProjectReq = z.object({
@@ -192,6 +244,52 @@ const PolicyReq = z.object({
     )
     .nullish(),
 });
+
+const AccessReq = z.object({ resource: z.string().optional(), action: z.string().optional(), effect: z.string().optional() });
+const RobotPermissionReq = z.object({ kind: z.string().optional(), namespace: z.string().optional(), access: z.array(AccessReq).nullish() });
+/** `RobotCreate` and, for `PUT`, `Robot` (its read-only fields ignored as Harbor does). */
+const RobotReq = z.object({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  level: z.string().optional(),
+  disable: z.boolean().optional(),
+  duration: z.number().int().nullish(),
+  permissions: z.array(RobotPermissionReq).nullish(),
+});
+const RobotSecReq = z.object({ secret: z.string().optional() });
+
+/** `rbac.PoliciesMap` at c50c7dd: what a robot permission may grant, per kind (no `*` action). */
+const ROBOT_POLICIES: Record<'system' | 'project', readonly string[]> = {
+  system: [
+    'audit-log:list', 'project:list', 'project:create', 'registry:read', 'registry:create', 'registry:delete', 'registry:list', 'registry:update',
+    'replication:read', 'replication:create', 'replication:list', 'garbage-collection:read', 'garbage-collection:create', 'garbage-collection:list',
+    'scan-all:read', 'scan-all:create', 'scanner:read', 'scanner:list', 'label:read', 'label:create', 'label:delete', 'label:update', 'catalog:read',
+    'quota:read', 'quota:list', 'user:read', 'user:list', 'user-group:read', 'user-group:list', 'robot:read', 'robot:list',
+  ],
+  project: [
+    'log:list', 'project:read', 'project:delete', 'project:update', 'metadata:read', 'metadata:create', 'metadata:delete', 'metadata:list', 'metadata:update',
+    'repository:read', 'repository:update', 'repository:delete', 'repository:list', 'repository:pull', 'repository:push',
+    'artifact:read', 'artifact:create', 'artifact:list', 'artifact:delete', 'scan:create', 'scan:read', 'scan:stop', 'tag:create', 'tag:list', 'tag:delete',
+    'accessory:list', 'artifact-addition:read', 'artifact-label:create', 'artifact-label:delete', 'scanner:create', 'scanner:read',
+    'notification-policy:read', 'notification-policy:create', 'notification-policy:delete', 'notification-policy:list', 'notification-policy:update',
+    'tag-retention:read', 'tag-retention:create', 'tag-retention:delete', 'tag-retention:list', 'tag-retention:update',
+    'label:read', 'label:create', 'label:delete', 'label:list', 'label:update', 'quota:read',
+  ],
+};
+const MAX_INT32 = 2_147_483_647;
+const ROBOT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const DAY_MS = 86_400_000;
+const unixNow = () => Math.floor(Date.now() / 1000);
+const hashRobotSecret = (salt: string, secret: string) => createHash('sha256').update(`${salt}:${secret}`).digest('hex');
+/** `robot.IsValidSec`: 8-128 characters with a lower case letter, an upper case letter and a digit. */
+const isValidRobotSecret = (secret: string) => secret.length >= 8 && secret.length <= 128 && /[a-z]/.test(secret) && /[A-Z]/.test(secret) && /\d/.test(secret);
+/** `utils.GenerateRandomString` retried until it passes `IsValidSec`, as `CreateSec` does. */
+const randomRobotSecret = () => {
+  for (;;) {
+    const secret = randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
+    if (isValidRobotSecret(secret)) return secret;
+  }
+};
 
 type Ctx = {
   method: string;
@@ -258,6 +356,8 @@ const sendPage = <T>(ctx: Ctx, items: T[], toJson: (item: T) => unknown) => {
 /**
  * Starts a fake Harbor on 127.0.0.1 (a free port). Default credentials `admin` / `Harbor12345`.
  * `setDown(true)` answers 503, `setDown(true, 'reset')` drops connections; `setDelay(ms)` holds every answer.
+ * Robots (`/robots`, system and project level) follow Harbor's robot handler and controller: see `robots()`,
+ * `robotCanPull`, the hand edits `editRobot` / `removeRobot`, `setRobotAccess` and `failRobots`.
  */
 export const startFakeHarbor = async (opts: { username?: string; password?: string } = {}) => {
   const username = opts.username ?? 'admin';
@@ -267,6 +367,8 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
   const requests: FakeHarborRequest[] = [];
   let down: false | '503' | 'reset' = false;
   let delayMs = 0;
+  let robotAccess: 'manage' | 'read' | 'none' = 'manage';
+  let robotFailures = 0;
   let origin = '';
 
   const userOf = (headers: IncomingHttpHeaders) => {
@@ -395,6 +497,97 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
       };
     });
     return { name, description: body.description ?? '', enabled: body.enabled ?? false, eventTypes, targets: stored };
+  };
+
+  /**
+   * `RequireSystemAccess(ctx, action, ResourceRobot)` for the admin; `setRobotAccess` plays credentials without it
+   * (an integrated Harbor reached with a project robot): 403 as Harbor answers them.
+   */
+  const requireRobotAccess = (ctx: Ctx, access: 'read' | 'write') => {
+    if (!ctx.user) throw unauthorized();
+    if (robotAccess === 'none' || (robotAccess === 'read' && access === 'write')) throw forbidden();
+  };
+
+  /** A project permission's namespace as Harbor's `toScope` resolves it: unknown projects are 404. */
+  const scopeOf = (kind: string, namespace: string, access: FakeRobotAccess[]): FakeRobotPermission => {
+    if (kind === 'system') {
+      if (namespace !== '/') throw badRequest('unknown namespace');
+      return { kind: 'system', access };
+    }
+    if (namespace === '*') return { kind: 'project', projectId: '*', access };
+    const project = state.findProject(namespace, false);
+    if (!project) throw notFound(`project ${namespace} not found`);
+    return { kind: 'project', projectId: project.projectId, access };
+  };
+
+  /** The robot handler's `validate`: duration, level, permissions and each access against `rbac.PoliciesMap`. */
+  const validRobotBody = (body: z.infer<typeof RobotReq>, duration: number) => {
+    if (!(duration === -1 || (duration > 0 && duration < MAX_INT32)))
+      throw badRequest(`bad request error duration input: ${duration}, duration must be either -1(Never) or a positive integer`);
+    const level: FakeRobot['level'] | undefined = body.level === 'system' ? 'system' : body.level === 'project' ? 'project' : undefined;
+    if (!level) throw badRequest(`bad request error level input: ${body.level ?? ''}`);
+    const permissions = body.permissions ?? [];
+    if (permissions.length === 0) throw badRequest('bad request empty permission');
+    if (permissions.some((p) => (p.access ?? []).length === 0)) throw badRequest('bad request empty access');
+    if (level === 'project' && permissions.length > 1) throw badRequest('bad request permission');
+    for (const p of permissions) {
+      const kind = p.kind ?? '';
+      if (kind !== 'system' && kind !== 'project') throw badRequest(`bad request permission level: ${kind}`);
+      for (const a of p.access ?? [])
+        if (!ROBOT_POLICIES[kind].includes(`${a.resource ?? ''}:${a.action ?? ''}`)) throw badRequest(`bad request permission: ${a.resource ?? ''}:${a.action ?? ''}`);
+    }
+    const resolve = () =>
+      permissions.map((p) =>
+        scopeOf(
+          p.kind ?? '',
+          p.namespace ?? '',
+          (p.access ?? []).map((a) => ({ resource: a.resource ?? '', action: a.action ?? '', ...(a.effect ? { effect: a.effect } : {}) })),
+        ),
+      );
+    return { level, permissions, resolve };
+  };
+
+  const robotView = (r: FakeRobot): FakeRobotView => ({
+    id: r.id,
+    name: `${ROBOT_PREFIX}${r.name}`,
+    level: r.level,
+    description: r.description,
+    duration: r.duration,
+    expires_at: r.expiresAt,
+    disable: r.disabled,
+    editable: true,
+    creation_time: r.creationTime,
+    update_time: r.updateTime,
+    // `populatePermissions`: a scope whose project was deleted is left out.
+    permissions: r.permissions.flatMap((p) => {
+      if (p.kind === 'system') return [{ kind: 'system', namespace: '/', access: p.access.map((a) => ({ ...a })) }];
+      const namespace = p.projectId === '*' ? '*' : state.findProject(String(p.projectId), false)?.name;
+      return namespace === undefined ? [] : [{ kind: 'project', namespace, access: p.access.map((a) => ({ ...a })) }];
+    }),
+  });
+
+  const robotFor = (ctx: Ctx, params: Record<string, string>) => {
+    if (!ctx.user) throw unauthorized();
+    const raw = params.id ?? '';
+    if (!/^\d{1,18}$/.test(raw)) throw unprocessable(`robot_id in path must be of type int64: "${raw}"`);
+    const robot = state.robot(Number(raw));
+    if (!robot) throw notFound(`robot ${raw} not found`);
+    return robot;
+  };
+
+  /** `q.Build` of Harbor's list handlers: `k=v` exact, `k=~v` fuzzy, comma-separated. */
+  const keywordsOf = (q: string | null) => {
+    const keywords = new Map<string, { fuzzy: boolean; value: string }>();
+    if (!q) return keywords;
+    for (const param of q.split(',')) {
+      const at = param.indexOf('=');
+      const key = at < 0 ? '' : param.slice(0, at);
+      const value = at < 0 ? '' : param.slice(at + 1);
+      if (!key || !value) throw badRequest('the query string must contain "=" and the key/value cannot be empty');
+      if (value.startsWith('~') && value.length < 2) throw badRequest(`invalid query string value: ${value}`);
+      keywords.set(key, value.startsWith('~') ? { fuzzy: true, value: value.slice(1) } : { fuzzy: false, value });
+    }
+    return keywords;
   };
 
   const policyFor = (ctx: Ctx, params: Record<string, string>) => {
@@ -616,6 +809,124 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
         });
       },
     },
+    {
+      method: 'GET',
+      path: '/robots',
+      handler: (ctx) => {
+        if (!ctx.user) throw unauthorized();
+        const keywords = keywordsOf(ctx.query.get('q'));
+        const level = keywords.get('Level')?.value ?? 'system';
+        if (level !== 'system' && level !== 'project') throw badRequest('bad request error level input');
+        const projectId = level === 'project' ? keywords.get('ProjectID')?.value : '0';
+        if (projectId === undefined) throw badRequest('must with project ID when to query project robots');
+        if (!/^\d+$/.test(projectId)) throw badRequest('Project ID must be int type.');
+        requireRobotAccess(ctx, 'read');
+        const name = keywords.get('name');
+        const items = state
+          .robots()
+          .filter((r) => r.projectId === Number(projectId))
+          .filter((r) => !name || (name.fuzzy ? r.name.toLowerCase().includes(name.value.toLowerCase()) : r.name === name.value));
+        sendPage(ctx, items, robotView);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/robots',
+      handler: (ctx) => {
+        const body = bodyOf(ctx, RobotReq);
+        const name = body.name ?? '';
+        if (!ROBOT_NAME.test(name)) throw badRequest('robot name is not in lower case or contains illegal characters');
+        const duration = body.duration ?? 0;
+        const valid = validRobotBody(body, duration);
+        requireRobotAccess(ctx, 'write');
+        const project = valid.level === 'project' ? state.findProject(valid.permissions[0]?.namespace ?? '', false) : undefined;
+        if (valid.level === 'project' && !project) throw notFound(`project ${valid.permissions[0]?.namespace ?? ''} not found`);
+        const stored = project ? `${project.name}+${name}` : name;
+        if (state.robotByName(stored, project?.projectId ?? 0)) throw new HttpError(409, 'CONFLICT', `robot account ${stored} already exists`);
+        const permissions = valid.resolve();
+        const now = new Date();
+        const secret = randomRobotSecret();
+        const salt = randomBytes(8).toString('hex');
+        const robot = state.addRobot({
+          name: stored,
+          description: body.description ?? '',
+          level: valid.level,
+          projectId: project?.projectId ?? 0,
+          duration,
+          expiresAt: duration === -1 ? -1 : Math.floor((now.getTime() + duration * DAY_MS) / 1000),
+          disabled: false,
+          salt,
+          secretHash: hashRobotSecret(salt, secret),
+          permissions,
+          creationTime: now.toISOString(),
+          updateTime: now.toISOString(),
+        });
+        sendJson(
+          ctx.res,
+          201,
+          { id: robot.id, name: `${ROBOT_PREFIX}${robot.name}`, secret, creation_time: robot.creationTime, expires_at: robot.expiresAt },
+          { location: `${ctx.rawPath.replace(/\/$/, '')}/${robot.id}` },
+        );
+      },
+    },
+    {
+      method: 'GET',
+      path: '/robots/:id',
+      handler: (ctx, p) => {
+        const robot = robotFor(ctx, p);
+        requireRobotAccess(ctx, 'read');
+        sendJson(ctx.res, 200, robotView(robot));
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/robots/:id',
+      handler: (ctx, p) => {
+        const robot = robotFor(ctx, p);
+        const body = bodyOf(ctx, RobotReq);
+        const duration = body.duration ?? robot.duration;
+        const valid = validRobotBody(body, duration);
+        requireRobotAccess(ctx, 'write');
+        if (valid.level !== robot.level || body.name !== `${ROBOT_PREFIX}${robot.name}`) throw badRequest('cannot update the level or name of robot');
+        const permissions = valid.resolve();
+        if (duration !== robot.duration) {
+          robot.duration = duration;
+          // `expires_at = creation_time + duration days`, not from now.
+          robot.expiresAt = duration === -1 ? -1 : Math.floor((Date.parse(robot.creationTime) + duration * DAY_MS) / 1000);
+        }
+        robot.description = body.description ?? '';
+        robot.disabled = body.disable ?? false;
+        robot.permissions = permissions;
+        robot.updateTime = new Date().toISOString();
+        sendEmpty(ctx.res, 200);
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/robots/:id',
+      handler: (ctx, p) => {
+        const robot = robotFor(ctx, p);
+        requireRobotAccess(ctx, 'write');
+        const given = bodyOf(ctx, RobotSecReq).secret ?? '';
+        if (given && !isValidRobotSecret(given))
+          throw badRequest('the secret must be 8-128, inclusively, characters long with at least 1 uppercase letter, 1 lowercase letter and 1 number');
+        const secret = given || randomRobotSecret();
+        robot.secretHash = hashRobotSecret(robot.salt, secret);
+        robot.updateTime = new Date().toISOString();
+        // Harbor echoes only a secret it made (`omitempty` drops the empty one).
+        sendJson(ctx.res, 200, given ? {} : { secret });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/robots/:id',
+      handler: (ctx, p) => {
+        const robot = robotFor(ctx, p);
+        requireRobotAccess(ctx, 'write');
+        state.deleteRobot(robot.id);
+        sendEmpty(ctx.res, 200);
+      },
+    },
   ];
 
   /** Go decodes the path once before routing, so `a%2Fb` becomes two segments; Harbor decodes repository names again. */
@@ -682,6 +993,10 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
     if (res.destroyed) return;
     try {
       if (down === '503') throw new HttpError(503, 'UNKNOWN', 'service unavailable');
+      if (robotFailures > 0 && (rawPath === `${API}/robots` || rawPath.startsWith(`${API}/robots/`))) {
+        robotFailures--;
+        throw new HttpError(503, 'UNKNOWN', 'service unavailable');
+      }
       if (invalid) throw badRequest('the request body is not valid JSON');
       route({ method: req.method ?? 'GET', rawPath, query, headers: req.headers, user, body, res });
     } catch (error) {
@@ -709,6 +1024,72 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
     setDelay(ms: number) {
       delayMs = ms;
     },
+    /**
+     * What the credentials may do with robots: `manage` (the admin, default); `read` lists and reads but writes
+     * answer 403 (credentials that cannot create robots); `none` answers 403 to every robot call.
+     */
+    setRobotAccess(access: 'manage' | 'read' | 'none') {
+      robotAccess = access;
+    },
+    /** The next `count` calls to `/robots` answer 503 (Harbor down), whatever they are. */
+    failRobots(count: number) {
+      robotFailures = count;
+    },
+    /** Every robot as Harbor shows it (`GET /robots/{id}`), oldest first; never a secret. */
+    robots: (): FakeRobotView[] => state.robots().map(robotView),
+    /**
+     * Whether a `docker pull` with these credentials may pull from `project`: anyone for a public project; else
+     * an enabled, unexpired robot (full name, current secret) with `repository:pull` on it or on every project.
+     */
+    robotCanPull(username: string, password: string, project: string): boolean {
+      const p = state.projectByName(project);
+      if (!p) return false;
+      if (p.metadata.public === 'true') return true;
+      const robot = state.robots().find((r) => `${ROBOT_PREFIX}${r.name}` === username);
+      if (!robot || robot.disabled) return false;
+      if (robot.expiresAt !== -1 && robot.expiresAt <= unixNow()) return false;
+      if (hashRobotSecret(robot.salt, password) !== robot.secretHash) return false;
+      return robot.permissions.some(
+        (perm) =>
+          perm.kind === 'project' &&
+          (perm.projectId === p.projectId || perm.projectId === '*') &&
+          perm.access.some((a) => a.resource === 'repository' && a.action === 'pull' && (a.effect ?? 'allow') !== 'deny'),
+      );
+    },
+    /**
+     * Edits robot `id` by hand (Harbor's UI or another admin), past the API's checks: `permissions` by project
+     * name (`*` every project), an expiry, a creation time, disabling it.
+     */
+    editRobot(
+      id: number,
+      change: {
+        permissions?: { kind: 'project' | 'system'; namespace: string; access: FakeRobotAccess[] }[];
+        disabled?: boolean;
+        description?: string;
+        duration?: number;
+        expiresAt?: number;
+        creationTime?: Date | string;
+      },
+    ) {
+      const robot = state.robot(id);
+      if (!robot) throw new Error(`fake Harbor: no robot ${id}`);
+      if (change.permissions)
+        robot.permissions = change.permissions.map((p): FakeRobotPermission => {
+          if (p.kind === 'system') return { kind: 'system', access: p.access };
+          if (p.namespace === '*') return { kind: 'project', projectId: '*', access: p.access };
+          const project = state.projectByName(p.namespace);
+          if (!project) throw new Error(`fake Harbor: no project ${p.namespace}`);
+          return { kind: 'project', projectId: project.projectId, access: p.access };
+        });
+      if (change.disabled !== undefined) robot.disabled = change.disabled;
+      if (change.description !== undefined) robot.description = change.description;
+      if (change.duration !== undefined) robot.duration = change.duration;
+      if (change.expiresAt !== undefined) robot.expiresAt = change.expiresAt;
+      if (change.creationTime !== undefined) robot.creationTime = iso(change.creationTime);
+      robot.updateTime = new Date().toISOString();
+    },
+    /** Deletes robot `id` by hand; `false` when there is none. */
+    removeRobot: (id: number) => state.deleteRobot(id),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));

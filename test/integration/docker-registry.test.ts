@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createDistributionClient } from '../../shared/registries/distribution-client.ts';
-import { RegistryCallError } from '../../shared/registries/harbor-client.ts';
+import { RegistryCallError } from '../../shared/registries/registry-error.ts';
 import { hasDockerRegistry, startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.ts';
 import { OCI_INDEX, OCI_MANIFEST, writeOciImages, writeOciMultiArchImage, type OciImage } from '../helpers/oci.ts';
 

@@ -3,7 +3,7 @@ import { IndexRepairRequested, RegistrySyncRequested } from '../../events/index.
 import { splitPath, type Registry } from '../../shared/domain/model.ts';
 import type { Claims } from '../../shared/http/claims.ts';
 import { newEvent } from '../../shared/deps.ts';
-import { RegistryCallError } from '../../shared/registries/harbor-client.ts';
+import { RegistryCallError } from '../../shared/registries/registry-error.ts';
 import type { ListedSpace, RegistryListing } from '../../shared/registries/listing.ts';
 import { httpRegistryApi, type RegistryApi } from '../../shared/registries/registry-api.ts';
 import { handleSyncRequest, reconcileRegistry, requestScheduledSyncs } from '../../shared/usecases/reconcile.ts';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHarborClient } from '../../shared/registries/harbor-client.ts';
+import { httpRegistryApi } from '../../shared/registries/registry-api.ts';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 import { failureOf } from '../helpers/failures.ts';
 
@@ -42,6 +43,11 @@ describe('reaching Harbor', () => {
     const error = await failureOf(client.createProject('team', false));
     expect(error).toMatchObject({ kind: 'unauthorized', status: 401 });
     expect(error.message).toBe('Harbor refused: 401 UNAUTHORIZED: unauthorized');
+  });
+
+  it('tells Harbor’s clock through the RegistryApi', async () => {
+    const time = await httpRegistryApi.serverTime({ kind: 'harbor', url: harbor.url });
+    expect(Math.abs((time ?? 0) - Date.now())).toBeLessThan(5000);
   });
 
   it('reports a Harbor answering 503 as unavailable', async () => {
@@ -334,6 +340,20 @@ describe('answers Harbor would never give', () => {
     const projects = await createHarborClient({ url }).listProjects();
     expect(projects.map((p) => p.name)).toEqual(['a', 'b']);
     expect(hits.map((h) => h.path)).toEqual(['/api/v2.0/projects?page=1&page_size=100', '/api/v2.0/projects?page=2&page_size=100']);
+  });
+
+  it('stops at an empty page even when it links a next one', async () => {
+    hits.length = 0;
+    answer = (path) =>
+      path.includes('page=1&')
+        ? {
+            status: 200,
+            body: JSON.stringify([{ project_id: 1, name: 'a', metadata: null }]),
+            headers: { link: '</api/v2.0/projects?page=2&page_size=100>; rel="next"' },
+          }
+        : { status: 200, body: '[]', headers: { link: '</api/v2.0/projects?page=3&page_size=100>; rel="next"' } };
+    expect((await createHarborClient({ url }).listProjects()).map((p) => p.name)).toEqual(['a']);
+    expect(hits).toHaveLength(2);
   });
 
   it('reads artifacts whose push times are not valid times, and reports one it cannot read instead of failing the page', async () => {

@@ -15,8 +15,9 @@ import {
   type EgressPolicyOptions,
   type Resolver,
 } from '../../shared/registries/egress.ts';
-import { createHarborClient, sanitizeRegistryText } from '../../shared/registries/harbor-client.ts';
+import { createHarborClient } from '../../shared/registries/harbor-client.ts';
 import { createHttpRegistryApi } from '../../shared/registries/registry-api.ts';
+import { sanitizeRegistryText } from '../../shared/registries/registry-error.ts';
 import { failureOf } from '../helpers/failures.ts';
 
 

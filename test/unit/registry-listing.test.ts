@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDistributionClient, type DistributionClient } from '../../shared/registries/distribution-client.ts';
-import { createHarborClient, RegistryCallError } from '../../shared/registries/harbor-client.ts';
+import { createHarborClient } from '../../shared/registries/harbor-client.ts';
 import { listDistribution, listHarbor, type ListingProgress } from '../../shared/registries/listing.ts';
 import { mapLimit } from '../../shared/registries/pool.ts';
 import { httpRegistryApi } from '../../shared/registries/registry-api.ts';
+import { RegistryCallError } from '../../shared/registries/registry-error.ts';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 
 const d = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;

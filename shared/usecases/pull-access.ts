@@ -1,0 +1,302 @@
+import { randomBytes } from 'node:crypto';
+import { NamespaceBound, PullAccessSyncRequested, SpaceBound, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, type BusEvent } from '../../events/index.ts';
+import { robotNameOf, rotationDue } from '../domain/pull-access.ts';
+import { WorkspaceId, type PullGrant, type Registry } from '../domain/model.ts';
+import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
+import { notFound } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { durationToLast, RegistryCallError, robotMatches, type HarborRobot, type RegistryTarget, type RobotSpec } from '../registries/registry-api.ts';
+import { targetOf } from './registry-access.ts';
+
+/**
+ * Pull access follows the rule: for each Harbor registry R and workspace W with a bound private space on R, one
+ * system robot holds exactly `repository:pull` + `artifact:read` on those projects. Level-triggered like the
+ * indexer: every change re-derives W's set on R from the truth and converges Harbor to it. All robot writes run in
+ * the `sync-pull-access` consumer (serial), so two syncs of one robot never interleave.
+ */
+
+type Pair = { registryId: string; workspaceId: string } & SyncOptions;
+export type SyncOptions = {
+  /** Spaces whose binding or visibility just changed: read consistently, not from GSI1 (which may lag). */
+  focus?: string[];
+  /** Read the robot back from Harbor even when the grant looks synced (reconcile: repairs edits made by hand). */
+  verify?: boolean;
+};
+export type SyncOutcome = { registryId: string; workspaceId: string; action: 'none' | 'created' | 'updated' | 'unchanged' | 'deleted'; rotated: boolean; status: PullGrant['status'] | 'gone' };
+
+/** The bound private projects of W on R, from the truth (GSI1 for W's bindings; `focus` and every space read consistently). */
+export const desiredProjects = async (deps: Deps, registryId: string, workspaceId: string, focus: string[] = []): Promise<string[]> => {
+  const bound = new Set((await deps.store.spaces.bindingsOfWorkspace(workspaceId)).filter((b) => b.registryId === registryId).map((b) => b.space));
+  for (const space of focus) {
+    if (await deps.store.spaces.binding(registryId, space, workspaceId)) bound.add(space);
+    else bound.delete(space);
+  }
+  const spaces = await Promise.all([...bound].map((s) => deps.store.spaces.getLive(registryId, s)));
+  return spaces
+    .filter((s) => s?.visibility === 'private')
+    .map((s) => s?.name ?? '')
+    .sort();
+};
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+const specOf = (deps: Deps, workspaceId: string, projects: string[], durationDays: number): RobotSpec => ({
+  name: robotNameOf(deps.pullAccess, workspaceId),
+  description: `Pull access of workspace ${workspaceId}, kept by the platform image registry service: edits are reverted`,
+  durationDays,
+  projects,
+});
+
+/** A new secret item per version (Secrets Manager keeps a removed name for its recovery window). */
+const sealRobotSecret = (deps: Deps, grant: Pick<PullGrant, 'registryId' | 'workspaceId'>, version: number, secret: string) =>
+  deps.secrets.seal(`pull-${grant.registryId}-${grant.workspaceId}-v${version}-${randomBytes(4).toString('hex')}`, secret);
+
+/** Finds our robot in Harbor: by id when we know it, else by its name (created by a run that died before storing it). */
+const findRobot = async (deps: Deps, target: RegistryTarget, grant: PullGrant | undefined, workspaceId: string) => {
+  const byId = grant?.robot ? await deps.registryApi.getRobot(target, grant.robot.id) : undefined;
+  if (byId) return byId;
+  const name = robotNameOf(deps.pullAccess, workspaceId);
+  return (await deps.registryApi.listRobots(target, name)).find((r) => r.name === name || r.name.endsWith(`$${name}`));
+};
+
+type Converged = { robot: NonNullable<PullGrant['robot']>; action: SyncOutcome['action']; rotated: boolean; oldSecretRef?: string };
+
+/** Makes Harbor hold the robot `projects` ask for; refreshes its secret when it is new to us or a rotation is due. */
+const convergeRobot = async (deps: Deps, target: RegistryTarget, grant: PullGrant, found: HarborRobot | undefined, rotate: boolean): Promise<Converged> => {
+  const now = deps.clock();
+  const version = (grant.robot?.secretVersion ?? 0) + 1;
+  if (!found) {
+    const created = await deps.registryApi.createRobot(target, specOf(deps, grant.workspaceId, grant.projects, deps.pullAccess.robotDays));
+    const secretRef = await sealRobotSecret(deps, grant, version, created.secret);
+    const robot = { id: created.id, name: created.name, projects: grant.projects, secretRef, secretVersion: version, rotatedAt: now.toISOString(), ...(created.expiresAt !== undefined ? { expiresAt: created.expiresAt } : {}) };
+    return { robot, action: 'created', rotated: false, oldSecretRef: grant.robot?.secretRef };
+  }
+  // A robot we hold no secret for (adopted by name) must get a fresh one; so must one due for rotation.
+  const known = grant.robot?.id === found.id;
+  const refresh = rotate || !known;
+  const extend = refresh && found.creationTime !== undefined && found.expiresAt !== -1;
+  const durationDays = extend ? durationToLast(found.creationTime ?? '', now.getTime(), deps.pullAccess.robotDays) : (found.duration ?? deps.pullAccess.robotDays);
+  const matches = robotMatches(found, grant.projects);
+  if (!matches || durationDays !== found.duration) await deps.registryApi.updateRobot(target, found, specOf(deps, grant.workspaceId, grant.projects, durationDays));
+  const base = { id: found.id, name: found.name, projects: grant.projects };
+  if (!refresh && grant.robot) {
+    const robot = { ...grant.robot, ...base, ...(found.expiresAt !== undefined ? { expiresAt: found.expiresAt } : {}) };
+    return { robot, action: matches ? 'unchanged' : 'updated', rotated: false };
+  }
+  const secret = await deps.registryApi.refreshRobotSecret(target, found.id);
+  const secretRef = await sealRobotSecret(deps, grant, version, secret);
+  // Harbor recomputes the expiry when the duration changes.
+  const after = extend && durationDays !== found.duration ? await deps.registryApi.getRobot(target, found.id) : found;
+  const expiresAt = after?.expiresAt ?? found.expiresAt;
+  const robot = { ...base, secretRef, secretVersion: version, rotatedAt: now.toISOString(), ...(expiresAt !== undefined ? { expiresAt } : {}) };
+  return { robot, action: matches ? 'unchanged' : 'updated', rotated: true, oldSecretRef: grant.robot?.secretRef };
+};
+
+/** Records on the registry whether its credentials can keep robots, when that changed. */
+const notePullAccess = async (deps: Deps, registry: Registry, status: 'available' | 'unavailable', message?: string) => {
+  if (registry.pullAccess?.status === status && registry.pullAccess.message === message) return;
+  await deps.store.registries.setPullAccess(registry.id, { status, checkedAt: deps.clock().toISOString(), ...(message ? { message } : {}) });
+};
+
+const dropSecret = async (deps: Deps, ref: string | undefined) => {
+  if (!ref) return;
+  try {
+    await deps.secrets.remove(ref);
+  } catch (error) {
+    logger.warn('could not remove an old robot secret', { error: String(error) });
+  }
+};
+
+/**
+ * Converges the pull access of W on R to the truth. Harbor down: the grant keeps its pending mark (`failing`) and
+ * the sweep retries; Harbor refuses (the credentials cannot keep robots): `refused` with Harbor's reason, shown on
+ * the registry (`pullAccess: unavailable`), retried by reconcile. Duplicated, late and reordered calls are harmless.
+ */
+export const syncPullGrant = async (deps: Deps, ctx: Ctx, registryId: string, workspaceId: string, opts: SyncOptions = {}): Promise<SyncOutcome> => {
+  const registry = await deps.store.registries.get(registryId);
+  const grant = await deps.store.pullGrants.get(registryId, workspaceId);
+  const outcome = (action: SyncOutcome['action'], status: SyncOutcome['status'], rotated = false): SyncOutcome => ({ registryId, workspaceId, action, rotated, status });
+  if (!registry || registry.kind !== 'harbor') {
+    if (grant) await deps.store.pullGrants.remove(registryId, workspaceId);
+    return outcome('none', 'gone');
+  }
+  const projects = await desiredProjects(deps, registryId, workspaceId, opts.focus);
+  // Nothing to hold and nothing held; reconcile still looks for a robot of ours Harbor has and we do not know.
+  if (!grant && projects.length === 0 && !opts.verify) return outcome('none', 'gone');
+  const now = deps.clock();
+  const rotate = !!grant?.robot && ((grant.rotateRequestedAt ?? '') > grant.robot.rotatedAt || rotationDue(deps.pullAccess, grant.robot.expiresAt, now.getTime()));
+  if (grant && grant.status === 'synced' && !rotate && !opts.verify && sameSet(grant.robot?.projects ?? [], projects) && sameSet(grant.projects, projects))
+    return outcome('none', 'synced');
+
+  // The mark first: if this process dies before Harbor answers, the sweep re-emits the request.
+  const mark = newEvent(deps, ctx, PullAccessSyncRequested, { registryId, workspaceId, reason: 'change' });
+  const markId = mark.detail.metadata.id;
+  const pending: PullGrant = { ...(grant ?? {}), registryId, workspaceId, projects, status: 'pending', updatedAt: now.toISOString() };
+  delete pending.statusMessage;
+  await deps.store.pullGrants.putPending(pending, mark);
+  try {
+    const target = await targetOf(deps, registry);
+    const found = await findRobot(deps, target, grant, workspaceId);
+    if (projects.length === 0) {
+      if (found) await deps.registryApi.deleteRobot(target, found.id);
+      await deps.store.pullGrants.remove(registryId, workspaceId, markId);
+      await dropSecret(deps, grant?.robot?.secretRef);
+      await notePullAccess(deps, registry, 'available');
+      return outcome(found ? 'deleted' : 'none', 'gone');
+    }
+    const done = await convergeRobot(deps, target, pending, found, rotate);
+    const synced: PullGrant = { ...pending, status: 'synced', robot: done.robot, syncedAt: now.toISOString() };
+    await deps.store.pullGrants.settle(synced, markId);
+    if (done.oldSecretRef && done.oldSecretRef !== done.robot.secretRef) await dropSecret(deps, done.oldSecretRef);
+    await notePullAccess(deps, registry, 'available');
+    if (done.action !== 'unchanged' || done.rotated)
+      logger.info('pull access synced', { registryId, workspaceId, robot: done.robot.name, projects: projects.length, action: done.action, rotated: done.rotated });
+    return outcome(done.action, 'synced', done.rotated);
+  } catch (error) {
+    if (!(error instanceof RegistryCallError)) throw error;
+    const message = error.message;
+    if (error.kind === 'unavailable') {
+      await deps.store.pullGrants.keepForRetry({ ...pending, status: 'failing', statusMessage: message });
+      logger.warn('pull access sync failed; retried', { registryId, workspaceId, error: message });
+      return outcome('none', 'failing');
+    }
+    await deps.store.pullGrants.settle({ ...pending, status: 'refused', statusMessage: message }, markId);
+    await notePullAccess(deps, registry, 'unavailable', message);
+    logger.warn('Harbor refused pull access', { registryId, workspaceId, error: message });
+    return outcome('none', 'refused');
+  }
+};
+
+/** The (registry, workspace) pairs a change can touch. */
+const pairsOf = async (deps: Deps, event: BusEvent): Promise<Pair[]> => {
+  const d = event.detail.data as Record<string, unknown>;
+  switch (event.detailType) {
+    case SpaceBound.detailType:
+    case SpaceUnbound.detailType: {
+      const { registryId, space, workspaceId } = SpaceBound.data.parse(d);
+      return [{ registryId, workspaceId, focus: [space] }];
+    }
+    case SpaceVisibilityChanged.detailType:
+    case SpaceDeleted.detailType: {
+      const { registryId, space } = SpaceDeleted.data.parse(d);
+      // Bound now (consistent), or held by a robot (an unbind or delete already went through).
+      const [bindings, grants] = await Promise.all([deps.store.spaces.bindings(registryId, space), deps.store.pullGrants.ofRegistry(registryId)]);
+      const workspaces = new Set([...bindings.map((b) => b.workspaceId), ...grants.filter((g) => g.projects.includes(space) || g.robot?.projects.includes(space)).map((g) => g.workspaceId)]);
+      return [...workspaces].map((workspaceId) => ({ registryId, workspaceId, focus: [space] }));
+    }
+    case PullAccessSyncRequested.detailType: {
+      const { registryId, workspaceId, reason } = PullAccessSyncRequested.data.parse(d);
+      return [{ registryId, workspaceId, verify: reason === 'reconcile' }];
+    }
+    default:
+      return [];
+  }
+};
+
+/**
+ * Asks for the robots of `workspaceId` to get new secrets: marks each grant (`rotateRequestedAt`, pending mark) and
+ * publishes the requests; the consumer rotates. A namespace that left the workspace may keep the old secret in its
+ * cluster: after this it no longer works.
+ */
+export const requestRotation = async (deps: Deps, ctx: Ctx, workspaceId: string, at: string, opts = { publish: true }) => {
+  const grants = (await deps.store.pullGrants.ofWorkspace(workspaceId)).filter((g) => g.robot);
+  const events: BusEvent[] = [];
+  for (const grant of grants) {
+    const event = newEvent(deps, ctx, PullAccessSyncRequested, { registryId: grant.registryId, workspaceId, reason: 'rotation' });
+    if ((grant.rotateRequestedAt ?? '') >= at) continue;
+    await deps.store.pullGrants.putPending({ ...grant, rotateRequestedAt: at }, event);
+    events.push(event);
+  }
+  if (opts.publish) await publish(deps, ...events);
+  return grants.map((g) => ({ registryId: g.registryId, robot: g.robot?.name ?? '' }));
+};
+
+/** The `sync-pull-access` consumer: converges every pair the change touches; a namespace that left a workspace rotates it. */
+export const handlePullAccessEvent = async (event: BusEvent, deps: Deps): Promise<SyncOutcome[]> => {
+  const ctx = { correlationId: event.detail.metadata.correlationId };
+  if (event.detailType === NamespaceBound.detailType) {
+    const { workspaceId, previousWorkspaceId } = NamespaceBound.data.parse(event.detail.data);
+    if (!previousWorkspaceId || previousWorkspaceId === workspaceId) return [];
+    await requestRotation(deps, ctx, previousWorkspaceId, event.detail.metadata.occurredAt, { publish: false });
+    const grants = await deps.store.pullGrants.ofWorkspace(previousWorkspaceId);
+    const outcomes: SyncOutcome[] = [];
+    for (const g of grants) outcomes.push(await syncPullGrant(deps, ctx, g.registryId, previousWorkspaceId));
+    return outcomes;
+  }
+  const outcomes: SyncOutcome[] = [];
+  for (const { registryId, workspaceId, ...opts } of await pairsOf(deps, event)) outcomes.push(await syncPullGrant(deps, ctx, registryId, workspaceId, opts));
+  return outcomes;
+};
+
+/**
+ * Reconcile's part: asks the consumer to check, in Harbor, every pair of R that may hold a robot: the grants R has,
+ * the workspaces bound to its private spaces, and robots named like ours that we do not know (deleted if unneeded).
+ */
+export const requestReconcileOfPullAccess = async (deps: Deps, ctx: Ctx, registry: Registry, target: RegistryTarget) => {
+  if (registry.kind !== 'harbor') return 0;
+  const spaces = (await deps.store.spaces.list(registry.id)).filter((s) => s.visibility === 'private');
+  const bound = (await Promise.all(spaces.map((s) => deps.store.spaces.bindings(registry.id, s.name)))).flat().map((b) => b.workspaceId);
+  const prefix = robotNameOf(deps.pullAccess, '');
+  const strays = (await deps.registryApi.listRobots(target, prefix))
+    .map((r) => r.name.slice(r.name.indexOf(prefix) + prefix.length))
+    .filter((w) => WorkspaceId.safeParse(w).success);
+  const workspaces = new Set([...bound, ...strays, ...(await deps.store.pullGrants.ofRegistry(registry.id)).map((g) => g.workspaceId)]);
+  await publish(deps, ...[...workspaces].map((workspaceId) => newEvent(deps, ctx, PullAccessSyncRequested, { registryId: registry.id, workspaceId, reason: 'reconcile' })));
+  return workspaces.size;
+};
+
+/** The schedule: asks for a rotation of every robot whose life is running out (less than a third left). */
+export const rotateExpiringRobots = async (deps: Deps, ctx: Ctx) => {
+  const now = deps.clock().getTime();
+  const due = (await deps.store.pullGrants.all()).filter((g) => g.robot && rotationDue(deps.pullAccess, g.robot.expiresAt, now));
+  await publish(deps, ...due.map((g) => newEvent(deps, ctx, PullAccessSyncRequested, { registryId: g.registryId, workspaceId: g.workspaceId, reason: 'rotation' })));
+  return { due: due.length };
+};
+
+/**
+ * Removing a registry deletes its robots in Harbor first (its credentials are about to go). Best effort: a robot
+ * Harbor does not let us delete is logged by name, so an admin can delete it by hand.
+ */
+export const removeRobotsOf = async (deps: Deps, registry: Registry) => {
+  const grants = await deps.store.pullGrants.ofRegistry(registry.id);
+  if (grants.length === 0) return { removed: 0, left: [] as string[] };
+  const target = await targetOf(deps, registry);
+  const left: string[] = [];
+  for (const grant of grants) {
+    try {
+      if (grant.robot) await deps.registryApi.deleteRobot(target, grant.robot.id);
+    } catch (error) {
+      if (!(error instanceof RegistryCallError)) throw error;
+      left.push(grant.robot?.name ?? '');
+      logger.warn('could not delete a robot of a removed registry: delete it in Harbor', { registryId: registry.id, robot: grant.robot?.name, error: error.message });
+    }
+    await deps.store.pullGrants.remove(registry.id, grant.workspaceId);
+    await dropSecret(deps, grant.robot?.secretRef);
+  }
+  return { removed: grants.length - left.length, left };
+};
+
+/** What the API shows of a grant: never the secret or its reference. */
+export const pullGrantView = (g: PullGrant) => ({
+  registryId: g.registryId,
+  workspaceId: g.workspaceId,
+  projects: g.projects,
+  status: g.status,
+  ...(g.statusMessage ? { statusMessage: g.statusMessage } : {}),
+  ...(g.robot
+    ? { robot: { name: g.robot.name, projects: g.robot.projects, rotatedAt: g.robot.rotatedAt, ...(g.robot.expiresAt !== undefined ? { expiresAt: g.robot.expiresAt === -1 ? null : new Date(g.robot.expiresAt * 1000).toISOString() } : {}) } }
+    : {}),
+  ...(g.syncedAt ? { syncedAt: g.syncedAt } : {}),
+});
+
+/**
+ * `POST /workspaces/{id}/pull-credentials/rotate`: every robot of the workspace gets a new secret, asynchronously
+ * (the robots are written by the serial consumer only). The answer lists the robots; each grant's `robot.rotatedAt`
+ * (workspace view) and the pull secret's ETag change when its rotation is done.
+ */
+export const rotateWorkspacePullCredentials = async (workspaceId: string, deps: Deps, ctx: Ctx) => {
+  if (!(await deps.store.tenancy.getWorkspace(workspaceId))) throw notFound(`workspace ${workspaceId} not found`);
+  const requestedAt = deps.clock().toISOString();
+  const robots = await requestRotation(deps, ctx, workspaceId, requestedAt);
+  return { workspaceId, requestedAt, robots };
+};
