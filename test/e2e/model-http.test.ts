@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 import { httpDriver } from '../helpers/model-drivers.ts';
-import { runSteps, steps } from '../helpers/model-run.ts';
+import { runSteps, steps, WORKSPACES } from '../helpers/model-run.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
 
 const RUNS = Number(process.env.MODEL_HTTP_RUNS ?? 15);
@@ -17,7 +17,7 @@ describe('the reference-model property over HTTP, against the running service', 
     for (const h of harbors) await h.close();
   });
 
-  it(`agrees with the model on every namespace's selector once the bus has delivered, over ${RUNS} sequences`, { timeout: 300_000 }, async () => {
+  it(`agrees with the model on every namespace's selector, robot and pull secret once the bus has delivered, over ${RUNS} sequences`, { timeout: 300_000 }, async () => {
     let seq = 0;
     // Harbor sends no tag-delete webhook, so those steps are only driven on the Docker Registry.
     const httpSteps = steps.map((list) => list.filter((s) => !(s.k === 'deleteTag' && s.reg === 'H')));
@@ -27,7 +27,7 @@ describe('the reference-model property over HTTP, against the running service', 
         const harbor = await startFakeHarbor();
         harbors.push(harbor);
         const driver = httpDriver(svc, ++seq, harbor);
-        const { mismatches, namespaces, want } = await runSteps(driver, sequence);
+        const { mismatches, namespaces, want, wantRobot, wantPullHosts } = await runSteps(driver, sequence);
         expect(mismatches).toEqual([]);
         for (const ns of namespaces) {
           const same = async () => JSON.stringify(await driver.selector(ns)) === JSON.stringify(want(ns));
@@ -35,6 +35,12 @@ describe('the reference-model property over HTTP, against the running service', 
           await eventually(same, 5000).catch(() => undefined);
           expect({ ns, items: await driver.selector(ns) }).toEqual({ ns, items: want(ns) });
         }
+        for (const w of WORKSPACES) {
+          const same = async () => JSON.stringify(await driver.robotProjects(w)) === JSON.stringify(wantRobot(w));
+          await eventually(same, 5000).catch(() => undefined);
+          expect({ w, robot: await driver.robotProjects(w) }).toEqual({ w, robot: wantRobot(w) });
+        }
+        for (const ns of namespaces) expect({ ns, hosts: await driver.pullHosts(ns) }).toEqual({ ns, hosts: wantPullHosts(ns) });
       }),
       { numRuns: RUNS },
     );

@@ -3,16 +3,17 @@ import type { BusEvent } from '../../events/contract.ts';
 import type { Registry } from '../../shared/domain/model.ts';
 import { DomainError } from '../../shared/errors.ts';
 import type { Claims } from '../../shared/http/claims.ts';
-import { handleIndexEvent } from '../../shared/index/indexer.ts';
 import type { Store } from '../../shared/store/index.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { listImages } from '../../shared/usecases/selector.ts';
 import { bindSpace, createSpace, deleteSpace, unbindSpace, updateSpace } from '../../shared/usecases/spaces.ts';
+import { getPullSecret } from '../../shared/usecases/pull-secret.ts';
 import { sweepPending } from '../../shared/usecases/sweep.ts';
+import { DEFAULT_PULL_ACCESS, robotNameOf } from '../../shared/domain/pull-access.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
 import { applyRegistryChanges, receiveWebhook } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps } from './deps.ts';
+import { agreeableRegistryApi, consume, ctx, testDeps } from './deps.ts';
 import type { FakeHarbor } from './fake-harbor.ts';
 import type { Service } from './service.ts';
 import { WORKSPACES, type Change, type Driver } from './model-run.ts';
@@ -32,7 +33,8 @@ const outcome = async (run: () => Promise<unknown>): Promise<Outcome> => {
 
 /** Drives the use cases on `store`; published events wait in a pool that the steps deliver, duplicate or drop. */
 export const useCaseDriver = (store: Store): Driver => {
-  const env = testDeps(store);
+  const harbor = agreeableRegistryApi();
+  const env = testDeps(store, { registryApi: harbor });
   const { deps, bus } = env;
   const hosts = { H: 'harbor.test', D: 'registry.test:5000' };
   const registries = {} as Record<RegOf, Registry>;
@@ -50,7 +52,8 @@ export const useCaseDriver = (store: Store): Driver => {
     hosts,
     async setup() {
       for (const [key, kind] of [['H', 'harbor'], ['D', 'docker-registry']] as const) {
-        const created = await registerRegistry({ name: key, kind, mode: 'hosted', url: `https://${hosts[key]}` }, deps, ctx);
+        const pull = key === 'D' ? { pullCredentials: { username: 'puller', password: 'pull-only' } } : {};
+        const created = await registerRegistry({ name: key, kind, mode: 'hosted', url: `https://${hosts[key]}`, ...pull }, deps, ctx);
         const stored = await store.registries.get(created.id);
         if (!stored) throw new Error('registry not stored');
         registries[key] = stored;
@@ -85,11 +88,11 @@ export const useCaseDriver = (store: Store): Driver => {
       const event = pool[i];
       if (!event) return;
       if (mode !== 'duplicate') pool.splice(i, 1);
-      if (mode !== 'drop') await track(() => handleIndexEvent(event, deps));
+      if (mode !== 'drop') await track(() => consume(event, deps));
     },
     async settle() {
       // What a real bus would still deliver, then what the sweep recovers of the dropped ones.
-      for (let event = pool.shift(); event; event = pool.shift()) await handleIndexEvent(event, deps);
+      for (let event = pool.shift(); event; event = pool.shift()) await track(() => consume(event, deps));
       for (let round = 0; round < 5; round++) {
         const { reemitted } = await sweepPending(deps, -60_000);
         if (!reemitted) break;
@@ -97,8 +100,20 @@ export const useCaseDriver = (store: Store): Driver => {
       }
     },
     selector: async (ns) => toItems((await listImages('c', ns, { limit: 100 }, admin, deps)).items),
+    dockerPullCredentials: true,
+    robotProjects: async (w) => harbor.robots.projectsOf(robotNameOf(DEFAULT_PULL_ACCESS, w)),
+    async pullHosts(ns) {
+      const answer = await getPullSecret('c', ns, { claims: admin, format: 'json' }, deps);
+      return answer.notModified ? [] : authHosts(answer.text);
+    },
   };
 };
+
+const SecretJson = z.object({ data: z.object({ '.dockerconfigjson': z.string() }) });
+const DockerConfig = z.object({ auths: z.record(z.string(), z.object({ username: z.string(), password: z.string(), auth: z.string() })) });
+/** The registry hosts a pull Secret (JSON) names. */
+export const authHosts = (secretJson: string) =>
+  Object.keys(DockerConfig.parse(JSON.parse(Buffer.from(SecretJson.parse(JSON.parse(secretJson)).data['.dockerconfigjson'], 'base64').toString('utf8'))).auths).sort();
 
 export const toItems = (items: { image: string; tagCount: number; latestTag: { tag: string }; grantedBy: string[] }[]): SelectorItem[] =>
   items.map((i) => ({ image: i.image, tagCount: i.tagCount, latestTag: i.latestTag.tag, grantedBy: i.grantedBy }));
@@ -195,6 +210,18 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
     // The running service's bus delivers by itself.
     deliver: async () => {},
     settle: async () => {},
+    // The Docker Registry of this driver is an address nothing listens on: pull credentials could not be checked.
+    dockerPullCredentials: false,
+    async robotProjects(w) {
+      const name = robotNameOf(DEFAULT_PULL_ACCESS, ws(w));
+      const robot = harbor.robots().find((r) => r.name === name || r.name === `robot$${name}`);
+      return robot?.permissions.map((p) => p.namespace).sort();
+    },
+    async pullHosts(ns) {
+      const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/pull-secret`);
+      if (res.status !== 200) throw new Error(`pull secret answered ${res.status}: ${res.text}`);
+      return authHosts(res.text).filter((h) => h === hosts.H || h === hosts.D);
+    },
     async selector(ns) {
       const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/images?limit=100`);
       const items = toItems(Page.parse(res.body).items).filter((i) => i.image.startsWith(`${hosts.H}/`) || i.image.startsWith(`${hosts.D}/`));

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../shared/local/embedded-store.ts';
 import { useCaseDriver } from './model-drivers.ts';
-import { runSteps, steps } from './model-run.ts';
+import { runSteps, steps, WORKSPACES } from './model-run.ts';
 import { createTestTable } from './table.ts';
 
 /**
@@ -17,15 +17,17 @@ export const describeModelProperty = (part: string, runs: number) =>
     });
     afterAll(() => embedded.close());
 
-    it(`agrees on every namespace's selector after ${runs} random sequences with duplicated, reordered and dropped events`, { timeout: 600_000 }, async () => {
+    it(`agrees on every namespace's selector, every workspace's robot and every pull secret after ${runs} random sequences with duplicated, reordered and dropped events`, { timeout: 600_000 }, async () => {
       await fc.assert(
         fc.asyncProperty(steps, async (sequence) => {
           const t = await createTestTable(embedded.endpoint);
           try {
             const driver = useCaseDriver(t.store);
-            const { mismatches, namespaces, want } = await runSteps(driver, sequence);
+            const { mismatches, namespaces, want, wantRobot, wantPullHosts } = await runSteps(driver, sequence);
             expect(mismatches).toEqual([]);
             for (const ns of namespaces) expect({ ns, items: await driver.selector(ns) }).toEqual({ ns, items: want(ns) });
+            for (const w of WORKSPACES) expect({ w, robot: await driver.robotProjects(w) }).toEqual({ w, robot: wantRobot(w) });
+            for (const ns of namespaces) expect({ ns, hosts: await driver.pullHosts(ns) }).toEqual({ ns, hosts: wantPullHosts(ns) });
           } finally {
             await t.drop();
           }

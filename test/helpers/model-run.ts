@@ -63,6 +63,12 @@ export type Driver = {
   /** Everything still in flight reaches the index (the sweep recovers what was dropped). */
   settle(): Promise<void>;
   selector(ns: string): Promise<SelectorItem[]>;
+  /** Whether the Docker Registry was registered with pull credentials (then every pull secret names it). */
+  dockerPullCredentials: boolean;
+  /** The projects workspace `w`'s robot holds in Harbor (sorted), or undefined when Harbor has no robot for it. */
+  robotProjects(w: string): Promise<string[] | undefined>;
+  /** The hosts of namespace `ns`'s pull secret (`.dockerconfigjson` auths), sorted. */
+  pullHosts(ns: string): Promise<string[]>;
 };
 
 /**
@@ -140,5 +146,15 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
     }
   }
   await driver.settle();
-  return { mismatches, namespaces: [...NAMESPACES, 'never-bound'], want: (ns: string) => model.selector(ns) };
+  return {
+    mismatches,
+    namespaces: [...NAMESPACES, 'never-bound'],
+    want: (ns: string) => model.selector(ns),
+    /** Pull access: each workspace's robot holds exactly its bound private projects (none: no robot). */
+    wantRobot: (w: string) => {
+      const projects = model.robotProjects(w);
+      return projects.length ? projects : undefined;
+    },
+    wantPullHosts: (ns: string) => model.pullHosts(ns, driver.dockerPullCredentials),
+  };
 };

@@ -11,6 +11,7 @@ export type Outcome = 'ok' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_REQUEST';
 export type SelectorItem = { image: string; tagCount: number; latestTag: string; grantedBy: string[] };
 
 export const createModel = (hosts: Record<RegOf, string>) => {
+  const hostsOf = hosts;
   const spaces = new Map<string, { vis: 'public' | 'private'; bindings: Set<string> }>();
   const tags = new Map<string, Map<string, TagState>>();
   const namespaces = new Map<string, string | null>();
@@ -78,6 +79,19 @@ export const createModel = (hosts: Record<RegOf, string>) => {
     deleteDigest(reg: RegOf, path: string, digest: string, time: number) {
       if (!spaces.has(sk(reg, splitPath(path).space))) return;
       for (const [tag, s] of tagsOf(reg, path)) if (s.state === 'present' && s.digest === digest) applyDelete(reg, path, tag, time);
+    },
+    /** The projects workspace `w`'s Harbor robot must hold: its bound private spaces on H, sorted (none: no robot). */
+    robotProjects(w: string): string[] {
+      return [...spaces]
+        .filter(([key, s]) => key.startsWith('H/') && s.vis === 'private' && s.bindings.has(w))
+        .map(([key]) => key.slice(2))
+        .sort();
+    },
+    /** The hosts namespace `ns`'s pull secret must name: H when its workspace has a robot, D when D has pull credentials. */
+    pullHosts(ns: string, dockerPullCredentials: boolean): string[] {
+      const w = namespaces.get(ns) ?? null;
+      const hosts = [...(w && this.robotProjects(w).length ? [hostsOf.H] : []), ...(dockerPullCredentials ? [hostsOf.D] : [])];
+      return hosts.sort();
     },
     /** What namespace `ns` must be offered, sorted by image. */
     selector(ns: string): SelectorItem[] {
