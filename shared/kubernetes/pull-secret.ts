@@ -1,4 +1,3 @@
-import { Document, parse, visit } from 'yaml';
 import { Label } from '../domain/model.ts';
 
 /** The name of the pull Secret in every namespace (and in the `default` ServiceAccount's `imagePullSecrets`). */
@@ -144,29 +143,48 @@ export const pullSecret = (namespace: string, entries: PullEntry[], meta: PullSe
 /** JSON as `kubectl … -o json` prints it: 4-space indent, Go's HTML-safe escapes, one trailing newline. */
 export const renderJson = (secret: object): string => `${goEscape(JSON.stringify(secret, null, 4))}\n`;
 
-/** A string a YAML 1.1 reader (kubectl's go-yaml) or a YAML 1.2 reader would not read back as the same string. */
-const misread = (value: string): boolean => {
-  for (const version of ['1.1', '1.2'] as const) {
-    try {
-      if (parse(value, { version }) !== value) return true;
-    } catch {
-      return true;
-    }
-  }
-  return false;
+// What a YAML 1.1 (go-yaml, kubectl) or 1.2 reader resolves a plain scalar to when it is not a string.
+const NON_STRING = [
+  /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
+  /^(?:~|null|Null|NULL)$/,
+  /^[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*)$/,
+  /^[-+]?(?:[0-9][0-9_]*(?::[0-5]?[0-9])*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?$/,
+  /^[-+]?[0-9]+[eE][-+]?[0-9]+$/,
+  /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/,
+  /^\d{4}-\d{1,2}-\d{1,2}(?:(?:[Tt]|[ \t]+)\d{1,2}:\d{2}:\d{2}(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d{1,2}(?::\d{2})?))?)?$/,
+];
+// Plain scalars may not start with an indicator, hold `: ` or ` #`, end in `:` or whitespace, or hold a control character.
+const NOT_PLAIN = /^$|^[-?:,[\]{}#&*!|>'"%@`\s]|: |\s#|:$|\s$|[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Whether a string must be quoted so that a YAML 1.1 or 1.2 reader reads it back as the same string. */
+const needsQuotes = (value: string) => NOT_PLAIN.test(value) || NON_STRING.some((re) => re.test(value));
+
+/** A double-quoted YAML scalar (JSON's escapes are YAML's). */
+const quoted = (value: string) => goEscape(JSON.stringify(value));
+
+const yamlScalar = (value: unknown): string => {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return needsQuotes(value) ? quoted(value) : value;
+  throw new TypeError(`a pull Secret holds strings, maps and null only, not ${typeof value}`);
 };
+
+const yamlLines = (map: Record<string, unknown>, indent: string): string[] =>
+  Object.keys(map)
+    .sort()
+    .flatMap((key) => {
+      const value = map[key];
+      const k = yamlScalar(key);
+      if (value !== null && typeof value === 'object') {
+        const entries = value as Record<string, unknown>;
+        return Object.keys(entries).length ? [`${indent}${k}:`, ...yamlLines(entries, `${indent}  `)] : [`${indent}${k}: {}`];
+      }
+      return [`${indent}${k}: ${yamlScalar(value)}`];
+    });
 
 /**
  * YAML of the same object as `kubectl … -o yaml` lays it out: keys sorted, 2-space indent, no line folding. A
  * string that YAML 1.1 or 1.2 would read as something else (`"n"`, `"on"`, `"012"`, `"true"`, `"1:20"`) is
- * double-quoted, as kubectl quotes it; `robot$x` and other plain strings stay verbatim.
+ * double-quoted, as kubectl quotes it; `robot$x` and other plain strings stay verbatim. No YAML library: the
+ * Secret is maps of strings, and this runs in every Lambda that answers one.
  */
-export const renderYaml = (secret: object): string => {
-  const doc = new Document(secret, { sortMapEntries: true });
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && misread(node.value)) node.type = 'QUOTE_DOUBLE';
-    },
-  });
-  return doc.toString({ lineWidth: 0, indentSeq: false });
-};
+export const renderYaml = (secret: object): string => `${yamlLines(secret as Record<string, unknown>, '').join('\n')}\n`;

@@ -155,6 +155,8 @@ export const startDockerRegistry = async (opts: DockerRegistryOptions = {}) => {
   const dir = await mkdtemp(join(tmpdir(), 'docker-registry-'));
   const username = 'ci';
   const password = randomBytes(12).toString('hex');
+  const readerName = 'puller';
+  const readerPassword = randomBytes(12).toString('hex');
   const config = join(dir, 'config.yml');
   const logFile = join(dir, 'registry.log');
   let child: ChildProcess | undefined;
@@ -207,7 +209,10 @@ export const startDockerRegistry = async (opts: DockerRegistryOptions = {}) => {
   let port = 0;
   let debugPort = 0;
   try {
-    if (auth) await run('htpasswd', ['-Bbc', join(dir, 'htpasswd'), username, password]);
+    if (auth) {
+      await run('htpasswd', ['-Bbc', join(dir, 'htpasswd'), username, password]);
+      await run('htpasswd', ['-Bb', join(dir, 'htpasswd'), readerName, readerPassword]);
+    }
     // A port picked here can be taken before the registry binds it: try again with new ones.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
@@ -239,6 +244,11 @@ export const startDockerRegistry = async (opts: DockerRegistryOptions = {}) => {
     /** Empty when started with `auth: false`. */
     username: auth ? username : '',
     password: auth ? password : '',
+    /**
+     * A second htpasswd account, the one handed out as pull credentials. Read-only by convention only:
+     * distribution's htpasswd auth has no per-user access, so it could push too. Empty with `auth: false`.
+     */
+    reader: { username: auth ? readerName : '', password: auth ? readerPassword : '' },
     /** The temp dir holding config, storage and log (removed by `stop`). */
     dir,
 

@@ -14,6 +14,9 @@ const renderExplanation = (out: HTMLElement, answer: Explanation) =>
       { class: 'facts' },
       ...answer.facts.map((f) => h('li', { class: f.holds ? 'holds' : 'missing' }, h('span', { class: 'mark', 'aria-hidden': 'true' }, f.holds ? '✓' : '✗'), h('span', { class: 'sr-only' }, f.holds ? 'holds: ' : 'missing: '), f.statement)),
     ),
+    answer.pullAccess
+      ? h('p', { class: answer.pullAccess.holds ? 'pull holds' : 'pull missing' }, `Pull access: ${answer.pullAccess.statement}`)
+      : null,
     h(
       'p',
       { class: 'hint' },
@@ -107,6 +110,9 @@ export const createAdminPanel = (
         h('p', { class: 'verdict' }, previewSentence(r, workspace.value)),
         r.namespaces.count ? listOf('Namespaces that would lose them', r.namespaces.first, r.namespaces.count) : null,
         r.images.count && (r.namespaces.count || r.namespaces.alsoUnregistered) ? listOf('Images', r.images.first, r.images.count) : null,
+        r.pullAccess?.robots.length
+          ? listOf('Harbor robots that would lose the project', r.pullAccess.robots.map((x) => `${x.robot} (${x.workspaceId})`), r.pullAccess.robots.length)
+          : null,
         h('p', { class: 'hint' }, `Dry run: nothing was changed · as of ${r.asOf}`),
       );
     } catch (error) {

@@ -29,6 +29,7 @@ const Explanation = z.object({
   visible: z.boolean(),
   facts: z.array(Fact),
   missingLink: z.nullable(Fact),
+  pullAccess: z.optional(z.nullable(Fact)),
   offeredBy: z.array(z.string()),
   asOf: z.string(),
   pendingChanges: z.array(z.object({ detailType: z.string(), occurredAt: z.string() })),
@@ -43,6 +44,7 @@ const BlastRadius = z.object({
   removedAudiences: z.array(z.string()),
   images: z.object({ count: z.number(), first: z.array(z.string()) }),
   namespaces: z.object({ count: z.number(), first: z.array(z.string()), alsoUnregistered: z.boolean() }),
+  pullAccess: z.optional(z.object({ robots: z.array(z.object({ workspaceId: z.string(), robot: z.string() })) })),
   asOf: z.string(),
 });
 export type BlastRadius = z.infer<typeof BlastRadius>;
