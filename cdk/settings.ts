@@ -29,7 +29,7 @@ export const DeploySettings = z.object({
   registryDenyCidrs: z.string().optional(),
   /** Comma-separated CIDRs opened in that default deny list (the service itself stays denied). */
   registryAllowCidrs: z.string().optional(),
-  /** Harbor pull robots are named `<robotNamePrefix>-<workspace>` (one prefix per stage sharing a Harbor). */
+  /** Harbor pull robots are named `<robotNamePrefix>.<workspace>` (one prefix per stage sharing a Harbor). */
   robotNamePrefix: PullAccessEnv.ROBOT_NAME_PREFIX,
   /** A pull robot's lifetime in days (rotated with a third left). */
   robotDurationDays: PullAccessEnv.ROBOT_DURATION_DAYS,

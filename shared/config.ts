@@ -3,8 +3,8 @@ import { DEFAULT_PULL_ACCESS, ROBOT_PREFIX_PATTERN, type PullAccessSettings } fr
 
 /** The pull-robot settings, read by every runtime the same way. */
 export const PullAccessEnv = {
-  /** Harbor robots are named `<prefix>-<workspace>`: give each service instance on one Harbor its own. */
-  ROBOT_NAME_PREFIX: z.string().max(64).regex(ROBOT_PREFIX_PATTERN, 'must be lower-case letters and digits, separated by one of . _ -').default(DEFAULT_PULL_ACCESS.robotPrefix),
+  /** Harbor robots are named `<prefix>.<workspace>`: give each service instance on one Harbor its own. */
+  ROBOT_NAME_PREFIX: z.string().max(64).regex(ROBOT_PREFIX_PATTERN, 'must be lower-case letters and digits, separated by -').default(DEFAULT_PULL_ACCESS.robotPrefix),
   /** A robot's lifetime in days; rotated when a third of it is left. */
   ROBOT_DURATION_DAYS: z.coerce.number().int().min(3).max(3650).default(DEFAULT_PULL_ACCESS.robotDays),
 };

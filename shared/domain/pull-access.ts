@@ -1,6 +1,9 @@
 /** How this service names and ages the Harbor robots it keeps (settings `ROBOT_NAME_PREFIX`, `ROBOT_DURATION_DAYS`). */
 export type PullAccessSettings = {
-  /** A robot is named `<prefix>-<workspaceId>` (Harbor shows `robot$<prefix>-<workspaceId>`); one prefix per service instance. */
+  /**
+   * A robot is named `<prefix>.<workspaceId>` (Harbor shows `robot$<prefix>.<workspaceId>`); one prefix per service
+   * instance. The prefix holds no `.`, so no instance's robots look like another's (`a.x` vs `a-b.x`).
+   */
   robotPrefix: string;
   /** A robot's lifetime; it is rotated (new secret, life extended) when less than a third of it is left. */
   robotDays: number;
@@ -8,10 +11,10 @@ export type PullAccessSettings = {
 
 export const DEFAULT_PULL_ACCESS: PullAccessSettings = { robotPrefix: 'platform-registry', robotDays: 90 };
 
-/** Harbor's robot name rule, for the prefix setting. */
-export const ROBOT_PREFIX_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+/** Harbor's robot name rule without `.` and `_`: the `.` separates the prefix from the workspace id. */
+export const ROBOT_PREFIX_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-export const robotNameOf = (settings: PullAccessSettings, workspaceId: string) => `${settings.robotPrefix}-${workspaceId}`;
+export const robotNameOf = (settings: PullAccessSettings, workspaceId: string) => `${settings.robotPrefix}.${workspaceId}`;
 
 const DAY_MS = 86_400_000;
 

@@ -24,14 +24,17 @@ export type SyncOptions = {
 };
 export type SyncOutcome = { registryId: string; workspaceId: string; action: 'none' | 'created' | 'updated' | 'unchanged' | 'deleted'; rotated: boolean; status: PullGrant['status'] | 'gone' };
 
-/** The bound private projects of W on R, from the truth (GSI1 for W's bindings; `focus` and every space read consistently). */
-export const desiredProjects = async (deps: Deps, registryId: string, workspaceId: string, focus: string[] = []): Promise<string[]> => {
-  const bound = new Set((await deps.store.spaces.bindingsOfWorkspace(workspaceId)).filter((b) => b.registryId === registryId).map((b) => b.space));
-  for (const space of focus) {
-    if (await deps.store.spaces.binding(registryId, space, workspaceId)) bound.add(space);
-    else bound.delete(space);
-  }
-  const spaces = await Promise.all([...bound].map((s) => deps.store.spaces.getLive(registryId, s)));
+/**
+ * The bound private projects of W on R, from the truth. Candidates: W's bindings on GSI1, `focus` and `held` (what
+ * the grant holds); each candidate's binding and space are then read consistently.
+ */
+export const desiredProjects = async (deps: Deps, registryId: string, workspaceId: string, focus: string[] = [], held: string[] = []): Promise<string[]> => {
+  const listed = (await deps.store.spaces.bindingsOfWorkspace(workspaceId)).filter((b) => b.registryId === registryId).map((b) => b.space);
+  // GSI1 may still show a space unbound a moment ago (a robot would regain it) or miss one bound (a robot would lose it).
+  const candidates = [...new Set([...listed, ...focus, ...held])];
+  const spaces = await Promise.all(
+    candidates.map(async (s) => ((await deps.store.spaces.binding(registryId, s, workspaceId)) ? deps.store.spaces.getLive(registryId, s) : undefined)),
+  );
   return spaces
     .filter((s) => s?.visibility === 'private')
     .map((s) => s?.name ?? '')
@@ -120,7 +123,7 @@ export const syncPullGrant = async (deps: Deps, ctx: Ctx, registryId: string, wo
     if (grant) await deps.store.pullGrants.remove(registryId, workspaceId);
     return outcome('none', 'gone');
   }
-  const projects = await desiredProjects(deps, registryId, workspaceId, opts.focus);
+  const projects = await desiredProjects(deps, registryId, workspaceId, opts.focus, [...(grant?.projects ?? []), ...(grant?.robot?.projects ?? [])]);
   // Nothing to hold and nothing held; reconcile still looks for a robot of ours Harbor has and we do not know.
   if (!grant && projects.length === 0 && !opts.verify) return outcome('none', 'gone');
   const now = deps.clock();

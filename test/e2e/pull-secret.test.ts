@@ -25,7 +25,7 @@ const Secret = z.strictObject({
   type: z.literal('kubernetes.io/dockerconfigjson'),
 });
 
-const ROBOT = 'robot$platform-registry-team-a';
+const ROBOT = 'robot$platform-registry.team-a';
 
 describe('pull secrets over HTTP: a fake Harbor’s robots and a real Docker Registry’s pull credentials', () => {
   let svc: Service;
@@ -180,7 +180,7 @@ describe('pull secrets over HTTP: a fake Harbor’s robots and a real Docker Reg
     await eventually(async () => hb.host in (await pullSecret('shop-b', readerB)).auths, 5000);
     const { auths } = await pullSecret('shop-b', readerB);
     const robot = auths[hb.host];
-    expect(robot?.username).toBe('robot$platform-registry-team-b');
+    expect(robot?.username).toBe('robot$platform-registry.team-b');
     expect(harbor.robotCanPull(robot?.username ?? '', robot?.password ?? '', 'ledger')).toBe(true);
     expect(harbor.robotCanPull(robot?.username ?? '', robot?.password ?? '', 'vault')).toBe(false);
   });
@@ -260,7 +260,7 @@ describe('pull secrets over HTTP: a fake Harbor’s robots and a real Docker Reg
     expect(Object.keys(after.auths)).toEqual([dr.host]);
     expect(after.etag).not.toBe(before.etag);
     // The public binding left needs no robot.
-    expect(harbor.robots().map((r) => r.name)).toEqual(['robot$platform-registry-team-b']);
+    expect(harbor.robots().map((r) => r.name)).toEqual(['robot$platform-registry.team-b']);
     expect(harbor.robotCanPull(robot.username, robot.password, 'vault')).toBe(false);
   });
 
