@@ -36,8 +36,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'get-registry': read,
   // Checks new pull credentials against the registry, seals them with the registry's other secrets in a new item.
   'update-registry': { table: 'write', secrets: ['read', 'create', 'delete'] },
-  // Deletes the registry's pull robots in Harbor first (opens its credentials), then every secret it had.
-  'delete-registry': { table: 'write', publish: true, secrets: ['read', 'delete'] },
+  // Marks its pull grants for retirement (sync-pull-access deletes the robots, then the registry's secrets).
+  'delete-registry': { table: 'write', publish: true, secrets: ['delete'] },
   // Shows no secret: only the registration and rotation answers do.
   'get-webhook-config': read,
   // Seals a new secret version, removes the old one, and re-registers Harbor's policies with the credentials.
@@ -89,7 +89,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'reconcile-registries': { table: 'read', publish: true },
   // Re-derives every audience from the truth; publishes nothing.
   'reindex-all': write,
-  // Converges the Harbor robots with the registry's credentials; seals each new robot secret, removes the old one.
+  // Converges the Harbor robots with the registry's credentials; seals each new robot secret, removes the old one
+  // (and a removed registry's secrets once its last robot is gone).
   'sync-pull-access': { table: 'write', secrets: ['read', 'create', 'delete'] },
   // Queues a rotation for each robot whose life is running out.
   'rotate-expiring-robots': { table: 'read', publish: true },

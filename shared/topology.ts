@@ -78,14 +78,15 @@ export const RULES: readonly Rule[] = [
     ].map((c) => c.detailType),
   },
   /**
-   * Pull access: converges each workspace's Harbor robot to its bound private projects, and rotates the robots of a
-   * workspace a namespace left. Serial: two syncs of one robot must never interleave (both would create it).
+   * Pull access: converges each workspace's Harbor robot to its bound private projects, rotates and retires robots
+   * (`PullAccessSyncRequested`, also carried by each pull grant's pending mark). Serial: two syncs of one robot must
+   * never interleave (both would create it).
    */
   {
     name: 'sync-pull-access',
     fn: 'sync-pull-access',
     serial: true,
-    detailTypes: [SpaceBound, SpaceUnbound, SpaceVisibilityChanged, SpaceDeleted, NamespaceBound, PullAccessSyncRequested].map((c) => c.detailType),
+    detailTypes: [SpaceBound, SpaceUnbound, SpaceVisibilityChanged, SpaceDeleted, PullAccessSyncRequested].map((c) => c.detailType),
   },
   /** Reconcile lists a registry and repairs the truth, when an admin or the schedule asks. */
   { name: 'reconcile-registry', fn: 'reconcile-registry', detailTypes: [RegistrySyncRequested.detailType] },

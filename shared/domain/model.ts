@@ -55,8 +55,6 @@ export const RegistrySecrets = z.object({
   credentials: Credentials.optional(),
   webhookSecret: z.string(),
   previousWebhookSecret: z.string().optional(),
-  /** Docker Registry: a read-only account that namespaces' pull secrets carry (never the admin `credentials`). */
-  pullCredentials: PullCredentials.optional(),
 });
 export type RegistrySecrets = z.infer<typeof RegistrySecrets>;
 
@@ -98,7 +96,12 @@ export const Registry = z.object({
     .optional(),
   /** Harbor: whether the credentials can keep the workspaces' pull robots (`unavailable` with Harbor's reason when not). */
   pullAccess: z.object({ status: z.enum(['available', 'unavailable']), checkedAt: z.string(), message: z.string().optional() }).optional(),
-  /** Docker Registry: when the sealed `pullCredentials` were last set; absent when there are none. */
+  /**
+   * Docker Registry: a read-only account every namespace's pull secret carries (never the admin `credentials`),
+   * sealed in an item of its own (`PullCredentials`), so the function that hands pull secrets out never opens the
+   * admin credentials; `pullCredentialsSetAt` says when (absent: none).
+   */
+  pullCredentialsRef: z.string().optional(),
   pullCredentialsSetAt: z.string().optional(),
   createdAt: z.string(),
   /** Tombstone: the registry was removed; the indexer purges its spaces. */
@@ -168,6 +171,11 @@ export const PullGrant = z.object({
       rotatedAt: z.string(),
     })
     .optional(),
+  /**
+   * The registry was removed: where its robot lives and the registry's sealed secrets (its credentials), kept until
+   * the robot is deleted in Harbor (retried while Harbor does not answer).
+   */
+  removal: z.object({ kind: RegistryKind, url: z.string(), secretRef: z.string() }).optional(),
   /** When a rotation was asked for (a namespace left the workspace, an admin asked); done once `robot.rotatedAt` is later. */
   rotateRequestedAt: z.string().optional(),
   syncedAt: z.string().optional(),

@@ -292,7 +292,7 @@ export const OPERATIONS: Record<string, Op> = {
       'JSON, or YAML for `Accept: application/yaml`. A strong `ETag`; `If-None-Match` with it answers 304 without opening any secret. Readers get only their workspaces’ namespaces (403).',
     path: NamespacePath,
     ok: { status: 200, description: 'the Secret', schema: z.looseObject({ kind: z.literal('Secret'), apiVersion: z.literal('v1'), type: z.literal('kubernetes.io/dockerconfigjson') }) },
-    errors: [400, 403],
+    errors: [400, 403, 409],
   },
   'POST /webhooks/harbor/{registryId}': {
     tag: 'webhooks',

@@ -43,6 +43,16 @@ const goEscape = (json: string): string =>
 const goJson = (value: unknown): string => goEscape(JSON.stringify(value));
 const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Why `entry` cannot go into a pull secret (a malformed host, a username with `:`, ...); undefined when it can. Never names the password. */
+export const entryProblem = (entry: PullEntry, index = 0): string | undefined => {
+  try {
+    checkEntry(entry, index);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
 const checkEntry = (entry: PullEntry, index: number): void => {
   const where = `pull secret entry ${index}`;
   const host = HOST.exec(entry.host);

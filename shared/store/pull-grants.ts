@@ -26,7 +26,7 @@ export const pullGrantsRepository = (ops: TableOps) => ({
   putPending: (grant: PullGrant, event: BusEvent) => ops.put({ ...itemOf(grant), ...pendingMark(event) }),
   /** Stores the outcome of a sync and clears its pending mark (a later mark, from another change, is kept). */
   settle: async (grant: PullGrant, eventId: string) => {
-    const stored = await ops.put(itemOf(grant), { ConditionExpression: 'attribute_not_exists(pendingId) OR pendingId = :id', ExpressionAttributeValues: { ':id': eventId } });
+    const stored = await ops.put(itemOf(grant), { ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(pendingId) OR pendingId = :id)', ExpressionAttributeValues: { ':id': eventId } });
     // Another change set its own mark meanwhile: keep it (its sync runs next), record the outcome beside it.
     if (!stored) await ops.update(keys.pullGrant(grant.registryId, grant.workspaceId), outcomeUpdate(grant));
   },
@@ -40,7 +40,7 @@ export const pullGrantsRepository = (ops: TableOps) => ({
     ),
 });
 
-/** Sets every field of `grant` but leaves the pending mark as it is. */
+/** Sets every field of `grant` but leaves the pending mark as it is; never brings back a grant removed meanwhile. */
 const outcomeUpdate = (grant: PullGrant) => {
   const item = itemOf(grant);
   const names: Record<string, string> = {};
@@ -48,9 +48,10 @@ const outcomeUpdate = (grant: PullGrant) => {
   const sets = Object.entries(item)
     .filter(([k]) => k !== 'pk' && k !== 'sk')
     .map(([k, v], i) => ((names[`#a${i}`] = k), (values[`:a${i}`] = v), `#a${i} = :a${i}`));
-  const removes = (['statusMessage', 'robot', 'rotateRequestedAt', 'syncedAt'] as const).filter((k) => grant[k] === undefined).map((k, i) => ((names[`#r${i}`] = k), `#r${i}`));
+  const removes = (['statusMessage', 'robot', 'rotateRequestedAt', 'syncedAt', 'removal'] as const).filter((k) => grant[k] === undefined).map((k, i) => ((names[`#r${i}`] = k), `#r${i}`));
   return {
     UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: 'attribute_exists(pk)',
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };

@@ -92,25 +92,24 @@ export const registriesRepository = (ops: TableOps) => ({
       ExpressionAttributeValues: { ':p': pullAccess },
     }),
   /**
-   * Applies an edit (`PATCH`): sets `fields`, removes `remove`. With `fromSecretRef`, only if the sealed secrets are
-   * still those (a rotation meanwhile would otherwise be lost). False when the registry is gone or changed.
+   * Applies an edit (`PATCH`): sets `fields`; with `pull`, replaces the pull credentials (`ref`, `setAt`; none: removes
+   * them) only if they are still `from` (two edits at once cannot leave a removed account in force). False when the
+   * registry is gone or its pull credentials changed meanwhile.
    */
-  edit: (
-    id: string,
-    fields: Partial<Pick<Registry, 'name' | 'secretRef' | 'pullCredentialsSetAt'>>,
-    opts: { fromSecretRef?: string; remove?: readonly 'pullCredentialsSetAt'[] } = {},
-  ) => {
-    const remove = opts.remove ?? [];
-    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  edit: (id: string, fields: Partial<Pick<Registry, 'name'>>, pull?: { from: string | undefined; ref?: string; setAt?: string }) => {
+    const remove = pull && !pull.ref ? ['pullCredentialsRef', 'pullCredentialsSetAt'] : [];
+    const all = { ...fields, ...(pull?.ref ? { pullCredentialsRef: pull.ref, pullCredentialsSetAt: pull.setAt } : {}) };
+    const entries = Object.entries(all).filter(([, v]) => v !== undefined);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const sets = entries.map(([k, v], i) => ((names[`#s${i}`] = k), (values[`:s${i}`] = v), `#s${i} = :s${i}`));
     const removes = remove.map((k, i) => ((names[`#r${i}`] = k), `#r${i}`));
-    if (opts.fromSecretRef !== undefined) values[':from'] = opts.fromSecretRef;
+    if (pull?.from !== undefined) values[':from'] = pull.from;
+    const unchanged = !pull ? '' : pull.from === undefined ? ' AND attribute_not_exists(pullCredentialsRef)' : ' AND pullCredentialsRef = :from';
     if (sets.length === 0 && removes.length === 0) return Promise.resolve(true);
     return ops.update(keys.registry(id), {
       UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deleted)${opts.fromSecretRef !== undefined ? ' AND secretRef = :from' : ''}`,
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deleted)${unchanged}`,
       ExpressionAttributeNames: names,
       ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
     });

@@ -151,7 +151,7 @@ const pullFact = async (deps: Deps, registry: Registry | undefined, space: Space
   if (!registry || !space) return null;
   const fact = (holds: boolean, statement: string): ExplainFact => ({ link: 'pull', holds, statement });
   if (registry.kind === 'docker-registry')
-    return registry.pullCredentialsSetAt
+    return registry.pullCredentialsRef && registry.pullCredentialsSetAt
       ? fact(true, `can pull ${image} with registry ${registry.id}'s pull credentials (set at ${registry.pullCredentialsSetAt})`)
       : fact(false, `registry ${registry.id} has no pull credentials: its pull secret entry is missing (PATCH the registry with pullCredentials), only anonymous pulls work`);
   if (space.visibility === 'public') return fact(true, `project ${space.name} is public: Harbor serves it to anonymous pulls`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { NamespaceBound, PullAccessSyncRequested, SpaceBound, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, type BusEvent } from '../../events/index.ts';
+import { PullAccessSyncRequested, SpaceBound, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, type BusEvent } from '../../events/index.ts';
 import { robotNameOf, rotationDue } from '../domain/pull-access.ts';
-import { WorkspaceId, type PullGrant, type Registry } from '../domain/model.ts';
+import { RegistrySecrets, WorkspaceId, type PullGrant, type Registry } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -54,12 +54,16 @@ const specOf = (deps: Deps, workspaceId: string, projects: string[], durationDay
 const sealRobotSecret = (deps: Deps, grant: Pick<PullGrant, 'registryId' | 'workspaceId'>, version: number, secret: string) =>
   deps.secrets.seal(`pull-${grant.registryId}-${grant.workspaceId}-v${version}-${randomBytes(4).toString('hex')}`, secret);
 
-/** Finds our robot in Harbor: by id when we know it, else by its name (created by a run that died before storing it). */
+/**
+ * Finds our robot in Harbor: by id when we know it, else by its name (created by a run that died before storing
+ * it). Only a system robot with our exact name counts: an id Harbor reused for another robot is never taken over.
+ */
 const findRobot = async (deps: Deps, target: RegistryTarget, grant: PullGrant | undefined, workspaceId: string) => {
-  const byId = grant?.robot ? await deps.registryApi.getRobot(target, grant.robot.id) : undefined;
-  if (byId) return byId;
   const name = robotNameOf(deps.pullAccess, workspaceId);
-  return (await deps.registryApi.listRobots(target, name)).find((r) => r.name === name || r.name.endsWith(`$${name}`));
+  const ours = (r: HarborRobot | undefined) => !!r && r.level === 'system' && (r.name === name || r.name.endsWith(`$${name}`));
+  const byId = grant?.robot ? await deps.registryApi.getRobot(target, grant.robot.id) : undefined;
+  if (ours(byId)) return byId;
+  return (await deps.registryApi.listRobots(target, name)).find(ours);
 };
 
 type Converged = { robot: NonNullable<PullGrant['robot']>; action: SyncOutcome['action']; rotated: boolean; oldSecretRef?: string };
@@ -77,7 +81,8 @@ const convergeRobot = async (deps: Deps, target: RegistryTarget, grant: PullGran
   // A robot we hold no secret for (adopted by name) must get a fresh one; so must one due for rotation.
   const known = grant.robot?.id === found.id;
   const refresh = rotate || !known;
-  const extend = refresh && found.creationTime !== undefined && found.expiresAt !== -1;
+  // A rotation extends the robot's life; so does finding one made to never expire (by hand): ours always expire.
+  const extend = (refresh || found.expiresAt === -1 || found.duration === -1) && found.creationTime !== undefined;
   const durationDays = extend ? durationToLast(found.creationTime ?? '', now.getTime(), deps.pullAccess.robotDays) : (found.duration ?? deps.pullAccess.robotDays);
   const matches = robotMatches(found, grant.projects);
   if (!matches || durationDays !== found.duration) await deps.registryApi.updateRobot(target, found, specOf(deps, grant.workspaceId, grant.projects, durationDays));
@@ -119,10 +124,7 @@ export const syncPullGrant = async (deps: Deps, ctx: Ctx, registryId: string, wo
   const registry = await deps.store.registries.get(registryId);
   const grant = await deps.store.pullGrants.get(registryId, workspaceId);
   const outcome = (action: SyncOutcome['action'], status: SyncOutcome['status'], rotated = false): SyncOutcome => ({ registryId, workspaceId, action, rotated, status });
-  if (!registry || registry.kind !== 'harbor') {
-    if (grant) await deps.store.pullGrants.remove(registryId, workspaceId);
-    return outcome('none', 'gone');
-  }
+  if (!registry || registry.kind !== 'harbor') return outcome(grant ? await retireGrant(deps, ctx, grant) : 'none', 'gone');
   const projects = await desiredProjects(deps, registryId, workspaceId, opts.focus, [...(grant?.projects ?? []), ...(grant?.robot?.projects ?? [])]);
   // Nothing to hold and nothing held; reconcile still looks for a robot of ours Harbor has and we do not know.
   if (!grant && projects.length === 0 && !opts.verify) return outcome('none', 'gone');
@@ -136,6 +138,7 @@ export const syncPullGrant = async (deps: Deps, ctx: Ctx, registryId: string, wo
   const markId = mark.detail.metadata.id;
   const pending: PullGrant = { ...(grant ?? {}), registryId, workspaceId, projects, status: 'pending', updatedAt: now.toISOString() };
   delete pending.statusMessage;
+  delete pending.removal;
   await deps.store.pullGrants.putPending(pending, mark);
   try {
     const target = await targetOf(deps, registry);
@@ -197,12 +200,12 @@ const pairsOf = async (deps: Deps, event: BusEvent): Promise<Pair[]> => {
 };
 
 /**
- * Asks for the robots of `workspaceId` to get new secrets: marks each grant (`rotateRequestedAt`, pending mark) and
- * publishes the requests; the consumer rotates. A namespace that left the workspace may keep the old secret in its
- * cluster: after this it no longer works.
+ * Asks for the robots of `workspaceId` to get new secrets: marks each grant (`rotateRequestedAt`, pending mark), so
+ * the rotation happens even if the caller dies before it publishes the returned events; the consumer rotates. A
+ * namespace that left the workspace may keep the old secret in its cluster: after this it no longer works.
  */
-export const requestRotation = async (deps: Deps, ctx: Ctx, workspaceId: string, at: string, opts = { publish: true }) => {
-  const grants = (await deps.store.pullGrants.ofWorkspace(workspaceId)).filter((g) => g.robot);
+export const requestRotation = async (deps: Deps, ctx: Ctx, workspaceId: string, at: string) => {
+  const grants = (await grantsOfWorkspace(deps, workspaceId)).filter((g) => g.robot);
   const events: BusEvent[] = [];
   for (const grant of grants) {
     const event = newEvent(deps, ctx, PullAccessSyncRequested, { registryId: grant.registryId, workspaceId, reason: 'rotation' });
@@ -210,22 +213,19 @@ export const requestRotation = async (deps: Deps, ctx: Ctx, workspaceId: string,
     await deps.store.pullGrants.putPending({ ...grant, rotateRequestedAt: at }, event);
     events.push(event);
   }
-  if (opts.publish) await publish(deps, ...events);
-  return grants.map((g) => ({ registryId: g.registryId, robot: g.robot?.name ?? '' }));
+  return { events, robots: grants.map((g) => ({ registryId: g.registryId, robot: g.robot?.name ?? '' })) };
 };
 
-/** The `sync-pull-access` consumer: converges every pair the change touches; a namespace that left a workspace rotates it. */
+/** A workspace's grants read consistently (one GetItem per Harbor registry): a robot stored a moment ago counts too. */
+const grantsOfWorkspace = async (deps: Deps, workspaceId: string) => {
+  const harbors = (await deps.store.registries.list()).filter((r) => r.kind === 'harbor');
+  const grants = await Promise.all(harbors.map((r) => deps.store.pullGrants.get(r.id, workspaceId)));
+  return grants.filter((g): g is PullGrant => g !== undefined);
+};
+
+/** The `sync-pull-access` consumer: converges every pair the change touches. */
 export const handlePullAccessEvent = async (event: BusEvent, deps: Deps): Promise<SyncOutcome[]> => {
   const ctx = { correlationId: event.detail.metadata.correlationId };
-  if (event.detailType === NamespaceBound.detailType) {
-    const { workspaceId, previousWorkspaceId } = NamespaceBound.data.parse(event.detail.data);
-    if (!previousWorkspaceId || previousWorkspaceId === workspaceId) return [];
-    await requestRotation(deps, ctx, previousWorkspaceId, event.detail.metadata.occurredAt, { publish: false });
-    const grants = await deps.store.pullGrants.ofWorkspace(previousWorkspaceId);
-    const outcomes: SyncOutcome[] = [];
-    for (const g of grants) outcomes.push(await syncPullGrant(deps, ctx, g.registryId, previousWorkspaceId));
-    return outcomes;
-  }
   const outcomes: SyncOutcome[] = [];
   for (const { registryId, workspaceId, ...opts } of await pairsOf(deps, event)) outcomes.push(await syncPullGrant(deps, ctx, registryId, workspaceId, opts));
   return outcomes;
@@ -257,26 +257,53 @@ export const rotateExpiringRobots = async (deps: Deps, ctx: Ctx) => {
 };
 
 /**
- * Removing a registry deletes its robots in Harbor first (its credentials are about to go). Best effort: a robot
- * Harbor does not let us delete is logged by name, so an admin can delete it by hand.
+ * The registry is gone: deletes the grant's robot in Harbor with the credentials kept for it (`removal`), then the
+ * grant, the robot's secret and, with the registry's last grant, the registry's secrets. Harbor down: kept, with its
+ * pending mark, for the sweep. A grant without `removal` (nothing to reach Harbor with) is only forgotten.
  */
-export const removeRobotsOf = async (deps: Deps, registry: Registry) => {
-  const grants = await deps.store.pullGrants.ofRegistry(registry.id);
-  if (grants.length === 0) return { removed: 0, left: [] as string[] };
-  const target = await targetOf(deps, registry);
-  const left: string[] = [];
-  for (const grant of grants) {
+const retireGrant = async (deps: Deps, ctx: Ctx, grant: PullGrant): Promise<SyncOutcome['action']> => {
+  const { registryId, workspaceId, removal } = grant;
+  let deleted = false;
+  if (removal) {
+    const mark = newEvent(deps, ctx, PullAccessSyncRequested, { registryId, workspaceId, reason: 'change' });
+    await deps.store.pullGrants.putPending({ ...grant, status: 'pending' }, mark);
     try {
-      if (grant.robot) await deps.registryApi.deleteRobot(target, grant.robot.id);
+      const { credentials } = RegistrySecrets.parse(JSON.parse(await deps.secrets.open(removal.secretRef)));
+      const target: RegistryTarget = { kind: removal.kind, url: removal.url, ...(credentials ? { credentials } : {}) };
+      const found = await findRobot(deps, target, grant, workspaceId);
+      if (found) await deps.registryApi.deleteRobot(target, found.id);
+      deleted = !!found;
     } catch (error) {
       if (!(error instanceof RegistryCallError)) throw error;
-      left.push(grant.robot?.name ?? '');
-      logger.warn('could not delete a robot of a removed registry: delete it in Harbor', { registryId: registry.id, robot: grant.robot?.name, error: error.message });
+      if (error.kind === 'unavailable') {
+        await deps.store.pullGrants.keepForRetry({ ...grant, status: 'failing', statusMessage: error.message });
+        logger.warn('robot of a removed registry not deleted yet; retried', { registryId, workspaceId, error: error.message });
+        return 'none';
+      }
+      logger.warn('Harbor refused to delete a robot of a removed registry: delete it in Harbor', { registryId, robot: grant.robot?.name, error: error.message });
     }
-    await deps.store.pullGrants.remove(registry.id, grant.workspaceId);
-    await dropSecret(deps, grant.robot?.secretRef);
   }
-  return { removed: grants.length - left.length, left };
+  await deps.store.pullGrants.remove(registryId, workspaceId);
+  await dropSecret(deps, grant.robot?.secretRef);
+  if (removal && (await deps.store.pullGrants.ofRegistry(registryId)).length === 0) await dropSecret(deps, removal.secretRef);
+  return deleted ? 'deleted' : 'none';
+};
+
+/**
+ * Removing a registry: each of its grants is marked for retirement first (with what it takes to reach Harbor), so
+ * the consumer deletes the robots even if this process dies or Harbor is down now. Answers whether the registry's
+ * secrets are now held by its grants (then the last one removes them).
+ */
+export const retireRobotsOf = async (deps: Deps, ctx: Ctx, registry: Registry): Promise<{ events: BusEvent[]; keepsSecrets: boolean }> => {
+  if (registry.kind !== 'harbor') return { events: [], keepsSecrets: false };
+  const removal = { kind: registry.kind, url: registry.url, secretRef: registry.secretRef };
+  const events: BusEvent[] = [];
+  for (const grant of await deps.store.pullGrants.ofRegistry(registry.id)) {
+    const event = newEvent(deps, ctx, PullAccessSyncRequested, { registryId: registry.id, workspaceId: grant.workspaceId, reason: 'change' });
+    await deps.store.pullGrants.putPending({ ...grant, removal }, event);
+    events.push(event);
+  }
+  return { events, keepsSecrets: events.length > 0 };
 };
 
 /** What the API shows of a grant: never the secret or its reference. */
@@ -300,6 +327,7 @@ export const pullGrantView = (g: PullGrant) => ({
 export const rotateWorkspacePullCredentials = async (workspaceId: string, deps: Deps, ctx: Ctx) => {
   if (!(await deps.store.tenancy.getWorkspace(workspaceId))) throw notFound(`workspace ${workspaceId} not found`);
   const requestedAt = deps.clock().toISOString();
-  const robots = await requestRotation(deps, ctx, workspaceId, requestedAt);
+  const { events, robots } = await requestRotation(deps, ctx, workspaceId, requestedAt);
+  await publish(deps, ...events);
   return { workspaceId, requestedAt, robots };
 };

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { RegistrySecrets, type PullGrant, type Registry } from '../domain/model.ts';
+import { PullCredentials, type PullGrant, type Registry } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
 import type { Claims } from '../http/claims.ts';
-import { PULL_SECRET_NAME, pullSecret, pullSecretLabels, renderJson, renderYaml, type PullEntry } from '../kubernetes/pull-secret.ts';
+import { conflict } from '../errors.ts';
+import { entryProblem, PULL_SECRET_NAME, pullSecret, pullSecretLabels, renderJson, renderYaml, type PullEntry } from '../kubernetes/pull-secret.ts';
+import { logger } from '../logger.ts';
 import { readableNamespace } from './tenancy.ts';
 
 /**
@@ -19,11 +21,14 @@ const sourcesOf = async (deps: Deps, workspaceId: string | null): Promise<Source
   const live = new Map(registries.map((r) => [r.id, r]));
   const sources: Source[] = [];
   for (const registry of registries)
-    if (registry.kind === 'docker-registry' && registry.pullCredentialsSetAt) sources.push({ kind: 'pull-credentials', registry });
+    if (registry.kind === 'docker-registry' && registry.pullCredentialsRef) sources.push({ kind: 'pull-credentials', registry });
   for (const grant of grants) {
     const registry = live.get(grant.registryId);
     const robot = grant.robot;
-    if (registry?.kind === 'harbor' && robot && robot.projects.length > 0) sources.push({ kind: 'robot', registry, grant: { ...grant, robot } });
+    // Fail closed: a robot Harbor has not yet shrunk to the truth (an unbind or make-private it refused or missed) is
+    // not handed out until it has; one still growing (a bind not yet synced) is.
+    const current = robot && robot.projects.length > 0 && robot.projects.every((p) => grant.projects.includes(p));
+    if (registry?.kind === 'harbor' && robot && current) sources.push({ kind: 'robot', registry, grant: { ...grant, robot } });
   }
   return sources.sort((a, b) => (a.registry.host < b.registry.host ? -1 : 1));
 };
@@ -31,7 +36,7 @@ const sourcesOf = async (deps: Deps, workspaceId: string | null): Promise<Source
 /** A strong ETag over everything the answer holds, computed without opening any secret (a version stands for each). */
 const etagOf = (namespace: string, workspaceId: string | null, format: string, sources: Source[]) => {
   const parts = sources.map((s) =>
-    s.kind === 'robot' ? ['robot', s.registry.host, s.grant.robot.name, s.grant.robot.secretVersion, s.grant.robot.secretRef] : ['pull', s.registry.host, s.registry.pullCredentialsSetAt, s.registry.secretRef],
+    s.kind === 'robot' ? ['robot', s.registry.host, s.grant.robot.name, s.grant.robot.secretVersion, s.grant.robot.secretRef] : ['pull', s.registry.host, s.registry.pullCredentialsSetAt, s.registry.pullCredentialsRef],
   );
   return `"${createHash('sha256').update(JSON.stringify([namespace, workspaceId, format, PULL_SECRET_NAME, parts])).digest('base64url')}"`;
 };
@@ -45,8 +50,9 @@ const matches = (ifNoneMatch: string | undefined, etag: string) =>
 
 const entryOf = async (deps: Deps, source: Source): Promise<PullEntry | undefined> => {
   if (source.kind === 'robot') return { host: source.registry.host, username: source.grant.robot.name, password: await deps.secrets.open(source.grant.robot.secretRef) };
-  const { pullCredentials } = RegistrySecrets.parse(JSON.parse(await deps.secrets.open(source.registry.secretRef)));
-  return pullCredentials && { host: source.registry.host, ...pullCredentials };
+  if (!source.registry.pullCredentialsRef) return undefined;
+  const pull = PullCredentials.parse(JSON.parse(await deps.secrets.open(source.registry.pullCredentialsRef)));
+  return { host: source.registry.host, ...pull };
 };
 
 export type PullSecretFormat = 'json' | 'yaml';
@@ -71,7 +77,16 @@ export const getPullSecret = async (
   const sources = await sourcesOf(deps, workspaceId);
   const etag = etagOf(`${cluster}/${namespace}`, workspaceId, request.format, sources);
   if (matches(request.ifNoneMatch, etag)) return { etag, notModified: true };
-  const entries = (await Promise.all(sources.map((s) => entryOf(deps, s)))).filter((e): e is PullEntry => e !== undefined);
+  const opened = await Promise.all(sources.map((s) => entryOf(deps, s)));
+  // One entry that cannot be written (a host kubectl would not take) must not cost the namespace the others.
+  const entries = opened.filter((e, i): e is PullEntry => {
+    const problem = e && entryProblem(e, i);
+    if (problem) logger.error('pull secret entry left out', { registryId: sources[i]?.registry.id, problem });
+    return !!e && !problem;
+  });
+  // The namespace may have moved while the secrets were opened: never hand its old workspace's new secret out.
+  const now = await deps.store.tenancy.getNamespace(cluster, namespace);
+  if ((now?.workspaceId ?? null) !== workspaceId) throw conflict(`namespace ${cluster}/${namespace} moved while its pull secret was made; retry`);
   const secret = pullSecret(namespace, entries, {
     labels: pullSecretLabels(workspaceId),
     annotations: { 'platform-registry/cluster': cluster },

@@ -7,7 +7,7 @@ import { DomainError, badRequest, conflict, notFound } from '../errors.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
 import { getRegistryOrThrow, webhookOf } from './registry-access.ts';
 import { logger } from '../logger.ts';
-import { removeRobotsOf } from './pull-access.ts';
+import { retireRobotsOf } from './pull-access.ts';
 import { hashSecret, openSecrets } from './webhook-secrets.ts';
 
 export const RegisterRegistryInput = z.strictObject({
@@ -98,9 +98,9 @@ export const registerRegistry = async (input: RegisterRegistryInput, deps: Deps,
     status: health.status,
     statusCheckedAt: now,
     ...(health.message ? { statusMessage: health.message } : {}),
-    secretRef: await deps.secrets.seal(id, JSON.stringify({ credentials: input.credentials, webhookSecret: secret, pullCredentials: input.pullCredentials } satisfies RegistrySecrets)),
+    secretRef: await deps.secrets.seal(id, JSON.stringify({ credentials: input.credentials, webhookSecret: secret } satisfies RegistrySecrets)),
     webhookSecretHash: hashSecret(secret),
-    ...(input.pullCredentials ? { pullCredentialsSetAt: now } : {}),
+    ...(input.pullCredentials ? { pullCredentialsRef: await sealPullCredentials(deps, id, input.pullCredentials), pullCredentialsSetAt: now } : {}),
     createdAt: now,
   };
   const event = newEvent(deps, ctx, RegistryConnected, { registryId: id, kind: input.kind, host: url.host });
@@ -114,47 +114,47 @@ export const listRegistries = async (deps: Deps) => ({ items: (await deps.store.
 
 export const getRegistry = async (id: string, deps: Deps) => registryView(await getRegistryOrThrow(deps, id));
 
+/** Each version of a registry's pull credentials is an item of its own (Secrets Manager keeps a removed name a while). */
+const sealPullCredentials = (deps: Deps, id: string, pull: PullCredentials) => deps.secrets.seal(`${id}-pull-${randomBytes(6).toString('hex')}`, JSON.stringify(pull));
+
+const dropSecret = (deps: Deps, id: string, ref: string | undefined) =>
+  ref ? deps.secrets.remove(ref).catch((error: unknown) => logger.warn('old registry secret not removed', { registryId: id, error: String(error) })) : undefined;
+
 /**
  * Edits a registry. New pull credentials are checked against the registry first (nothing changes when it refuses
- * or does not answer); they are sealed with the registry's other secrets, in a new secret item, and every pull
- * secret's ETag changes with them.
+ * or does not answer) and sealed in a new item of their own; the write is conditional on the item it replaces, so
+ * two edits at once cannot leave a removed account in force. Every pull secret's ETag changes with them.
  */
 export const updateRegistry = async (id: string, input: UpdateRegistryInput, deps: Deps) => {
   const registry = await getRegistryOrThrow(deps, id);
-  let secretRef: string | undefined;
-  if (input.pullCredentials !== undefined) {
-    const opened = await openSecrets(deps, registry);
-    if (input.pullCredentials) await checkPullCredentials(deps, { kind: registry.kind, url: registry.url, ...(opened.credentials ? { admin: opened.credentials } : {}) }, input.pullCredentials);
-    const { pullCredentials: _old, ...rest } = opened;
-    const sealed: RegistrySecrets = { ...rest, ...(input.pullCredentials ? { pullCredentials: input.pullCredentials } : {}) };
-    secretRef = await deps.secrets.seal(`${id}-${randomBytes(6).toString('hex')}`, JSON.stringify(sealed));
+  let pullCredentialsRef: string | undefined;
+  if (input.pullCredentials) {
+    const { credentials } = await openSecrets(deps, registry);
+    await checkPullCredentials(deps, { kind: registry.kind, url: registry.url, ...(credentials ? { admin: credentials } : {}) }, input.pullCredentials);
+    pullCredentialsRef = await sealPullCredentials(deps, id, input.pullCredentials);
   }
-  const now = deps.clock().toISOString();
-  const pullCredentialsSetAt = input.pullCredentials ? now : undefined;
-  const stored = await deps.store.registries.edit(
-    id,
-    { ...(input.name !== undefined ? { name: input.name } : {}), ...(secretRef ? { secretRef } : {}), ...(pullCredentialsSetAt ? { pullCredentialsSetAt } : {}) },
-    { ...(secretRef ? { fromSecretRef: registry.secretRef } : {}), remove: input.pullCredentials === null ? ['pullCredentialsSetAt'] : [] },
-  );
-  if (!stored) {
-    if (secretRef) await deps.secrets.remove(secretRef);
-    throw conflict(`registry ${id} changed meanwhile (its secrets were rotated, or it was removed); retry`);
+  const pull = input.pullCredentials === undefined ? undefined : { from: registry.pullCredentialsRef, ...(pullCredentialsRef ? { ref: pullCredentialsRef, setAt: deps.clock().toISOString() } : {}) };
+  if (!(await deps.store.registries.edit(id, { ...(input.name !== undefined ? { name: input.name } : {}) }, pull))) {
+    await dropSecret(deps, id, pullCredentialsRef);
+    throw conflict(`registry ${id} changed meanwhile (its pull credentials were edited, or it was removed); retry`);
   }
-  if (secretRef) await deps.secrets.remove(registry.secretRef).catch((error: unknown) => logger.warn('old registry secret not removed', { registryId: id, error: String(error) }));
+  if (pull) await dropSecret(deps, id, registry.pullCredentialsRef);
   return getRegistry(id, deps);
 };
 
 /**
- * Removes a registry; the indexer then purges its spaces from every selector. Its Harbor robots are deleted first,
- * while its credentials still exist (one Harbor does not let us delete is logged by name).
+ * Removes a registry; the indexer then purges its spaces from every selector. Its Harbor robots are marked for
+ * deletion first: the pull-access consumer deletes them with the registry's credentials, which are removed with the
+ * last robot (retried while Harbor does not answer).
  */
 export const removeRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
   const registry = await getRegistryOrThrow(deps, id);
+  const robots = await retireRobotsOf(deps, ctx, registry);
   const event = newEvent(deps, ctx, RegistryRemoved, { registryId: id });
   if (!(await deps.store.registries.markRemoved(id, event))) throw notFound(`registry ${id} not found`);
-  await publish(deps, event);
-  await removeRobotsOf(deps, registry);
-  await deps.secrets.remove(registry.secretRef);
+  await publish(deps, event, ...robots.events);
+  if (!robots.keepsSecrets) await deps.secrets.remove(registry.secretRef);
+  await dropSecret(deps, id, registry.pullCredentialsRef);
 };
 
 /**

@@ -4,7 +4,7 @@ import { WorkspaceId, type Namespace } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { isAdmin, type Claims } from '../http/claims.ts';
-import { pullGrantView } from './pull-access.ts';
+import { pullGrantView, requestRotation } from './pull-access.ts';
 
 export const PutWorkspaceInput = z.strictObject({ displayName: z.string().trim().min(1).max(200).optional() });
 export const PutNamespaceInput = z.strictObject({ workspaceId: WorkspaceId.nullable() });
@@ -44,6 +44,14 @@ export const deleteWorkspace = async (id: string, deps: Deps) => {
 };
 
 
+/**
+ * A namespace leaving a workspace may keep that workspace's pull secret in its cluster: the workspace's robots are
+ * marked for rotation *before* the namespace moves (the marks survive a crash or a bus that is down), and the
+ * returned requests are published after it.
+ */
+const rotateLeftWorkspace = async (deps: Deps, ctx: Ctx, existing: Namespace | undefined) =>
+  existing?.workspaceId ? (await requestRotation(deps, ctx, existing.workspaceId, deps.clock().toISOString())).events : [];
+
 /** Binds a namespace to a workspace, or to none. O(1): the selector reads the binding, no index rows move. */
 export const putNamespace = async (cluster: string, namespace: string, input: z.infer<typeof PutNamespaceInput>, deps: Deps, ctx: Ctx) => {
   if (input.workspaceId && !(await deps.store.tenancy.getWorkspace(input.workspaceId)))
@@ -51,9 +59,10 @@ export const putNamespace = async (cluster: string, namespace: string, input: z.
   const existing = await deps.store.tenancy.getNamespace(cluster, namespace);
   const ns: Namespace = { cluster, namespace, workspaceId: input.workspaceId, updatedAt: deps.clock().toISOString() };
   if (existing?.workspaceId === ns.workspaceId) return { namespace: existing, created: false };
+  const rotations = await rotateLeftWorkspace(deps, ctx, existing);
   const event = newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: input.workspaceId, previousWorkspaceId: existing?.workspaceId ?? null });
   await deps.store.tenancy.putNamespace(ns, event);
-  await publish(deps, event);
+  await publish(deps, event, ...rotations);
   return { namespace: ns, created: !existing };
 };
 
@@ -77,6 +86,8 @@ export const listNamespaces = async (deps: Deps) => ({ items: await deps.store.t
 /** Forgets a namespace: from then on it sees the public images only, and its workspace's pull credentials are rotated. */
 export const deleteNamespace = async (cluster: string, namespace: string, deps: Deps, ctx: Ctx) => {
   const existing = await deps.store.tenancy.getNamespace(cluster, namespace);
-  if (!existing || !(await deps.store.tenancy.deleteNamespace(cluster, namespace))) throw notFound(`namespace ${cluster}/${namespace} not found`);
-  await publish(deps, newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: null, previousWorkspaceId: existing.workspaceId }));
+  if (!existing) throw notFound(`namespace ${cluster}/${namespace} not found`);
+  const rotations = await rotateLeftWorkspace(deps, ctx, existing);
+  if (!(await deps.store.tenancy.deleteNamespace(cluster, namespace))) throw notFound(`namespace ${cluster}/${namespace} not found`);
+  await publish(deps, newEvent(deps, ctx, NamespaceBound, { cluster, namespace, workspaceId: null, previousWorkspaceId: existing.workspaceId }), ...rotations);
 };
