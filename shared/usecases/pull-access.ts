@@ -41,7 +41,7 @@ export const desiredProjects = async (deps: Deps, registryId: string, workspaceI
     .sort();
 };
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+const sameSet = (a: readonly string[], b: readonly string[]) => [...a].sort().join('\n') === [...b].sort().join('\n');
 
 const specOf = (deps: Deps, workspaceId: string, projects: string[], durationDays: number): RobotSpec => ({
   name: robotNameOf(deps.pullAccess, workspaceId),
@@ -85,19 +85,17 @@ const convergeRobot = async (deps: Deps, target: RegistryTarget, grant: PullGran
   const extend = (refresh || found.expiresAt === -1 || found.duration === -1) && found.creationTime !== undefined;
   const durationDays = extend ? durationToLast(found.creationTime ?? '', now.getTime(), deps.pullAccess.robotDays) : (found.duration ?? deps.pullAccess.robotDays);
   const matches = robotMatches(found, grant.projects);
-  if (!matches || durationDays !== found.duration) await deps.registryApi.updateRobot(target, found, specOf(deps, grant.workspaceId, grant.projects, durationDays));
-  const base = { id: found.id, name: found.name, projects: grant.projects };
-  if (!refresh && grant.robot) {
-    const robot = { ...grant.robot, ...base, ...(found.expiresAt !== undefined ? { expiresAt: found.expiresAt } : {}) };
-    return { robot, action: matches ? 'unchanged' : 'updated', rotated: false };
-  }
+  const lengthened = durationDays !== found.duration;
+  if (!matches || lengthened) await deps.registryApi.updateRobot(target, found, specOf(deps, grant.workspaceId, grant.projects, durationDays));
+  // Harbor recomputes the expiry when the duration changes.
+  const expiresAt = (lengthened ? await deps.registryApi.getRobot(target, found.id) : found)?.expiresAt ?? found.expiresAt;
+  const base = { id: found.id, name: found.name, projects: grant.projects, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+  const action = matches ? 'unchanged' : 'updated';
+  if (!refresh && grant.robot) return { robot: { ...grant.robot, ...base }, action, rotated: false };
   const secret = await deps.registryApi.refreshRobotSecret(target, found.id);
   const secretRef = await sealRobotSecret(deps, grant, version, secret);
-  // Harbor recomputes the expiry when the duration changes.
-  const after = extend && durationDays !== found.duration ? await deps.registryApi.getRobot(target, found.id) : found;
-  const expiresAt = after?.expiresAt ?? found.expiresAt;
-  const robot = { ...base, secretRef, secretVersion: version, rotatedAt: now.toISOString(), ...(expiresAt !== undefined ? { expiresAt } : {}) };
-  return { robot, action: matches ? 'unchanged' : 'updated', rotated: true, oldSecretRef: grant.robot?.secretRef };
+  const robot = { ...base, secretRef, secretVersion: version, rotatedAt: now.toISOString() };
+  return { robot, action, rotated: true, oldSecretRef: grant.robot?.secretRef };
 };
 
 /** Records on the registry whether its credentials can keep robots, when that changed. */
@@ -208,8 +206,8 @@ export const requestRotation = async (deps: Deps, ctx: Ctx, workspaceId: string,
   const grants = (await grantsOfWorkspace(deps, workspaceId)).filter((g) => g.robot);
   const events: BusEvent[] = [];
   for (const grant of grants) {
-    const event = newEvent(deps, ctx, PullAccessSyncRequested, { registryId: grant.registryId, workspaceId, reason: 'rotation' });
     if ((grant.rotateRequestedAt ?? '') >= at) continue;
+    const event = newEvent(deps, ctx, PullAccessSyncRequested, { registryId: grant.registryId, workspaceId, reason: 'rotation' });
     await deps.store.pullGrants.putPending({ ...grant, rotateRequestedAt: at }, event);
     events.push(event);
   }
