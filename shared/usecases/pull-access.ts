@@ -128,7 +128,8 @@ export const syncPullGrant = async (deps: Deps, ctx: Ctx, registryId: string, wo
   if (!grant && projects.length === 0 && !opts.verify) return outcome('none', 'gone');
   const now = deps.clock();
   const rotate = !!grant?.robot && ((grant.rotateRequestedAt ?? '') > grant.robot.rotatedAt || rotationDue(deps.pullAccess, grant.robot.expiresAt, now.getTime()));
-  if (grant && grant.status === 'synced' && !rotate && !opts.verify && sameSet(grant.robot?.projects ?? [], projects) && sameSet(grant.projects, projects))
+  // A `removal` left by a registry removal that died before markRemoved (the registry is live): sync to drop it and its mark.
+  if (grant && grant.status === 'synced' && !rotate && !opts.verify && !grant.removal && sameSet(grant.robot?.projects ?? [], projects) && sameSet(grant.projects, projects))
     return outcome('none', 'synced');
 
   // The mark first: if this process dies before Harbor answers, the sweep re-emits the request.
