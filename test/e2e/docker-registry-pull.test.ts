@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { hasDockerRegistry, startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.ts';
+import { hasDockerRegistry, startDockerRegistry, type DockerRegistry, registrationOf } from '../helpers/docker-registry.ts';
 import { writeOciImages } from '../helpers/oci.ts';
 import { startService, type Service } from '../helpers/service.ts';
 
@@ -52,13 +52,7 @@ describe('a real Docker Registry pulled with the pull secret the service hands o
     const [image] = await writeOciImages(join(work, 'oci'), ['app'], 'dr-pull-e2e');
     if (!image) throw new Error('no image written');
     digest = (await registry.push(image.ref, 'team/app:1.0')).digest;
-    const res = await svc.call('POST', '/api/v1/registries', {
-      name: 'dr',
-      kind: 'docker-registry',
-      mode: 'integrated',
-      url: registry.url,
-      credentials: { username: registry.username, password: registry.password },
-    });
+    const res = await svc.call('POST', '/api/v1/registries', registrationOf(registry));
     expect(res.status, res.text).toBe(201);
     reg = Created.parse(res.body);
     expect((await svc.call('PUT', '/api/v1/workspaces/team-a', {})).status).toBe(201);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createDistributionClient } from '../../shared/registries/distribution-client.ts';
-import { hasDockerRegistry, startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.ts';
+import { hasDockerRegistry, startDockerRegistry, type DockerRegistry, registrationOf } from '../helpers/docker-registry.ts';
 import { writeOciImages, writeOciMultiArchImage, type OciImage } from '../helpers/oci.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
 import { SECRET_PLACEHOLDER } from '../../shared/usecases/webhook-config.ts';
@@ -81,13 +81,7 @@ describe('a real Docker Registry 2.8 notifying the service as npm start runs it'
     if (!hasDockerRegistry()) throw new Error('needs Debian packages docker-registry, skopeo and apache2-utils (see .ci/run)');
     [svc, registry] = await Promise.all([startService({ dataDir }), startDockerRegistry()]);
     baseConfig = await readFile(join(registry.dir, 'config.yml'), 'utf8');
-    const res = await svc.call('POST', '/api/v1/registries', {
-      name: 'dr',
-      kind: 'docker-registry',
-      mode: 'integrated',
-      url: registry.url,
-      credentials: { username: registry.username, password: registry.password },
-    });
+    const res = await svc.call('POST', '/api/v1/registries', registrationOf(registry));
     expect(res.status).toBe(201);
     reg = Created.parse(res.body);
     const written = await writeOciImages(ociDir, ['one', 'two', 'three', 'four'], 'dr-e2e');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { hasDockerRegistry, startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.ts';
+import { hasDockerRegistry, startDockerRegistry, type DockerRegistry, registrationOf } from '../helpers/docker-registry.ts';
 import { startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 import { eventually, startService, type Service } from '../helpers/service.ts';
 
@@ -75,13 +75,7 @@ describe('pull secrets over HTTP: a fake Harbor’s robots and a real Docker Reg
     const h = await svc.call('POST', '/api/v1/registries', { name: 'harbor', kind: 'harbor', mode: 'hosted', url: harbor.url, credentials: harbor.credentials });
     expect(h.status, h.text).toBe(201);
     hb = Created.parse(h.body);
-    const d = await svc.call('POST', '/api/v1/registries', {
-      name: 'dr',
-      kind: 'docker-registry',
-      mode: 'integrated',
-      url: registry.url,
-      credentials: { username: registry.username, password: registry.password },
-    });
+    const d = await svc.call('POST', '/api/v1/registries', registrationOf(registry));
     expect(d.status, d.text).toBe(201);
     dr = Created.parse(d.body);
     for (const w of ['team-a', 'team-b']) expect((await svc.call('PUT', `/api/v1/workspaces/${w}`, {})).status).toBe(201);

@@ -318,3 +318,12 @@ export const startDockerRegistry = async (opts: DockerRegistryOptions = {}) => {
 
 /** A registry `startDockerRegistry` started. */
 export type DockerRegistry = Awaited<ReturnType<typeof startDockerRegistry>>;
+
+/** The body that registers `registry` with the service, as an integration reached with its admin account. */
+export const registrationOf = (registry: Pick<DockerRegistry, 'url' | 'username' | 'password'>) => ({
+  name: 'dr',
+  kind: 'docker-registry' as const,
+  mode: 'integrated' as const,
+  url: registry.url,
+  credentials: { username: registry.username, password: registry.password },
+});
