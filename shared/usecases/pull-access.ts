@@ -6,7 +6,7 @@ import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { durationToLast, RegistryCallError, robotMatches, type HarborRobot, type RegistryTarget, type RobotSpec } from '../registries/registry-api.ts';
-import { targetOf } from './registry-access.ts';
+import { dropSecret, targetOf } from './registry-access.ts';
 
 /**
  * Pull access follows the rule: for each Harbor registry R and workspace W with a bound private space on R, one
@@ -104,15 +104,6 @@ const notePullAccess = async (deps: Deps, registry: Registry, status: 'available
   await deps.store.registries.setPullAccess(registry.id, { status, checkedAt: deps.clock().toISOString(), ...(message ? { message } : {}) });
 };
 
-const dropSecret = async (deps: Deps, ref: string | undefined) => {
-  if (!ref) return;
-  try {
-    await deps.secrets.remove(ref);
-  } catch (error) {
-    logger.warn('could not remove an old robot secret', { error: String(error) });
-  }
-};
-
 /**
  * Converges the pull access of W on R to the truth. Harbor down: the grant keeps its pending mark (`failing`) and
  * the sweep retries; Harbor refuses (the credentials cannot keep robots): `refused` with Harbor's reason, shown on
@@ -145,14 +136,14 @@ export const syncPullGrant = async (deps: Deps, ctx: Ctx, registryId: string, wo
     if (projects.length === 0) {
       if (found) await deps.registryApi.deleteRobot(target, found.id);
       await deps.store.pullGrants.remove(registryId, workspaceId, markId);
-      await dropSecret(deps, grant?.robot?.secretRef);
+      await dropSecret(deps, grant?.robot?.secretRef, { registryId, workspaceId });
       await notePullAccess(deps, registry, 'available');
       return outcome(found ? 'deleted' : 'none', 'gone');
     }
     const done = await convergeRobot(deps, target, pending, found, rotate);
     const synced: PullGrant = { ...pending, status: 'synced', robot: done.robot, syncedAt: now.toISOString() };
     await deps.store.pullGrants.settle(synced, markId);
-    if (done.oldSecretRef && done.oldSecretRef !== done.robot.secretRef) await dropSecret(deps, done.oldSecretRef);
+    if (done.oldSecretRef && done.oldSecretRef !== done.robot.secretRef) await dropSecret(deps, done.oldSecretRef, { registryId, workspaceId });
     await notePullAccess(deps, registry, 'available');
     if (done.action !== 'unchanged' || done.rotated)
       logger.info('pull access synced', { registryId, workspaceId, robot: done.robot.name, projects: projects.length, action: done.action, rotated: done.rotated });
@@ -283,8 +274,8 @@ const retireGrant = async (deps: Deps, ctx: Ctx, grant: PullGrant): Promise<Sync
     }
   }
   await deps.store.pullGrants.remove(registryId, workspaceId);
-  await dropSecret(deps, grant.robot?.secretRef);
-  if (removal && (await deps.store.pullGrants.ofRegistry(registryId)).length === 0) await dropSecret(deps, removal.secretRef);
+  await dropSecret(deps, grant.robot?.secretRef, { registryId, workspaceId });
+  if (removal && (await deps.store.pullGrants.ofRegistry(registryId)).length === 0) await dropSecret(deps, removal.secretRef, { registryId });
   return deleted ? 'deleted' : 'none';
 };
 

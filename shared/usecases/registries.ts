@@ -5,8 +5,7 @@ import { Credentials, PullCredentials, RegistryKind, RegistryMode, type Registry
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { DomainError, badRequest, conflict, notFound } from '../errors.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
-import { getRegistryOrThrow, webhookOf } from './registry-access.ts';
-import { logger } from '../logger.ts';
+import { dropSecret, getRegistryOrThrow, webhookOf } from './registry-access.ts';
 import { retireRobotsOf } from './pull-access.ts';
 import { hashSecret, openSecrets } from './webhook-secrets.ts';
 
@@ -117,9 +116,6 @@ export const getRegistry = async (id: string, deps: Deps) => registryView(await 
 /** Each version of a registry's pull credentials is an item of its own (Secrets Manager keeps a removed name a while). */
 const sealPullCredentials = (deps: Deps, id: string, pull: PullCredentials) => deps.secrets.seal(`${id}-pull-${randomBytes(6).toString('hex')}`, JSON.stringify(pull));
 
-const dropSecret = (deps: Deps, id: string, ref: string | undefined) =>
-  ref ? deps.secrets.remove(ref).catch((error: unknown) => logger.warn('old registry secret not removed', { registryId: id, error: String(error) })) : undefined;
-
 /**
  * Edits a registry. New pull credentials are checked against the registry first (nothing changes when it refuses
  * or does not answer) and sealed in a new item of their own; the write is conditional on the item it replaces, so
@@ -135,10 +131,10 @@ export const updateRegistry = async (id: string, input: UpdateRegistryInput, dep
   }
   const pull = input.pullCredentials === undefined ? undefined : { from: registry.pullCredentialsRef, ...(pullCredentialsRef ? { ref: pullCredentialsRef, setAt: deps.clock().toISOString() } : {}) };
   if (!(await deps.store.registries.edit(id, { ...(input.name !== undefined ? { name: input.name } : {}) }, pull))) {
-    await dropSecret(deps, id, pullCredentialsRef);
+    await dropSecret(deps, pullCredentialsRef, { registryId: id });
     throw conflict(`registry ${id} changed meanwhile (its pull credentials were edited, or it was removed); retry`);
   }
-  if (pull) await dropSecret(deps, id, registry.pullCredentialsRef);
+  if (pull) await dropSecret(deps, registry.pullCredentialsRef, { registryId: id });
   return getRegistry(id, deps);
 };
 
@@ -154,7 +150,7 @@ export const removeRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
   if (!(await deps.store.registries.markRemoved(id, event))) throw notFound(`registry ${id} not found`);
   await publish(deps, event, ...robots.events);
   if (!robots.keepsSecrets) await deps.secrets.remove(registry.secretRef);
-  await dropSecret(deps, id, registry.pullCredentialsRef);
+  await dropSecret(deps, registry.pullCredentialsRef, { registryId: id });
 };
 
 /**

@@ -1,8 +1,22 @@
 import type { Registry } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
+import { logger } from '../logger.ts';
 import type { RegistryTarget } from '../registries/registry-api.ts';
 import { openSecrets } from './webhook-secrets.ts';
+
+/**
+ * Removes a secret item that is no longer in force (an old version, a retired robot's). Best effort: the change that
+ * replaced it is already stored, so a failure is logged with `about` (never the secret), not thrown.
+ */
+export const dropSecret = async (deps: Pick<Deps, 'secrets'>, ref: string | undefined, about: Record<string, string>) => {
+  if (!ref) return;
+  try {
+    await deps.secrets.remove(ref);
+  } catch (error) {
+    logger.warn('an old secret item was not removed', { ...about, error: String(error) });
+  }
+};
 
 /** The registry, or `NOT_FOUND` (404) when there is none with `id`. */
 export const getRegistryOrThrow = async (deps: Deps, id: string) => {

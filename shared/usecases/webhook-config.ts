@@ -6,7 +6,7 @@ import { conflict } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { mapLimit } from '../registries/pool.ts';
 import { RegistryCallError, webhookPolicyBody, type NewHarborWebhookPolicy, type RegistryTarget } from '../registries/registry-api.ts';
-import { getRegistryOrThrow, webhookOf, webhookUrl } from './registry-access.ts';
+import { dropSecret, getRegistryOrThrow, webhookOf, webhookUrl } from './registry-access.ts';
 import { harborProjectSecret, hashSecret, openSecrets, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
 /** The Harbor event types that change what can be selected; pulls, scans, quotas and the rest would be ignored. */
@@ -148,7 +148,7 @@ export const rotateWebhookSecret = async (id: string, input: z.infer<typeof Rota
     throw conflict(`the webhook secret of registry ${id} changed meanwhile; retry`);
   }
   // Committed: from here on nothing may keep the new secret (shown only in this answer) from its caller.
-  await deps.secrets.remove(registry.secretRef).catch((error: unknown) => logger.warn('old webhook secret not removed', { registryId: id, error: String(error) }));
+  await dropSecret(deps, registry.secretRef, { registryId: id });
   const rotated: Registry = { ...registry, secretRef, webhookSecretHash: rotation.hash, previousWebhookSecretHash: registry.webhookSecretHash, previousWebhookSecretUntil: until };
   const coverage =
     registry.kind === 'harbor'

@@ -14,6 +14,7 @@ import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
 import { applyRegistryChanges, receiveWebhook } from '../../shared/usecases/webhooks.ts';
 import { agreeableRegistryApi, consume, ctx, testDeps } from './deps.ts';
+import { authsOf } from './pull-secrets.ts';
 import type { FakeHarbor } from './fake-harbor.ts';
 import type { Service } from './service.ts';
 import { WORKSPACES, type Change, type Driver } from './model-run.ts';
@@ -109,11 +110,8 @@ export const useCaseDriver = (store: Store): Driver => {
   };
 };
 
-const SecretJson = z.object({ data: z.object({ '.dockerconfigjson': z.string() }) });
-const DockerConfig = z.object({ auths: z.record(z.string(), z.object({ username: z.string(), password: z.string(), auth: z.string() })) });
 /** The registry hosts a pull Secret (JSON) names. */
-export const authHosts = (secretJson: string) =>
-  Object.keys(DockerConfig.parse(JSON.parse(Buffer.from(SecretJson.parse(JSON.parse(secretJson)).data['.dockerconfigjson'], 'base64').toString('utf8'))).auths).sort();
+const authHosts = (secretJson: string) => Object.keys(authsOf(secretJson)).sort();
 
 export const toItems = (items: { image: string; tagCount: number; latestTag: { tag: string }; grantedBy: string[] }[]): SelectorItem[] =>
   items.map((i) => ({ image: i.image, tagCount: i.tagCount, latestTag: i.latestTag.tag, grantedBy: i.grantedBy }));

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import * as z from 'zod';
-import { PullAccessSyncRequested } from '../../events/index.ts';
 import type { PullGrant } from '../../shared/domain/model.ts';
 import { DomainError } from '../../shared/errors.ts';
 import type { Claims } from '../../shared/http/claims.ts';
@@ -19,12 +17,10 @@ import { deleteNamespace, putNamespace, putWorkspace } from '../../shared/usecas
 import { rotateWebhookSecret } from '../../shared/usecases/webhook-config.ts';
 import { consume, ctx, testDeps } from '../helpers/deps.ts';
 import { startFakeHarbor } from '../helpers/fake-harbor.ts';
+import { authsOf, pullMarks as pullMarksOf, robotName } from '../helpers/pull-secrets.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
-const SecretJson = z.object({ data: z.object({ '.dockerconfigjson': z.string() }) });
-const DockerConfig = z.object({ auths: z.record(z.string(), z.object({ username: z.string(), password: z.string(), auth: z.string() })) });
-const robotName = (workspaceId: string) => `robot$platform-registry.${workspaceId}`;
 /** Docker Registries these tests register without a network: their URL check and probe agree. */
 const OFFLINE_HOSTS = /^https:\/\/dreg[0-9]*\.example\.com\.?$/;
 
@@ -103,8 +99,7 @@ const world = async () => {
   const auths = async (ns: string) => {
     const answer = await getPullSecret('prod', ns, { claims: admin, format: 'json' }, deps);
     if (answer.notModified) throw new Error('unexpected 304');
-    const { data } = SecretJson.parse(JSON.parse(answer.text));
-    return DockerConfig.parse(JSON.parse(Buffer.from(data['.dockerconfigjson'], 'base64').toString('utf8'))).auths;
+    return authsOf(answer.text);
   };
   /** The namespace's pull secret entry for this Harbor, if any. */
   const entryOf = async (ns: string) => (await auths(ns))[host];
@@ -122,8 +117,7 @@ const world = async () => {
     await sweepPending(deps, -60_000);
     await deliver();
   };
-  const pullMarks = async () =>
-    (await t.store.pending.olderThan('9999-12-31T00:00:00.000Z', 1000)).filter((m) => m.event.detailType === PullAccessSyncRequested.detailType).map((m) => m.key.sk);
+  const pullMarks = () => pullMarksOf(t.store);
   const reconcile = async () => {
     await reconcileRegistry(await registry(), deps, ctx);
     await deliver();

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import * as z from 'zod';
 import { PullAccessSyncRequested, type BusEvent } from '../../events/index.ts';
 import type { Claims } from '../../shared/http/claims.ts';
 import { httpRegistryApi, type RegistryApi, type RegistryTarget } from '../../shared/registries/registry-api.ts';
@@ -15,6 +14,7 @@ import { sweepPending, SWEEP_THRESHOLD_MS } from '../../shared/usecases/sweep.ts
 import { deleteNamespace, putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { consume, ctx, testDeps } from '../helpers/deps.ts';
 import { startFakeHarbor } from '../helpers/fake-harbor.ts';
+import { authsOf, pullMarks as pullMarksOf, robotName } from '../helpers/pull-secrets.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const DAY_MS = 86_400_000;
@@ -24,9 +24,6 @@ const PULL = [
   { resource: 'repository', action: 'pull' },
   { resource: 'artifact', action: 'read' },
 ];
-const SecretJson = z.object({ data: z.object({ '.dockerconfigjson': z.string() }) });
-const DockerConfig = z.object({ auths: z.record(z.string(), z.object({ username: z.string(), password: z.string(), auth: z.string() })) });
-const robotName = (workspaceId: string) => `robot$platform-registry.${workspaceId}`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const ms = (x: number) => Math.round(x * 10) / 10;
 
@@ -70,8 +67,7 @@ const world = async () => {
   const pullSecret = async (ns: string, claims = admin) => {
     const answer = await getPullSecret('prod', ns, { claims, format: 'json' }, deps);
     if (answer.notModified) throw new Error('unexpected 304');
-    const { data } = SecretJson.parse(JSON.parse(answer.text));
-    return { etag: answer.etag, auths: DockerConfig.parse(JSON.parse(Buffer.from(data['.dockerconfigjson'], 'base64').toString('utf8'))).auths };
+    return { etag: answer.etag, auths: authsOf(answer.text) };
   };
   /** The namespace's pull secret entry for this Harbor, if any. */
   const entryOf = async (ns: string) => (await pullSecret(ns)).auths[host];
@@ -91,8 +87,7 @@ const world = async () => {
     await deliver();
     return emitted;
   };
-  const pullMarks = async () =>
-    (await t.store.pending.olderThan('9999-12-31T00:00:00.000Z', 1000)).filter((m) => m.event.detailType === PullAccessSyncRequested.detailType).map((m) => m.key.sk);
+  const pullMarks = () => pullMarksOf(t.store);
   const reconcile = async () => {
     const report = await reconcileRegistry(await registry(), deps, ctx);
     await deliver();
