@@ -74,6 +74,17 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // Opens the robots' secrets and the Docker Registry pull credentials it hands out (after the ETag check).
   'get-pull-secret': { table: 'read', secrets: ['read'] },
 
+  // Clusters keep only a hash of their admission token: no secret store.
+  'list-clusters': read,
+  'put-cluster': write,
+  'get-cluster': read,
+  'delete-cluster': write,
+  'get-admission-config': read,
+  'rotate-admission-token': write,
+  'list-admission-decisions': read,
+  // Reads the index and the truth; writes only the refusal count and the decision log.
+  'review-admission': write,
+
   // Harbor: each project's secret is derived from the registry's, so the webhook opens it (cached a minute).
   // Docker Registry: a hash of the secret kept in the table is compared; Secrets Manager is never opened.
   'receive-harbor-webhook': { table: 'write', publish: true, secrets: ['read'] },

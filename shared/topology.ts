@@ -6,9 +6,22 @@ import { ALL_EVENTS, IndexRepairRequested, NamespaceBound, PullAccessSyncRequest
  * (EventBridge Scheduler / timers). A function name is its folder under `functions/`.
  */
 export type Access = 'public' | 'webhook' | 'reader' | 'admin';
-export type Route = { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string; fn: string; access: Access };
+export type Route = {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  fn: string;
+  access: Access;
+  /** The largest body taken (default `MAX_BODY_BYTES`, 1 MiB). */
+  maxBodyBytes?: number;
+};
 
-const route = (method: Route['method'], path: string, fn: string, access: Access): Route => ({ method, path, fn, access });
+const route = (method: Route['method'], path: string, fn: string, access: Access, extra: Pick<Route, 'maxBodyBytes'> = {}): Route => ({ method, path, fn, access, ...extra });
+
+/**
+ * An AdmissionReview of an UPDATE carries the object twice (`object`, `oldObject`), each up to etcd's 1.5 MiB request
+ * limit; refusing a real review as too large would stop (or, with `Ignore`, skip) the check.
+ */
+export const ADMISSION_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export const ROUTES: readonly Route[] = [
   route('GET', '/health', 'get-health', 'public'),
@@ -46,8 +59,17 @@ export const ROUTES: readonly Route[] = [
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/explain', 'explain-image', 'admin'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/pull-secret', 'get-pull-secret', 'reader'),
   route('GET', '/api/v1/me/namespaces', 'list-my-namespaces', 'reader'),
+  route('GET', '/api/v1/clusters', 'list-clusters', 'admin'),
+  route('PUT', '/api/v1/clusters/{cluster}', 'put-cluster', 'admin'),
+  route('GET', '/api/v1/clusters/{cluster}', 'get-cluster', 'admin'),
+  route('DELETE', '/api/v1/clusters/{cluster}', 'delete-cluster', 'admin'),
+  route('GET', '/api/v1/clusters/{cluster}/admission-config', 'get-admission-config', 'admin'),
+  route('POST', '/api/v1/clusters/{cluster}/admission-token', 'rotate-admission-token', 'admin'),
+  route('GET', '/api/v1/clusters/{cluster}/admission-decisions', 'list-admission-decisions', 'admin'),
   route('POST', '/webhooks/harbor/{registryId}', 'receive-harbor-webhook', 'webhook'),
   route('POST', '/webhooks/distribution/{registryId}', 'receive-distribution-webhook', 'webhook'),
+  // The cluster's API server cannot obtain a JWT either: the handler checks `Bearer <admission token>`.
+  route('POST', '/admission/clusters/{cluster}', 'review-admission', 'webhook', { maxBodyBytes: ADMISSION_MAX_BODY_BYTES }),
 ];
 
 /**

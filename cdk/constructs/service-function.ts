@@ -73,6 +73,7 @@ type ConfigKey = keyof Config;
 export class ServiceFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
+  readonly logGroup: LogGroup;
   readonly fn: string;
   private readonly bound = new Set<ConfigKey>();
 
@@ -80,11 +81,11 @@ export class ServiceFunction extends Construct {
     super(scope, id);
     this.fn = props.fn;
     const functionName = `${props.namePrefix}-${props.fn}`;
-    const logGroup = new LogGroup(this, 'Logs', {
+    const logGroup = (this.logGroup = new LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
-    });
+    }));
     // Our own role: the managed AWSLambdaBasicExecutionRole would allow writing to every log group.
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     this.role.addToPrincipalPolicy(

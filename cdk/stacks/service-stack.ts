@@ -9,12 +9,13 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule as EventRule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { LogGroup, LogGroupClass, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, LogGroupClass, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
 import { FUNCTIONS, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
 import { accessOf } from '../access.ts';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
@@ -182,6 +183,16 @@ export class ServiceStack extends Stack {
         }),
       });
     }
+
+    // One log line per refused review (audit mode: would-be refusal) → a count per cluster and mode.
+    new MetricFilter(this, 'AdmissionRefusals', {
+      logGroup: fnOf('review-admission').logGroup,
+      metricNamespace: ADMISSION_REFUSALS_METRIC.namespace,
+      metricName: ADMISSION_REFUSALS_METRIC.name,
+      filterPattern: FilterPattern.stringValue('$.message', '=', ADMISSION_REFUSED_LOG),
+      metricValue: '1',
+      dimensions: { cluster: '$.cluster', mode: '$.mode' },
+    });
 
     new Alarm(this, 'Api5xx', {
       alarmName: `${prefix}-api-5xx`,

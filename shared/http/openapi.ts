@@ -9,8 +9,11 @@ import { ListImagesQuery, ListTagsQuery } from '../usecases/selector.ts';
 import { CreateSpaceInput, UpdateSpaceInput } from '../usecases/spaces.ts';
 import { PutNamespaceInput, PutWorkspaceInput } from '../usecases/tenancy.ts';
 import { UiPath, UiQuery } from '../../web/assets.ts';
-import { BindingPath, NamespacePath, RegistryPath, SpacePath, WorkspacePath } from './params.ts';
+import { BindingPath, ClusterPath, NamespacePath, RegistryPath, SpacePath, WorkspacePath } from './params.ts';
 import { RotateWebhookSecretInput } from '../usecases/webhook-config.ts';
+import { AdmissionDecision, Cluster } from '../domain/admission.ts';
+import { AdmissionConfigQuery } from '../usecases/admission-config.ts';
+import { ListAdmissionDecisionsQuery, PutClusterInput, RotateAdmissionTokenInput } from '../usecases/clusters.ts';
 
 /** What the handlers answer, as schemas (requests use the use cases' own input schemas). */
 export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
@@ -53,6 +56,41 @@ export const ImagePage = z.object({ items: z.array(ImageView), nextCursor: z.str
 export const TagList = z.object({ items: z.array(TagView).describe('newest first') });
 export const WebhookReceipt = z.object({ received: z.int(), applied: z.int() });
 export const SyncAccepted = z.object({ registryId: z.string(), status: Registry.shape.status, accepted: z.boolean(), lastSuccessAt: z.string().optional() });
+export const ClusterView = Cluster.pick({ cluster: true, displayName: true, mode: true, unmanagedImages: true, exemptNamespaces: true, tokenRotatedAt: true, lastRefusalAt: true, createdAt: true, updatedAt: true }).extend({
+  webhookUrl: z.string().describe('where the API server posts its AdmissionReviews'),
+  previousTokenValidUntil: z.string().optional().describe('after a rotation: the old token keeps working until then'),
+  refusals: z.int().describe('refusals recorded (audit mode: would-be refusals)'),
+});
+export const ClusterCreated = ClusterView.extend({ admissionToken: z.string().describe('shown once, here and in the rotation answer: never again') });
+export const AdmissionTokenRotated = z.object({
+  cluster: z.string(),
+  admissionToken: z.string().describe('shown once'),
+  webhookUrl: z.string(),
+  previousTokenValidUntil: z.string().describe('the old token keeps working until then (24 h, or `graceSeconds`)'),
+});
+export const AdmissionConfig = z.looseObject({
+  cluster: z.string(),
+  webhookUrl: z.string(),
+  validatingWebhookConfiguration: z.object({ object: z.looseObject({}), yaml: z.string(), applyWith: z.string() }),
+  apiServer: z.looseObject({ flag: z.string() }),
+});
+export const AdmissionDecisionList = z.object({
+  cluster: z.string(),
+  refusals: z.int(),
+  capacity: z.int().describe('the log keeps this many refusals, the newest'),
+  items: z.array(AdmissionDecision.omit({ cluster: true })).describe('newest first'),
+});
+const AdmissionReviewBody = z.looseObject({ apiVersion: z.literal('admission.k8s.io/v1'), kind: z.literal('AdmissionReview'), request: z.looseObject({}) }).describe('AdmissionReview (admission.k8s.io/v1) as the API server sends it');
+const AdmissionReviewAnswer = z.object({
+  apiVersion: z.literal('admission.k8s.io/v1'),
+  kind: z.literal('AdmissionReview'),
+  response: z.object({
+    uid: z.string(),
+    allowed: z.boolean(),
+    status: z.object({ code: z.literal(403), message: z.string() }).optional(),
+    warnings: z.array(z.string()).optional(),
+  }),
+});
 const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 export const RegistryList = list(RegistryView);
 export const SpaceList = list(SpaceView);
@@ -101,6 +139,12 @@ const SCHEMA_NAMES = new Map<z.ZodType, string>([
   [PullGrantView, 'PullGrant'],
   [WorkspaceDetail, 'WorkspaceDetail'],
   [RotationRequested, 'RotationRequested'],
+  [ClusterView, 'Cluster'],
+  [ClusterCreated, 'ClusterCreated'],
+  [AdmissionTokenRotated, 'AdmissionTokenRotated'],
+  [AdmissionConfig, 'AdmissionConfig'],
+  [AdmissionDecisionList, 'AdmissionDecisionList'],
+  [AdmissionReviewAnswer, 'AdmissionReviewAnswer'],
 ]);
 const INPUT_NAMES = new Map<z.ZodType, string>([
   [RegisterRegistryInput, 'RegisterRegistryInput'],
@@ -112,6 +156,8 @@ const INPUT_NAMES = new Map<z.ZodType, string>([
   [SpaceChangePreviewInput, 'SpaceChangePreviewInput'],
   [HarborPayload, 'HarborPayload'],
   [DistributionEnvelope, 'DistributionEnvelope'],
+  [PutClusterInput, 'PutClusterInput'],
+  [AdmissionReviewBody, 'AdmissionReview'],
 ]);
 
 
@@ -294,6 +340,63 @@ export const OPERATIONS: Record<string, Op> = {
     ok: { status: 200, description: 'the Secret', schema: z.looseObject({ kind: z.literal('Secret'), apiVersion: z.literal('v1'), type: z.literal('kubernetes.io/dockerconfigjson') }) },
     errors: [400, 403, 409],
   },
+  'GET /api/v1/clusters': { tag: 'admission', summary: 'List clusters', ok: { status: 200, description: 'clusters', schema: list(ClusterView) } },
+  'PUT /api/v1/clusters/{cluster}': {
+    tag: 'admission',
+    summary: 'Register a cluster for the admission webhook, or change its settings',
+    description:
+      'Registering answers 201 with the admission token, shown once (only its hash is kept); an update answers 200 and keeps the token. Namespaces are registered on their own, and those of an unregistered cluster keep working for the selector.',
+    path: ClusterPath,
+    body: PutClusterInput,
+    ok: { status: 200, description: 'updated (201 with `admissionToken` when registered)', schema: ClusterCreated },
+    errors: [400, 409],
+  },
+  'GET /api/v1/clusters/{cluster}': { tag: 'admission', summary: 'Get a cluster', path: ClusterPath, ok: { status: 200, description: 'the cluster', schema: ClusterView }, errors: [404] },
+  'DELETE /api/v1/clusters/{cluster}': {
+    tag: 'admission',
+    summary: 'Forget a cluster and its decision log',
+    description: 'Its API server’s reviews are refused (401) from then on; with `failurePolicy: Fail` that stops its deploys: delete the ValidatingWebhookConfiguration first. Its namespaces stay.',
+    path: ClusterPath,
+    ok: { status: 204, description: 'forgotten' },
+    errors: [404],
+  },
+  'GET /api/v1/clusters/{cluster}/admission-config': {
+    tag: 'admission',
+    summary: 'The ValidatingWebhookConfiguration and kube-apiserver files to paste',
+    description: 'The webhook configuration (object and YAML), and the AdmissionConfiguration + kubeconfig that make the API server send the admission token (a placeholder: the token is shown only at registration and rotation).',
+    path: ClusterPath,
+    query: AdmissionConfigQuery,
+    ok: { status: 200, description: 'the configuration', schema: AdmissionConfig },
+    errors: [400, 404],
+  },
+  'POST /api/v1/clusters/{cluster}/admission-token': {
+    tag: 'admission',
+    summary: 'Rotate the cluster’s admission token',
+    description: 'The new token is shown once; the old one keeps working for `graceSeconds` (default 24 h; 0 cuts it off at once).',
+    path: ClusterPath,
+    body: RotateAdmissionTokenInput,
+    ok: { status: 200, description: 'rotated', schema: AdmissionTokenRotated },
+    errors: [400, 404, 409],
+  },
+  'GET /api/v1/clusters/{cluster}/admission-decisions': {
+    tag: 'admission',
+    summary: 'What the webhook refused (audit mode: would have refused), newest first',
+    description: 'A ring of the last 500 refusals per cluster (each kept 30 days); dry runs are not recorded.',
+    path: ClusterPath,
+    query: ListAdmissionDecisionsQuery,
+    ok: { status: 200, description: 'the log', schema: AdmissionDecisionList },
+    errors: [400, 404],
+  },
+  'POST /admission/clusters/{cluster}': {
+    tag: 'admission',
+    summary: 'Kubernetes validating admission webhook (`Authorization: Bearer <admission token>`)',
+    description:
+      'Allows an image on a managed registry host iff the namespace may select its repository (the selector’s and explain’s answer); other hosts follow the cluster’s `unmanagedImages`. Refusals answer `allowed: false` with `status.code` 403 and a message naming each refused image and the missing link; audit mode allows and warns. A wrong token or an unknown cluster → 401; a body that is not an AdmissionReview v1 → 400.',
+    path: ClusterPath,
+    body: AdmissionReviewBody,
+    ok: { status: 200, description: 'the AdmissionReview answer', schema: AdmissionReviewAnswer },
+    errors: [400, 401, 413],
+  },
   'POST /webhooks/harbor/{registryId}': {
     tag: 'webhooks',
     summary: 'Harbor webhook (policy `auth_header` = `Bearer <project secret>`, see webhook-config)',
@@ -316,7 +419,7 @@ export const OPERATIONS: Record<string, Op> = {
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'bad input',
-  401: 'no or bad token (webhooks: wrong secret or unknown registry)',
+  401: 'no or bad token (webhooks: wrong secret or unknown registry; admission: wrong token or unknown cluster)',
   403: 'not allowed',
   404: 'not found',
   409: 'conflict',
@@ -408,7 +511,7 @@ export const openApiDocument = () => {
       schemas: { ...components(INPUT_NAMES, 'input'), ...components(SCHEMA_NAMES, 'output') },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'claims `sub`, `roles` (`platform-admin`), `workspaces`' },
-        webhookSecret: { type: 'http', scheme: 'bearer', description: 'the webhook secret handed out when the registry was connected' },
+        webhookSecret: { type: 'http', scheme: 'bearer', description: 'the webhook secret handed out when the registry was connected (admission: the cluster’s admission token)' },
       },
     },
   };

@@ -8,3 +8,4 @@ export const SpacePath = RegistryPath.extend({ space: SpaceName });
 export const BindingPath = SpacePath.extend({ workspaceId: WorkspaceId });
 export const WorkspacePath = z.object({ workspaceId: WorkspaceId });
 export const NamespacePath = z.object({ cluster: Label, namespace: Label });
+export const ClusterPath = z.object({ cluster: Label });

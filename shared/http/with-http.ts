@@ -5,7 +5,7 @@ import type { Deps } from '../deps.ts';
 import { DomainError, badRequest, forbidden, unauthorized, type ErrorCode } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { getDeps } from '../runtime.ts';
-import { ROUTES, type Access } from '../topology.ts';
+import { ROUTES, type Access, type Route } from '../topology.ts';
 import { Claims, isAdmin } from './claims.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -62,10 +62,13 @@ export const parseInput = <T extends z.ZodType>(schema: T, value: unknown, what:
   throw badRequest(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path} ${i.message}` : i.message)).join('; ')}`, { issues });
 };
 
-const readBody = (event: HttpEvent): unknown => {
+/** The largest body a route takes. */
+export const maxBodyOf = (route: Route) => route.maxBodyBytes ?? MAX_BODY_BYTES;
+
+const readBody = (event: HttpEvent, maxBytes: number): unknown => {
   if (!event.body) return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new DomainError('TOO_LARGE', `body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(raw) > maxBytes) throw new DomainError('TOO_LARGE', `body is larger than ${maxBytes} bytes`);
   try {
     return JSON.parse(raw);
   } catch {
@@ -112,7 +115,7 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
         {
           params: event.pathParameters ?? {},
           query: event.queryStringParameters ?? {},
-          body: readBody(event),
+          body: readBody(event, maxBodyOf(route)),
           headers,
           claims,
           requestId: event.requestContext.requestId ?? context.awsRequestId,

@@ -1,4 +1,5 @@
 import { Label } from '../domain/model.ts';
+import { goEscape, toYaml } from './yaml.ts';
 
 /** The name of the pull Secret in every namespace (and in the `default` ServiceAccount's `imagePullSecrets`). */
 export const PULL_SECRET_NAME = 'platform-registry-pull';
@@ -38,8 +39,6 @@ const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
  * Go's `encoding/json` (what kubectl prints with) escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings; the
  * characters can only occur inside strings, so rewriting the whole text is exact.
  */
-const goEscape = (json: string): string =>
-  json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const goJson = (value: unknown): string => goEscape(JSON.stringify(value));
 const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -153,48 +152,5 @@ export const pullSecret = (namespace: string, entries: PullEntry[], meta: PullSe
 /** JSON as `kubectl … -o json` prints it: 4-space indent, Go's HTML-safe escapes, one trailing newline. */
 export const renderJson = (secret: object): string => `${goEscape(JSON.stringify(secret, null, 4))}\n`;
 
-// What a YAML 1.1 (go-yaml, kubectl) or 1.2 reader resolves a plain scalar to when it is not a string.
-const NON_STRING = [
-  /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
-  /^(?:~|null|Null|NULL)$/,
-  /^[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*)$/,
-  /^[-+]?(?:[0-9][0-9_]*(?::[0-5]?[0-9])*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?$/,
-  /^[-+]?[0-9]+[eE][-+]?[0-9]+$/,
-  /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/,
-  /^\d{4}-\d{1,2}-\d{1,2}(?:(?:[Tt]|[ \t]+)\d{1,2}:\d{2}:\d{2}(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d{1,2}(?::\d{2})?))?)?$/,
-];
-// Plain scalars may not start with an indicator, hold `: ` or ` #`, end in `:` or whitespace, or hold a control character.
-const NOT_PLAIN = /^$|^[-?:,[\]{}#&*!|>'"%@`\s]|: |\s#|:$|\s$|[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/** Whether a string must be quoted so that a YAML 1.1 or 1.2 reader reads it back as the same string. */
-const needsQuotes = (value: string) => NOT_PLAIN.test(value) || NON_STRING.some((re) => re.test(value));
-
-/** A double-quoted YAML scalar (JSON's escapes are YAML's). */
-const quoted = (value: string) => goEscape(JSON.stringify(value));
-
-const yamlScalar = (value: unknown): string => {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return needsQuotes(value) ? quoted(value) : value;
-  throw new TypeError(`a pull Secret holds strings, maps and null only, not ${typeof value}`);
-};
-
-const yamlLines = (map: Record<string, unknown>, indent: string): string[] =>
-  Object.keys(map)
-    .sort()
-    .flatMap((key) => {
-      const value = map[key];
-      const k = yamlScalar(key);
-      if (value !== null && typeof value === 'object') {
-        const entries = value as Record<string, unknown>;
-        return Object.keys(entries).length ? [`${indent}${k}:`, ...yamlLines(entries, `${indent}  `)] : [`${indent}${k}: {}`];
-      }
-      return [`${indent}${k}: ${yamlScalar(value)}`];
-    });
-
-/**
- * YAML of the same object as `kubectl … -o yaml` lays it out: keys sorted, 2-space indent, no line folding. A
- * string that YAML 1.1 or 1.2 would read as something else (`"n"`, `"on"`, `"012"`, `"true"`, `"1:20"`) is
- * double-quoted, as kubectl quotes it; `robot$x` and other plain strings stay verbatim. No YAML library: the
- * Secret is maps of strings, and this runs in every Lambda that answers one.
- */
-export const renderYaml = (secret: object): string => `${yamlLines(secret as Record<string, unknown>, '').join('\n')}\n`;
+/** YAML of the same object as `kubectl … -o yaml` lays it out: keys sorted, 2-space indent (see `toYaml`). */
+export const renderYaml = (secret: object): string => toYaml(secret);

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
-import type { RegistryKind } from '../domain/model.ts';
 import { DEFAULT_PULL_ACCESS, type PullAccessSettings } from '../domain/pull-access.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from '../domain/time.ts';
 import { DomainError } from '../errors.ts';
@@ -18,6 +17,7 @@ import { createLocalSecretStore, loadOrCreateKey } from '../secrets/local-secret
 import { createStore } from '../store/index.ts';
 import { createDocumentClient } from '../store/table.ts';
 import { RULES, SCHEDULES } from '../topology.ts';
+import { authenticateCluster } from '../usecases/clusters.ts';
 import { authenticateWebhook } from '../usecases/webhooks.ts';
 import { startEmbeddedStore } from './embedded-store.ts';
 import { signJwt } from './jwt.ts';
@@ -53,20 +53,27 @@ const loadHandler = (fn: string) => {
   return loaded;
 };
 
-const WEBHOOK_KINDS: Readonly<Record<string, RegistryKind>> = { 'receive-harbor-webhook': 'harbor', 'receive-distribution-webhook': 'docker-registry' };
-
-/** The webhook secret, checked from the headers before the server reads a body (the handler checks again). */
-const preAuthorize: PreAuthorize = async (route, params, headers) => {
-  const kind = WEBHOOK_KINDS[route.fn];
-  // A webhook route this table does not know yet is still checked by its handler.
-  if (!kind) return true;
+const unauthorizedMessage = async (check: () => Promise<unknown>) => {
   try {
-    await authenticateWebhook(params.registryId ?? '', kind, headers.authorization, getDeps());
-    return true;
+    await check();
+    return undefined;
   } catch (error) {
-    if (error instanceof DomainError && error.code === 'UNAUTHORIZED') return false;
+    if (error instanceof DomainError && error.code === 'UNAUTHORIZED') return error.message;
     throw error;
   }
+};
+
+/** The secret of each webhook route, checked from the headers before the server reads a body (the handler checks again). */
+const PRE_AUTHORIZE: Readonly<Record<string, (params: Record<string, string>, authorization: string | undefined) => Promise<unknown>>> = {
+  'receive-harbor-webhook': (params, authorization) => authenticateWebhook(params.registryId ?? '', 'harbor', authorization, getDeps()),
+  'receive-distribution-webhook': (params, authorization) => authenticateWebhook(params.registryId ?? '', 'docker-registry', authorization, getDeps()),
+  'review-admission': (params, authorization) => authenticateCluster(params.cluster ?? '', authorization, getDeps()),
+};
+
+// A webhook route this table does not know yet is still checked by its handler.
+const preAuthorize: PreAuthorize = async (route, params, headers) => {
+  const check = PRE_AUTHORIZE[route.fn];
+  return check ? unauthorizedMessage(() => check(params, headers.authorization)) : undefined;
 };
 
 const secretFrom = (file: string) => {

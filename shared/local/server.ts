@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { MAX_BODY_BYTES, RESPONSE_HEADERS, type HttpEvent } from '../http/with-http.ts';
+import { maxBodyOf, RESPONSE_HEADERS, type HttpEvent } from '../http/with-http.ts';
 import { logger } from '../logger.ts';
 import { ROUTES, type Route } from '../topology.ts';
 import { verifyJwt } from './jwt.ts';
@@ -110,8 +110,8 @@ const refuse = (req: IncomingMessage, res: ServerResponse, status: number, error
 
 type Body = Buffer | 'too-large' | 'too-slow' | 'gone';
 
-/** Reads at most `MAX_BODY_BYTES` and stops reading (pauses) the moment the body is too big, too slow or gone. */
-const readBody = (req: IncomingMessage, deadlineMs: number) =>
+/** Reads at most `maxBytes` and stops reading (pauses) the moment the body is too big, too slow or gone. */
+const readBody = (req: IncomingMessage, maxBytes: number, deadlineMs: number) =>
   new Promise<Body>((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -123,7 +123,7 @@ const readBody = (req: IncomingMessage, deadlineMs: number) =>
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) return finish('too-large');
+      if (size > maxBytes) return finish('too-large');
       chunks.push(chunk);
     };
     const onEnd = () => finish(Buffer.concat(chunks));
@@ -137,10 +137,10 @@ const flatHeaders = (req: IncomingMessage) =>
 
 export type Extra = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /**
- * Checks a webhook delivery from its route, path parameters and headers, before its body is read; false answers
- * 401. The handler checks again (API Gateway has no such pre-body hook).
+ * Checks a webhook delivery (or admission review) from its route, path parameters and headers, before its body is
+ * read; a refusal's message answers 401. The handler checks again (API Gateway has no such pre-body hook).
  */
-export type PreAuthorize = (route: Route, params: Record<string, string>, headers: Record<string, string>) => Promise<boolean>;
+export type PreAuthorize = (route: Route, params: Record<string, string>, headers: Record<string, string>) => Promise<string | undefined>;
 
 /**
  * The local stand-in for API Gateway: matches the route table, verifies the JWT as the authorizer would
@@ -167,14 +167,15 @@ export const createLocalServer = (opts: { jwtSecret: string; loadHandler: LoadHa
       claims = token ? verifyJwt(token, opts.jwtSecret) : undefined;
       if (!claims) return refuse(req, res, 401, 'UNAUTHORIZED', 'a valid bearer token is required');
     }
-    if (route.access === 'webhook' && opts.preAuthorize && !(await opts.preAuthorize(route, params, headers)))
-      return refuse(req, res, 401, 'UNAUTHORIZED', 'webhook secret is wrong or the registry is unknown');
-    const tooLarge = `body is larger than ${MAX_BODY_BYTES} bytes`;
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuse(req, res, 413, 'TOO_LARGE', tooLarge);
+    const refusal = route.access === 'webhook' && opts.preAuthorize ? await opts.preAuthorize(route, params, headers) : undefined;
+    if (refusal !== undefined) return refuse(req, res, 401, 'UNAUTHORIZED', refusal);
+    const maxBytes = maxBodyOf(route);
+    const tooLarge = `body is larger than ${maxBytes} bytes`;
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) return refuse(req, res, 413, 'TOO_LARGE', tooLarge);
 
     // `Expect: 100-continue`: the client sends its body only once the checks above have passed.
     if (expectsContinue) res.writeContinue();
-    const body = await readBody(req, SERVER_LIMITS.bodyDeadlineMs);
+    const body = await readBody(req, maxBytes, SERVER_LIMITS.bodyDeadlineMs);
     // A client that resets or closes mid-body is its own business, not an error of ours.
     if (body === 'gone') return logger.debug('client closed the request before its body arrived', { path: url.pathname });
     if (body === 'too-large') return refuse(req, res, 413, 'TOO_LARGE', tooLarge);

@@ -1,4 +1,5 @@
 import { catalogRepository } from './catalog.ts';
+import { clustersRepository } from './clusters.ts';
 import { imageIndexRepository } from './image-index.ts';
 import { pendingRepository } from './pending.ts';
 import { pullGrantsRepository } from './pull-grants.ts';
@@ -18,6 +19,7 @@ export const createStore = (table: Table) => {
     index: imageIndexRepository(ops),
     pending: pendingRepository(ops),
     pullGrants: pullGrantsRepository(ops),
+    clusters: clustersRepository(ops),
   };
 };
 export type Store = ReturnType<typeof createStore>;

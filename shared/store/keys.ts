@@ -58,6 +58,13 @@ export const keys = {
   pullGrantByWorkspace: (workspaceId: string, registryId: string) => ({ gsi1pk: `WORKSPACE#${workspaceId}`, gsi1sk: `PULLGRANT#${registryId}` }),
   pullGrantsOfWorkspace: (workspaceId: string) => ({ gsi1pk: `WORKSPACE#${workspaceId}`, skPrefix: 'PULLGRANT#' }),
 
+  /** Clusters known to the admission webhook (their namespaces are keyed by cluster name on their own). */
+  cluster: (cluster: string): Key => ({ pk: 'CLUSTERS', sk: `CLUSTER#${cluster}` }),
+  allClusters: () => ({ pk: 'CLUSTERS', skPrefix: 'CLUSTER#' }),
+  /** A slot of a cluster's admission decision log: a ring, slot = sequence number modulo its size. */
+  admissionDecision: (cluster: string, slot: number): Key => ({ pk: `CLUSTER#${cluster}`, sk: `DECISION#${String(slot).padStart(4, '0')}` }),
+  admissionDecisions: (cluster: string) => ({ pk: `CLUSTER#${cluster}`, skPrefix: 'DECISION#' }),
+
   /** A selector row: an image offered to an audience; pages are Queries on one audience sorted by image. */
   indexRow: (audience: string, image: string): Key => ({ pk: `AUDIENCE#${audience}`, sk: `IMAGE#${image}` }),
   audiencePage: (audience: string) => ({ pk: `AUDIENCE#${audience}`, skPrefix: 'IMAGE#' }),

@@ -66,6 +66,34 @@ export const tableOps = ({ db, name }: Table) => {
   const remove = (key: Key, condition?: { ConditionExpression: string; ExpressionAttributeValues?: ItemAttributes; ExpressionAttributeNames?: Record<string, string> }) =>
     conditional(() => db.send(new DeleteCommand({ TableName: name, Key: key, ...condition })));
 
+  /**
+   * Adds 1 to a number attribute of an existing item (absent counts as 0) and sets `also`; returns the new value,
+   * or undefined when the item does not exist.
+   */
+  const increment = async (key: Key, attribute: string, also: ItemAttributes = {}): Promise<number | undefined> => {
+    const names: Record<string, string> = { '#n': attribute };
+    const values: ItemAttributes = { ':zero': 0, ':one': 1 };
+    const sets = Object.entries(also).map(([k, v], i) => ((names[`#a${i}`] = k), (values[`:a${i}`] = v), `#a${i} = :a${i}`));
+    try {
+      const out = await db.send(
+        new UpdateCommand({
+          TableName: name,
+          Key: key,
+          UpdateExpression: `SET ${['#n = if_not_exists(#n, :zero) + :one', ...sets].join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const value = out.Attributes?.[attribute];
+      return typeof value === 'number' ? value : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  };
+
   /** One page of a Query; `after` is an exclusive lower bound on the sort key. */
   const queryPage = async (spec: QuerySpec & { filter?: { expression: string; values: ItemAttributes } }, startKey?: ItemAttributes) => {
     const index = spec.index ? TABLE_INDEXES[spec.index] : undefined;
@@ -127,6 +155,6 @@ export const tableOps = ({ db, name }: Table) => {
     }
   };
 
-  return { get, put, update, remove, queryPage, queryAll, batchWrite };
+  return { get, put, update, increment, remove, queryPage, queryAll, batchWrite };
 };
 export type TableOps = ReturnType<typeof tableOps>;

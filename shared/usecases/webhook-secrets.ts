@@ -16,7 +16,7 @@ export const harborProjectSecret = (webhookSecret: string, project: string) =>
   `${project}:${createHmac('sha256', webhookSecret).update(`harbor-project:${project}`).digest('base64url')}`;
 
 /** Equal strings, in time that depends on neither (both sides are hashed to one length first). */
-const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+export const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 /** Whether the previous secret of a rotation is still accepted. */
 const inGrace = (registry: Registry, now: Date) => !!registry.previousWebhookSecretUntil && Date.parse(registry.previousWebhookSecretUntil) > now.getTime();
@@ -48,13 +48,13 @@ export const verifyWebhookToken = async (deps: Pick<Deps, 'secrets' | 'clock'>, 
   const grace = inGrace(registry, deps.clock());
   if (registry.kind === 'docker-registry') {
     const given = hashSecret(token);
-    const ok = same(given, registry.webhookSecretHash) || (grace && !!registry.previousWebhookSecretHash && same(given, registry.previousWebhookSecretHash));
+    const ok = sameSecret(given, registry.webhookSecretHash) || (grace && !!registry.previousWebhookSecretHash && sameSecret(given, registry.previousWebhookSecretHash));
     return ok ? {} : undefined;
   }
   const colon = token.lastIndexOf(':');
   const project = token.slice(0, Math.max(colon, 0));
   if (!SpaceName.safeParse(project).success) return undefined;
   const { webhookSecret, previousWebhookSecret } = await openSecrets(deps, registry);
-  const ok = same(token, harborProjectSecret(webhookSecret, project)) || (grace && !!previousWebhookSecret && same(token, harborProjectSecret(previousWebhookSecret, project)));
+  const ok = sameSecret(token, harborProjectSecret(webhookSecret, project)) || (grace && !!previousWebhookSecret && sameSecret(token, harborProjectSecret(previousWebhookSecret, project)));
   return ok ? { project } : undefined;
 };

@@ -1,0 +1,157 @@
+import { ADMISSION_REFUSED_LOG, ALWAYS_EXEMPT, type Cluster, type RefusedImage } from '../domain/admission.ts';
+import { imageRef, Label, type IndexRow, type Namespace, type Registry } from '../domain/model.ts';
+import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
+import type { Deps } from '../deps.ts';
+import { AdmissionReviewV1, imagesOf, reviewResponse, type PodImage } from '../kubernetes/admission-review.ts';
+import { hostKey, normalizeImageReference } from '../kubernetes/image-reference.ts';
+import { logger } from '../logger.ts';
+import { mapLimit } from '../registries/pool.ts';
+import { explainImage, type ExplainFact } from './explain.ts';
+
+export { AdmissionReviewV1 };
+type AdmissionReview = AdmissionReviewV1;
+
+/** Refused images explained in one answer (each costs an explain); the rest get the short reason. */
+const MAX_EXPLAINED = 10;
+/** Refused images kept in one decision log entry. */
+const MAX_LOGGED = 20;
+/** The API server drops warnings past 4,096 runes in all and may cut each past 256 (apiserver `filters/warning.go`). */
+const MAX_WARNINGS = 12;
+const WARNING_RUNES = 256;
+const MESSAGE_CHARS = 4096;
+
+/** Text from the object (an image string) made safe to echo: no control characters, bounded. */
+const printable = (text: string, max = 200) => {
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+};
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+type Verdict = { outcome: 'allowed' } | { outcome: 'unmanaged'; host: string } | { outcome: 'refused'; link: string; reason: string; explainAs?: string };
+
+/**
+ * The images a review asks about: on UPDATE only those the old object did not have already (they were admitted then,
+ * and a label change or a finalizer removal must never be stopped by an image that is no longer selectable). A
+ * container list or image of the wrong shape throws `ReviewShapeError` (400).
+ */
+const imagesToCheck = (review: AdmissionReview): PodImage[] => {
+  const images = imagesOf(review.request.object);
+  if (review.request.operation !== 'UPDATE') return images;
+  const before = new Set(imagesOf(review.request.oldObject).map((i) => i.image));
+  return images.filter((i) => !before.has(i.image));
+};
+
+/**
+ * The words of a refusal as the workload's author may read them: explain's for the links after the grant (the space is
+ * public or bound to the namespace's workspace, so nothing is revealed), one sentence for everything before it — whether
+ * a private space exists, and whom it is bound to, stays with the admins (they have explain).
+ */
+const tenantReason = (fact: ExplainFact | null, nsName: string, ns: Namespace | undefined) => {
+  if (fact && (fact.link === 'repository' || fact.link === 'index' || fact.link === 'tag')) return { link: fact.link, reason: fact.statement };
+  if (!ns?.workspaceId) return { link: 'namespace', reason: `namespace ${nsName} ${ns ? 'is bound to no workspace' : 'is not registered'}: it may use public images only, and this is not one` };
+  return { link: 'grant', reason: `not offered to workspace ${ns.workspaceId}: no public space and no space bound to ${ns.workspaceId} holds it` };
+};
+
+/**
+ * Decides one review of the cluster's validating admission webhook. An image on a host a connected registry serves is
+ * allowed iff the namespace may select its repository under the rule: an index row of one of the namespace's audiences,
+ * confirmed against the truth (the space and its bindings, read consistently), so a revocation the indexer has not
+ * applied yet already refuses. Tag and digest are not checked (a tag not yet indexed is allowed when its repository is).
+ * Unmanaged hosts follow `unmanagedImages`; exempt namespaces, DELETE and CONNECT are allowed untouched. Audit mode
+ * allows everything and warns what it would refuse. Refusals are counted and logged (not for a dry run).
+ */
+export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview, deps: Deps) => {
+  const request = review.request;
+  const answer = (allowed: boolean, message?: string, warnings: string[] = []) =>
+    reviewResponse(request.uid, { allowed, ...(message ? { message: cut(message, MESSAGE_CHARS) } : {}), warnings: warnings.slice(0, MAX_WARNINGS).map((w) => cut(w, WARNING_RUNES)) });
+  const namespace = request.namespace ?? '';
+  if (request.operation === 'DELETE' || request.operation === 'CONNECT') return answer(true);
+  if ((ALWAYS_EXEMPT as readonly string[]).includes(namespace) || cluster.exemptNamespaces.includes(namespace)) return answer(true);
+  const images = imagesToCheck(review);
+  if (images.length === 0) return answer(true);
+
+  const nsName = `${cluster.cluster}/${namespace || '(no namespace)'}`;
+  const [ns, registries] = await Promise.all([
+    Label.safeParse(namespace).success ? deps.store.tenancy.getNamespace(cluster.cluster, namespace) : undefined,
+    deps.store.registries.list(),
+  ]);
+  const audiences = audiencesOfNamespace(ns?.workspaceId);
+  const spaceAllows = new Map<string, Promise<boolean>>();
+  const truthAllows = (row: IndexRow) => {
+    const key = `${row.registryId}/${row.space}`;
+    let allows = spaceAllows.get(key);
+    if (!allows) {
+      allows = Promise.all([deps.store.spaces.getLive(row.registryId, row.space), deps.store.spaces.bindings(row.registryId, row.space)]).then(
+        ([space, bindings]) => !!space && maySelect({ visibility: space.visibility, boundWorkspaces: bindings.map((b) => b.workspaceId) }, ns?.workspaceId),
+      );
+      spaceAllows.set(key, allows);
+    }
+    return allows;
+  };
+
+  const verdictOf = async (image: string): Promise<Verdict> => {
+    const ref = normalizeImageReference(image);
+    if (!ref.ok) return { outcome: 'refused', link: 'reference', reason: `not a valid image reference (${ref.error})` };
+    // distribution/reference leaves the domain empty when the first segment is neither a host nor `docker.io`'s path.
+    if (!ref.domain) return { outcome: 'refused', link: 'reference', reason: 'not a valid image reference (its registry host is not a valid host name)' };
+    const served: Registry[] = registries.filter((r) => hostKey(r.host) === hostKey(ref.domain));
+    if (served.length === 0) return { outcome: 'unmanaged', host: ref.domain };
+    for (const name of new Set(served.map((r) => imageRef(r.host, ref.path)))) {
+      const rows = await Promise.all(audiences.map((a) => deps.store.index.get(a, name)));
+      for (const row of rows) if (row && (await truthAllows(row))) return { outcome: 'allowed' };
+    }
+    return { outcome: 'refused', link: 'grant', reason: '', explainAs: imageRef(served[0]!.host, ref.path) };
+  };
+
+  const decided = new Map(await mapLimit([...new Set(images.map((i) => i.image))], 8, async (image) => [image, await verdictOf(image)] as const));
+  // Explain the first refused images in the tenant's words; the others keep the short reason.
+  let explained = 0;
+  await mapLimit([...decided.values()], 4, async (v) => {
+    if (v.outcome !== 'refused' || !v.explainAs) return;
+    const fact = explained++ < MAX_EXPLAINED ? await explainImage(cluster.cluster, namespace, v.explainAs, deps).then((e) => e.missingLink, () => null) : null;
+    Object.assign(v, tenantReason(fact, nsName, ns));
+  });
+
+  const refused: RefusedImage[] = [];
+  const warnings: string[] = [];
+  for (const i of images) {
+    const v = decided.get(i.image)!;
+    const what = `${i.container ? `container ${printable(i.container, 63)}` : i.field} (${printable(i.image)})`;
+    if (v.outcome === 'unmanaged' && cluster.unmanagedImages === 'allow') warnings.push(`${what}: host ${printable(v.host, 100)} is not a registry the platform manages; allowed (unmanagedImages: allow)`);
+    else if (v.outcome === 'unmanaged')
+      refused.push({ image: printable(i.image, 1024), container: i.container, field: i.field, link: 'unmanaged', reason: `host ${printable(v.host, 100)} is not a registry the platform manages, and cluster ${cluster.cluster} refuses unmanaged images` });
+    else if (v.outcome === 'refused') refused.push({ image: printable(i.image, 1024), container: i.container, field: i.field, link: v.link, reason: v.reason });
+  }
+  if (refused.length === 0) return answer(true, undefined, warnings);
+
+  if (!request.dryRun) await record(deps, cluster, review, refused);
+  const lines = refused.map((r) => `${r.container ? `container ${printable(r.container, 63)}` : r.field} (${printable(r.image)}): ${r.reason}`);
+  if (cluster.mode === 'audit') return answer(true, undefined, [...lines.map((l) => `audit: would refuse ${l}`), ...warnings]);
+  return answer(false, `${refused.length === 1 ? 'an image is' : `${refused.length} images are`} not allowed in namespace ${nsName}: ${lines.join('; ')}`, warnings);
+};
+
+/**
+ * Counts the refusal (the log line is the metric: the stack counts it as `AdmissionRefusals` by cluster and mode) and keeps it in the
+ * cluster's decision log. Best effort: the answer to the API server never waits on a failed write.
+ */
+const record = async (deps: Deps, cluster: Cluster, review: AdmissionReview, refused: RefusedImage[]) => {
+  const request = review.request;
+  logger.info(ADMISSION_REFUSED_LOG, { cluster: cluster.cluster, mode: cluster.mode, namespace: request.namespace, kind: request.kind.kind, refused: refused.length });
+  try {
+    await deps.store.clusters.recordDecision(cluster.cluster, {
+      at: deps.clock().toISOString(),
+      uid: request.uid,
+      mode: cluster.mode,
+      enforced: cluster.mode === 'enforce',
+      namespace: request.namespace ?? '',
+      operation: request.operation,
+      kind: `${request.kind.group ? `${request.kind.group}/` : ''}${request.kind.kind}`,
+      ...(request.name ? { name: request.name } : {}),
+      ...(request.userInfo?.username ? { user: request.userInfo.username } : {}),
+      images: refused.slice(0, MAX_LOGGED),
+      ...(refused.length > MAX_LOGGED ? { moreImages: refused.length - MAX_LOGGED } : {}),
+    });
+  } catch (error) {
+    logger.warn('admission decision not recorded', { cluster: cluster.cluster, error: String(error) });
+  }
+};
