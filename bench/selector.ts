@@ -85,6 +85,46 @@ export const runSelectorBench = async (log: (line: string) => void) => {
     }
     log(`selector page (HTTP, 50 items, reader token): ${summary(pageTimes)}`);
 
+    // The admission webhook: a Pod CREATE (the fixture's shape) with three containers, all allowed, and one refused.
+    const { admissionToken } = (await api('PUT', '/api/v1/clusters/bench', { unmanagedImages: 'deny' })) as { admissionToken: string };
+    await api('PUT', '/api/v1/workspaces/team-b', {});
+    await api('PUT', '/api/v1/clusters/bench/namespaces/other', { workspaceId: 'team-b' });
+    const pad = (n: number) => String(n).padStart(5, '0');
+    const review = (namespace: string, images: string[], i: number) => ({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: `bench-${i}`,
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        resource: { group: '', version: 'v1', resource: 'pods' },
+        namespace,
+        operation: 'CREATE',
+        userInfo: { username: 'bench' },
+        object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, namespace }, spec: { containers: images.map((image, c) => ({ name: `c${c}`, image })) } },
+        oldObject: null,
+        dryRun: false,
+      },
+    });
+    const admit = async (namespace: string, images: string[], i: number) => {
+      const answer = (await api('POST', '/admission/clusters/bench', review(namespace, images, i), null, { authorization: `Bearer ${admissionToken}` })) as { response: { allowed: boolean } };
+      return answer.response.allowed;
+    };
+    const threeImages = (i: number) => [`${hb.host}/secret/svc-${pad((i * 7) % REPOS_PRIVATE)}:v1`, `127.0.0.1:9/pub/app-${pad((i * 11) % REPOS_PUBLIC)}:1.0`, `${hb.host}/secret/svc-${pad((i * 13) % REPOS_PRIVATE)}@${digest(7)}`];
+    const admitTimes: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      let allowed = false;
+      admitTimes.push(await timed(async () => void (allowed = await admit('shop', threeImages(i), i))));
+      if (!allowed) throw new Error(`review ${i} was refused: ${threeImages(i).join(', ')}`);
+    }
+    log(`admission review (HTTP, Pod with 3 containers, all allowed): ${summary(admitTimes)}`);
+    const refuseTimes: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      let allowed = true;
+      refuseTimes.push(await timed(async () => void (allowed = await admit('other', threeImages(i), i))));
+      if (allowed) throw new Error(`review ${i} from another workspace was allowed`);
+    }
+    log(`admission review refused (another workspace: 2 private images explained, logged): ${summary(refuseTimes)}`);
+
     const searchTimes: number[] = [];
     for (let i = 0; i < 50; i++) searchTimes.push(await timed(() => api('GET', `/api/v1/clusters/bench/namespaces/shop/images?limit=50&q=svc-0${i % 10}`, undefined, reader)));
     log(`selector search q=<substring> (scans both audiences): ${summary(searchTimes)}`);

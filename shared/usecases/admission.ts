@@ -1,5 +1,5 @@
 import { ADMISSION_REFUSED_LOG, ALWAYS_EXEMPT, type Cluster, type RefusedImage } from '../domain/admission.ts';
-import { imageRef, Label, type IndexRow, type Namespace, type Registry } from '../domain/model.ts';
+import { imageRef, Label, splitPath, type Namespace, type Registry } from '../domain/model.ts';
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
 import type { Deps } from '../deps.ts';
 import { AdmissionReviewV1, imagesOf, reviewResponse, type PodImage } from '../kubernetes/admission-review.ts';
@@ -76,13 +76,14 @@ export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview,
     deps.store.registries.list(),
   ]);
   const audiences = audiencesOfNamespace(ns?.workspaceId);
+  // Whether the namespace may select a space under the rule, read from the truth (once per space and review).
   const spaceAllows = new Map<string, Promise<boolean>>();
-  const truthAllows = (row: IndexRow) => {
-    const key = `${row.registryId}/${row.space}`;
+  const truthAllows = (registryId: string, space: string) => {
+    const key = `${registryId}/${space}`;
     let allows = spaceAllows.get(key);
     if (!allows) {
-      allows = Promise.all([deps.store.spaces.getLive(row.registryId, row.space), deps.store.spaces.bindings(row.registryId, row.space)]).then(
-        ([space, bindings]) => !!space && maySelect({ visibility: space.visibility, boundWorkspaces: bindings.map((b) => b.workspaceId) }, ns?.workspaceId),
+      allows = Promise.all([deps.store.spaces.getLive(registryId, space), ns?.workspaceId ? deps.store.spaces.binding(registryId, space, ns.workspaceId) : undefined]).then(
+        ([live, binding]) => !!live && maySelect({ visibility: live.visibility, boundWorkspaces: binding ? [binding.workspaceId] : [] }, ns?.workspaceId),
       );
       spaceAllows.set(key, allows);
     }
@@ -96,11 +97,15 @@ export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview,
     if (!ref.domain) return { outcome: 'refused', link: 'reference', reason: 'not a valid image reference (its registry host is not a valid host name)' };
     const served: Registry[] = registries.filter((r) => hostKey(r.host) === hostKey(ref.domain));
     if (served.length === 0) return { outcome: 'unmanaged', host: ref.domain };
-    for (const name of new Set(served.map((r) => imageRef(r.host, ref.path)))) {
-      const rows = await Promise.all(audiences.map((a) => deps.store.index.get(a, name)));
-      for (const row of rows) if (row && (await truthAllows(row))) return { outcome: 'allowed' };
-    }
-    return { outcome: 'refused', link: 'grant', reason: '', explainAs: imageRef(served[0]!.host, ref.path) };
+    const { space } = splitPath(ref.path);
+    // The index row and the truth behind it, read together: one round trip.
+    const allowed = await Promise.all(
+      served.map(async (r) => {
+        const [rows, truth] = await Promise.all([Promise.all(audiences.map((a) => deps.store.index.get(a, imageRef(r.host, ref.path)))), truthAllows(r.id, space)]);
+        return truth && rows.some((row) => row?.registryId === r.id && row.space === space);
+      }),
+    );
+    return allowed.includes(true) ? { outcome: 'allowed' } : { outcome: 'refused', link: 'grant', reason: '', explainAs: imageRef(served[0]!.host, ref.path) };
   };
 
   const decided = new Map(await mapLimit([...new Set(images.map((i) => i.image))], 8, async (image) => [image, await verdictOf(image)] as const));

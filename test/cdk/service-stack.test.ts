@@ -6,6 +6,7 @@ import { SECRET_ACTIONS } from '../../cdk/constructs/registry-secrets.ts';
 import { TABLE_ACTIONS } from '../../cdk/constructs/service-function.ts';
 import { eventPatternOf, rateOf, routeKey } from '../../cdk/wiring.ts';
 import { readConfig } from '../../shared/config.ts';
+import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
 import { TABLE_INDEXES } from '../../shared/store/keys.ts';
 import { FUNCTIONS, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
 import { TEST_CONTEXT, only, resourcesOf, statementPairs, synthApp, templatesOf } from './synth.ts';
@@ -83,6 +84,25 @@ describe('the stateless stack', () => {
     expect(JSON.parse(format)).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status' });
     expect(format).not.toMatch(/header|authorization/i);
     service.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/apigateway/image-registry-test', LogGroupClass: 'INFREQUENT_ACCESS', RetentionInDays: 30 });
+  });
+
+  it('counts admission refusals from the admission function’s own log lines, per cluster and mode', () => {
+    const { resource } = only(service, 'AWS::Logs::MetricFilter', () => true, 'the admission metric filter');
+    const logGroups = resourcesOf(service, 'AWS::Logs::LogGroup');
+    const [target] = Object.entries(logGroups).filter(([, g]) => g.Properties.LogGroupName === `/aws/lambda/${fnName('review-admission')}`);
+    expect(resource.Properties.LogGroupName).toEqual({ Ref: target?.[0] });
+    expect(resource.Properties.FilterPattern).toBe(`{ $.message = "${ADMISSION_REFUSED_LOG}" }`);
+    expect(resource.Properties.MetricTransformations).toEqual([
+      {
+        MetricNamespace: ADMISSION_REFUSALS_METRIC.namespace,
+        MetricName: ADMISSION_REFUSALS_METRIC.name,
+        MetricValue: '1',
+        Dimensions: [
+          { Key: 'cluster', Value: '$.cluster' },
+          { Key: 'mode', Value: '$.mode' },
+        ],
+      },
+    ]);
   });
 
   it('wires every bus rule from the rule table: the service source, its detail types, its function, retries and a DLQ', () => {
