@@ -111,11 +111,15 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
     .handler(async (event, context) => {
       const claims = authorize(route.access, event);
       const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      // Read on first use: a webhook handler checks its secret first, so an unauthenticated body is never parsed.
+      let body: { value: unknown } | undefined;
       const result = await handle(
         {
           params: event.pathParameters ?? {},
           query: event.queryStringParameters ?? {},
-          body: readBody(event, maxBodyOf(route)),
+          get body() {
+            return (body ??= { value: readBody(event, maxBodyOf(route)) }).value;
+          },
           headers,
           claims,
           requestId: event.requestContext.requestId ?? context.awsRequestId,

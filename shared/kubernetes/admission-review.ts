@@ -14,7 +14,7 @@ const JsonObject = z.record(z.string(), z.unknown());
 
 /**
  * `request` of an `admission.k8s.io/v1` AdmissionReview, as kube-apiserver sends it. Unknown fields are kept
- * (the API server adds some over versions); the strings we may echo back are bounded.
+ * (the API server adds some over versions); the strings the use case echoes are cut there, never refused here.
  */
 export const AdmissionRequest = z.looseObject({
   uid: z.string().min(1).max(128),
@@ -29,7 +29,8 @@ export const AdmissionRequest = z.looseObject({
   operation: z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
   userInfo: z
     .looseObject({
-      username: z.string().max(512).optional(),
+      // Not bounded here: an identity the API server accepts must never make the review unreadable (it is cut when echoed).
+      username: z.string().optional(),
       uid: z.string().max(512).optional(),
       groups: z.array(z.string()).optional(),
       extra: z.record(z.string(), z.array(z.string())).optional(),

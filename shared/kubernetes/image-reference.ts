@@ -163,10 +163,22 @@ export const normalizeImageReference = (input: string): ImageReferenceResult => 
 };
 
 /**
- * How two registry hosts are compared: case-insensitively (DNS), and with containerd's https default port
- * `:443` removed, so `Harbor.example.com:443` and `harbor.example.com` are one host.
+ * How two registry hosts are compared: case-insensitively (DNS), with the port read as a number (Go reads `:0443` as
+ * 443), and with containerd's https default port `:443` removed, so `Harbor.example.com:0443` and
+ * `harbor.example.com` are one host.
  */
 export const hostKey = (domain: string): string => {
   const lower = domain.toLowerCase();
-  return lower.endsWith(':443') ? lower.slice(0, -':443'.length) : lower;
+  const port = /:(\d+)$/.exec(lower);
+  if (!port?.[1]) return lower;
+  const host = lower.slice(0, port.index);
+  const number = String(Number(port[1]));
+  return number === '443' ? host : `${host}:${number}`;
 };
+
+/**
+ * Whether the container runtime would read `image` as a local image ID rather than a name: `sha256:<hex>` (any
+ * digest with no `/`), or a short hex prefix (containerd resolves both against the images a node already has). Such a
+ * spelling runs whatever the node cached — another workspace's private image included — without a pull.
+ */
+export const isImageId = (image: string): boolean => /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{6,}$/.test(image) || /^[0-9a-f]{6,64}(?::[\w][\w.-]{0,127})?$/.test(image);

@@ -17,7 +17,7 @@ const ADMISSION_CONFIG_PATH = '/etc/kubernetes/admission/admission-configuration
 
 const FAILURE_POLICY: Record<'Fail' | 'Ignore', string> = {
   Fail: 'Fail: while this service cannot be reached, no Pod or workload can be created or changed in the matched namespaces (the rule never lapses, but an outage stops deploys)',
-  Ignore: 'Ignore: while this service cannot be reached, everything is admitted unchecked (deploys go on during an outage, and so does any image)',
+  Ignore: 'Ignore: while this service cannot be reached, everything is admitted unchecked (deploys go on during an outage, and so does any image); and any object the API server cannot deliver to the webhook (over 4 MiB as a review) is admitted too, so against a hostile tenant the rule becomes advice: use Fail where tenant isolation matters',
 };
 
 /** The resources whose objects carry images: Pods (and `kubectl debug`'s subresource) and every kind with a pod template. */

@@ -2,8 +2,8 @@ import { ADMISSION_REFUSED_LOG, ALWAYS_EXEMPT, type Cluster, type RefusedImage }
 import { imageRef, Label, splitPath, type Namespace, type Registry } from '../domain/model.ts';
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
 import type { Deps } from '../deps.ts';
-import { AdmissionReviewV1, imagesOf, reviewResponse, type PodImage } from '../kubernetes/admission-review.ts';
-import { hostKey, normalizeImageReference } from '../kubernetes/image-reference.ts';
+import { AdmissionReviewV1, imagesOf, reviewResponse, ReviewShapeError, type PodImage } from '../kubernetes/admission-review.ts';
+import { hostKey, isImageId, normalizeImageReference } from '../kubernetes/image-reference.ts';
 import { logger } from '../logger.ts';
 import { mapLimit } from '../registries/pool.ts';
 import { explainImage, type ExplainFact } from './explain.ts';
@@ -27,18 +27,30 @@ const printable = (text: string, max = 200) => {
 };
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+const answerOf = (uid: string, allowed: boolean, message?: string, warnings: string[] = []) =>
+  reviewResponse(uid, { allowed, ...(message ? { message: cut(message, MESSAGE_CHARS) } : {}), warnings: warnings.slice(0, MAX_WARNINGS).map((w) => cut(w, WARNING_RUNES)) });
+
 type Verdict = { outcome: 'allowed' } | { outcome: 'unmanaged'; host: string } | { outcome: 'refused'; link: string; reason: string; explainAs?: string };
+
+/** Distinct images judged in one review; a Pod with more is refused unread (each costs reads, and a hostile object would make the review outlast the API server's timeout). */
+export const MAX_DISTINCT_IMAGES = 64;
 
 /**
  * The images a review asks about: on UPDATE only those the old object did not have already (they were admitted then,
- * and a label change or a finalizer removal must never be stopped by an image that is no longer selectable). A
- * container list or image of the wrong shape throws `ReviewShapeError` (400).
+ * and a label change or a finalizer removal must never be stopped by an image that is no longer selectable). An
+ * object that cannot be read (`ReviewShapeError`) is `unreadable`: refused, never answered 400 — under
+ * `failurePolicy: Ignore` an error answer would admit it.
  */
-const imagesToCheck = (review: AdmissionReview): PodImage[] => {
-  const images = imagesOf(review.request.object);
-  if (review.request.operation !== 'UPDATE') return images;
-  const before = new Set(imagesOf(review.request.oldObject).map((i) => i.image));
-  return images.filter((i) => !before.has(i.image));
+const imagesToCheck = (review: AdmissionReview): { images: PodImage[] } | { unreadable: RefusedImage } => {
+  try {
+    const images = imagesOf(review.request.object);
+    if (review.request.operation !== 'UPDATE') return { images };
+    const before = new Set(imagesOf(review.request.oldObject).map((i) => i.image));
+    return { images: images.filter((i) => !before.has(i.image)) };
+  } catch (error) {
+    if (!(error instanceof ReviewShapeError)) throw error;
+    return { unreadable: { image: '', container: '', field: error.field, link: 'object', reason: `the object cannot be checked: ${error.message}` } };
+  }
 };
 
 /**
@@ -62,15 +74,22 @@ const tenantReason = (fact: ExplainFact | null, nsName: string, ns: Namespace | 
  */
 export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview, deps: Deps) => {
   const request = review.request;
-  const answer = (allowed: boolean, message?: string, warnings: string[] = []) =>
-    reviewResponse(request.uid, { allowed, ...(message ? { message: cut(message, MESSAGE_CHARS) } : {}), warnings: warnings.slice(0, MAX_WARNINGS).map((w) => cut(w, WARNING_RUNES)) });
+  const answer = (allowed: boolean) => answerOf(request.uid, allowed);
   const namespace = request.namespace ?? '';
   if (request.operation === 'DELETE' || request.operation === 'CONNECT') return answer(true);
   if ((ALWAYS_EXEMPT as readonly string[]).includes(namespace) || cluster.exemptNamespaces.includes(namespace)) return answer(true);
-  const images = imagesToCheck(review);
+  const nsName = `${cluster.cluster}/${namespace || '(no namespace)'}`;
+  const checked = imagesToCheck(review);
+  const distinct = 'images' in checked ? new Set(checked.images.map((i) => i.image)).size : 0;
+  if ('unreadable' in checked || distinct > MAX_DISTINCT_IMAGES) {
+    const refusal = 'unreadable' in checked
+      ? checked.unreadable
+      : { image: '', container: '', field: 'spec', link: 'object', reason: `the object has ${distinct} distinct images, more than the ${MAX_DISTINCT_IMAGES} one review checks` };
+    return conclude(deps, cluster, review, nsName, [refusal], []);
+  }
+  const { images } = checked;
   if (images.length === 0) return answer(true);
 
-  const nsName = `${cluster.cluster}/${namespace || '(no namespace)'}`;
   const [ns, registries] = await Promise.all([
     Label.safeParse(namespace).success ? deps.store.tenancy.getNamespace(cluster.cluster, namespace) : undefined,
     deps.store.registries.list(),
@@ -91,6 +110,7 @@ export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview,
   };
 
   const verdictOf = async (image: string): Promise<Verdict> => {
+    if (isImageId(image)) return { outcome: 'refused', link: 'reference', reason: 'an image ID, not a reference: the node would run whatever it has cached under it, unchecked' };
     const ref = normalizeImageReference(image);
     if (!ref.ok) return { outcome: 'refused', link: 'reference', reason: `not a valid image reference (${ref.error})` };
     // distribution/reference leaves the domain empty when the first segment is neither a host nor `docker.io`'s path.
@@ -121,18 +141,25 @@ export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview,
   const warnings: string[] = [];
   for (const i of images) {
     const v = decided.get(i.image)!;
-    const what = `${i.container ? `container ${printable(i.container, 63)}` : i.field} (${printable(i.image)})`;
+    const what = whereOf(i);
     if (v.outcome === 'unmanaged' && cluster.unmanagedImages === 'allow') warnings.push(`${what}: host ${printable(v.host, 100)} is not a registry the platform manages; allowed (unmanagedImages: allow)`);
     else if (v.outcome === 'unmanaged')
       refused.push({ image: printable(i.image, 1024), container: i.container, field: i.field, link: 'unmanaged', reason: `host ${printable(v.host, 100)} is not a registry the platform manages, and cluster ${cluster.cluster} refuses unmanaged images` });
     else if (v.outcome === 'refused') refused.push({ image: printable(i.image, 1024), container: i.container, field: i.field, link: v.link, reason: v.reason });
   }
-  if (refused.length === 0) return answer(true, undefined, warnings);
+  return conclude(deps, cluster, review, nsName, refused, warnings);
+};
 
+const whereOf = (r: Pick<RefusedImage, 'container' | 'field' | 'image'>) => `${r.container ? `container ${printable(r.container, 63)}` : r.field}${r.image ? ` (${printable(r.image)})` : ''}`;
+
+/** The answer: allowed with the warnings when nothing is refused; else recorded (not for a dry run), then refused, or allowed with warnings in audit mode. */
+const conclude = async (deps: Deps, cluster: Cluster, review: AdmissionReview, nsName: string, refused: RefusedImage[], warnings: string[]) => {
+  const request = review.request;
+  if (refused.length === 0) return answerOf(request.uid, true, undefined, warnings);
   if (!request.dryRun) await record(deps, cluster, review, refused);
-  const lines = refused.map((r) => `${r.container ? `container ${printable(r.container, 63)}` : r.field} (${printable(r.image)}): ${r.reason}`);
-  if (cluster.mode === 'audit') return answer(true, undefined, [...lines.map((l) => `audit: would refuse ${l}`), ...warnings]);
-  return answer(false, `${refused.length === 1 ? 'an image is' : `${refused.length} images are`} not allowed in namespace ${nsName}: ${lines.join('; ')}`, warnings);
+  const lines = refused.map((r) => `${whereOf(r)}: ${r.reason}`);
+  if (cluster.mode === 'audit') return answerOf(request.uid, true, undefined, [...lines.map((l) => `audit: would refuse ${l}`), ...warnings]);
+  return answerOf(request.uid, false, `${refused.length === 1 ? 'an image is' : `${refused.length} images are`} not allowed in namespace ${nsName}: ${lines.join('; ')}`, warnings);
 };
 
 /**
@@ -152,7 +179,7 @@ const record = async (deps: Deps, cluster: Cluster, review: AdmissionReview, ref
       operation: request.operation,
       kind: `${request.kind.group ? `${request.kind.group}/` : ''}${request.kind.kind}`,
       ...(request.name ? { name: request.name } : {}),
-      ...(request.userInfo?.username ? { user: request.userInfo.username } : {}),
+      ...(request.userInfo?.username ? { user: cut(request.userInfo.username, 512) } : {}),
       images: refused.slice(0, MAX_LOGGED),
       ...(refused.length > MAX_LOGGED ? { moreImages: refused.length - MAX_LOGGED } : {}),
     });

@@ -77,6 +77,26 @@ describe('the admission decision on DynamoDB Local', () => {
     expect(await review('ns-a', ['harbor.test/sec/db'])).toMatchObject({ allowed: true });
   });
 
+  it('refuses image IDs, unreadable objects and too many images with an answer, never an error', async () => {
+    await putCluster('c1', { unmanagedImages: 'allow' }, env.deps);
+    try {
+      // containerd resolves these against the node's cache: they would run another workspace's image unchecked.
+      for (const id of [`sha256:${'ab'.repeat(32)}`, 'deadbeef', '3f2a9c:latest'])
+        expect(await review('ns-b', [id]), id).toMatchObject({ allowed: false, status: { code: 403, message: expect.stringContaining('an image ID') } });
+      expect(await review('ns-b', ['docker.io/library/nginx'])).toMatchObject({ allowed: true });
+      // Under failurePolicy Ignore an error answer would admit the object: these are refused instead.
+      const long = await review('ns-a', ['harbor.test/sec/db', `harbor.test/${'a'.repeat(4100)}`]);
+      expect(long).toMatchObject({ allowed: false, status: { message: expect.stringContaining('cannot be checked') } });
+      const many = await review('ns-a', ['harbor.test/sec/db', ...Array.from({ length: 64 }, (_, i) => `harbor.test/pub/web:t${i}`)]);
+      expect(many).toMatchObject({ allowed: false, status: { message: expect.stringContaining('65 distinct images') } });
+      const crowd = await review('ns-a', Array.from({ length: 1001 }, () => 'harbor.test/pub/web'));
+      expect(crowd).toMatchObject({ allowed: false, status: { message: expect.stringContaining('over 1000 containers') } });
+      expect(await review('ns-a', Array.from({ length: 64 }, (_, i) => `harbor.test/pub/web:t${i}`))).toMatchObject({ allowed: true });
+    } finally {
+      await putCluster('c1', { unmanagedImages: 'deny' }, env.deps);
+    }
+  });
+
   it('records refusals but not dry runs, and keeps working with the previous token during its grace', async () => {
     const before = (await listAdmissionDecisions('c1', { limit: 500 }, env.deps)).refusals;
     await review('ns-b', ['harbor.test/sec/db'], { dryRun: true });

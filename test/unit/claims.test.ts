@@ -70,8 +70,15 @@ describe('withHttp: claims, errors and headers', () => {
   it('answers bad input with 4xx, never 500', async () => {
     const claims = { sub: 'ops', roles: ['platform-admin'] };
     const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
-    for (const body of ['{"a":', deep, '\u0000', 'x'.repeat(1_100_000)]) expect((await call(admin, event(claims, { body }))).status).toBeLessThan(500);
-    expect((await call(admin, event(claims, { body: '!!!not base64', isBase64Encoded: true }))).status).toBe(400);
+    const reads = withHttp('list-registries', async (req) => ({ status: 200, body: { got: typeof req.body } }));
+    for (const body of ['{"a":', deep, '\u0000', 'x'.repeat(1_100_000)]) expect((await call(reads, event(claims, { body }))).status).toBeLessThan(500);
+    expect((await call(reads, event(claims, { body: '!!!not base64', isBase64Encoded: true }))).status).toBe(400);
+  });
+
+  it('reads a body only when the handler asks: a webhook without its secret gets 401, whatever it sent', async () => {
+    const { handler } = await import('../../functions/review-admission/handler.ts');
+    const review = (body: string) => event({}, { routeKey: 'POST /admission/clusters/{cluster}', pathParameters: { cluster: 'prod' }, body });
+    for (const body of ['{"a":', 'x'.repeat(5 * 1024 * 1024)]) expect(await call(handler, review(body))).toMatchObject({ status: 401, body: { error: 'UNAUTHORIZED' } });
   });
 
   it('sends nosniff and no-store with answers and errors; a handler may set its own cache policy', async () => {

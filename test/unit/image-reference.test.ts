@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { hostKey, normalizeImageReference, type ImageReferenceResult } from '../../shared/kubernetes/image-reference.ts';
+import { hostKey, isImageId, normalizeImageReference, type ImageReferenceResult } from '../../shared/kubernetes/image-reference.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
 const Result = z.discriminatedUnion('ok', [
@@ -231,6 +231,16 @@ describe('registry host keys', () => {
     expect(hostKey('127.0.0.1:5000')).toBe('127.0.0.1:5000');
     expect(hostKey('[FC00::1]:443')).toBe('[fc00::1]');
     expect(hostKey('registry:4430')).toBe('registry:4430');
+    // Go reads the port as a number: `:0443` is 443, `:05000` is 5000.
+    expect(hostKey('harbor.example.com:0443')).toBe('harbor.example.com');
+    expect(hostKey('127.0.0.1:05000')).toBe('127.0.0.1:5000');
     expect(hostKey(ok('LOCALDOMAIN/fooo').domain)).toBe(hostKey('localdomain'));
+  });
+});
+
+describe('isImageId', () => {
+  it('tells the spellings a runtime resolves against its local images from references', () => {
+    for (const id of [`sha256:${'0'.repeat(64)}`, 'sha256:abcdef12', 'deadbeef', '3f2a9c:latest', 'a'.repeat(64)]) expect(isImageId(id), id).toBe(true);
+    for (const ref of ['nginx', 'busybox:1.36', 'harbor.test/sec/db', `busybox@sha256:${'0'.repeat(64)}`, 'cafe', 'decade-app', 'harbor.test:443/x', 'abc123x']) expect(isImageId(ref), ref).toBe(false);
   });
 });
