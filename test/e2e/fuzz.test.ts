@@ -25,6 +25,13 @@ describe('the running service under fuzz (fast-check): generated requests over e
     expect({ atLeast500: report.atLeast500, unanswered: report.noAnswer, crashes: report.crashes, alive: report.alive }).toEqual({ atLeast500: 0, unanswered: 0, crashes: 0, alive: true });
   });
 
+  it("gets past the admission route's door: reviews answered 200 allowed and refused, odd ones 400", () => {
+    expect(report.admissionVerdicts.allowed).toBeGreaterThan(0);
+    expect(report.admissionVerdicts.refused).toBeGreaterThan(0);
+    expect(report.admissionVerdicts.unreadable).toBe(0);
+    expect(report.statusesByRoute['POST /admission/clusters/{cluster}']?.['400'] ?? 0).toBeGreaterThan(0);
+  });
+
   it('lets no rejected request add, change or remove an item of the store', () => {
     expect(report.rejectedWatched).toBeGreaterThan(RUNS / 2);
     expect(show(report.findings.filter((f) => f.kind === 'store change' || f.kind === 'accepted without credentials'))).toEqual([]);

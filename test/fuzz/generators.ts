@@ -16,6 +16,7 @@ import { fixture } from '../helpers/fixtures.ts';
  * - `«psecret:R:P»`: the secret of Harbor project P's webhook policy for registry R (per-project secrets);
  * - `«wsecret:R:P»`: whichever of the two the service accepts for project P (the harness finds out at set-up);
  * - `«tok:T»`: a token (see `TOKEN_NAMES`), signed with the service's secret unless its name says otherwise;
+ * - `«ctoken:C»`: the current admission token of the harness's cluster C (see `CLUSTER_ROLES`);
  * - `«url:fh»`: the fake Harbor's base URL;
  * - `«t-s:±N»`, `«t-ms:±N»`, `«t-iso:±N»`: now plus N seconds, as Unix seconds, milliseconds or ISO 8601. Inside a
  *   JSON string as the whole value, the seconds and milliseconds forms become a JSON number.
@@ -51,6 +52,13 @@ export type FuzzRequest = {
 
 /** The registries the harness registers: core ones are never deleted by a generated request, sacrificial ones are. */
 export const REGISTRY_ROLES = { core: ['dr', 'hb', 'hi'], sacrificial: ['sac1', 'sac2'] } as const;
+/**
+ * The clusters the harness registers, by name: core ones are never deleted nor have their token rotated by a valid
+ * request (an odd path may still hit them: the harness picks up the new token and re-registers them), the
+ * sacrificial one is.
+ */
+export const CLUSTER_ROLES = { core: ['c', 'prod'], sacrificial: ['sac'] } as const;
+export type ClusterName = (typeof CLUSTER_ROLES)[keyof typeof CLUSTER_ROLES][number];
 export const TOKEN_NAMES = [
   'admin',
   'reader',
@@ -400,6 +408,13 @@ const registryRoles = (route: Route): readonly string[] =>
       : route.fn === 'receive-distribution-webhook'
         ? ['dr', 'dr', 'dr', 'dr', 'sac1']
         : ['dr', 'hb', 'hb', 'hi'];
+/** Namespaces are registered in `c` only (`prod` has none); deletes and rotations go to the sacrificial cluster. */
+const clusterNames = (route: Route): readonly string[] =>
+  route.fn === 'delete-cluster' || route.fn === 'rotate-admission-token'
+    ? CLUSTER_ROLES.sacrificial
+    : route.path.includes('/namespaces/')
+      ? ['c', 'c', 'c', 'prod']
+      : ['c', 'c', 'prod', 'sac'];
 
 /** Valid values of each parameter; the space depends on the registry chosen. */
 const knownParams = (route: Route, names: readonly string[]): fc.Arbitrary<Record<string, string>> =>
@@ -409,7 +424,7 @@ const knownParams = (route: Route, names: readonly string[]): fc.Arbitrary<Recor
       registryId: fc.constant(regRef(role)),
       space: fc.constantFrom(...spaces),
       workspaceId: fc.constantFrom('w1', 'w1', 'w2', 'w3', 'ghost'),
-      cluster: fc.constantFrom('c', 'c', 'c', 'prod'),
+      cluster: fc.constantFrom(...clusterNames(route)),
       namespace: fc.constantFrom('n1', 'n1', 'n2', 'n3', 'mine'),
       asset: fc.constantFrom('app.js', 'app.css', 'main.js'),
     };
@@ -473,6 +488,19 @@ const QUERIES: Record<string, { valid: Record<string, readonly string[]>; odd: R
   'list-tags': { valid: { image: IMAGES }, odd: { image: [...IMAGES, ...ODD_IMAGES] } },
   'explain-image': { valid: { image: IMAGES }, odd: { image: [...IMAGES, ...ODD_IMAGES] } },
   'get-ui': { valid: {}, odd: { v: ['abc', 'x'.repeat(65)] } },
+  'get-admission-config': { valid: { failurePolicy: ['Fail', 'Ignore'] }, odd: { failurePolicy: ['fail', 'IGNORE', '', 'Fail ', 'Fail,Ignore', 'None'] } },
+  'list-admission-decisions': {
+    valid: { since: ['«t-iso:-3600»', '«t-iso:-2592000»', '2000-01-01T00:00:00Z', '2026-01-01T00:00:00+01:00'], limit: ['1', '100', '500'] },
+    odd: {
+      since: ['not a time', '2026-02-30T00:00:00Z', '«t-iso:3600»', '+275760-09-13T00:00:00.000Z', '9999-12-31T23:59:59Z', '1737446601', '', '2026-01-01', '«t-ms:0»'],
+      limit: ['0', '501', '-1', '1e300', 'NaN', '1.5', ' 5', '0x10', ''],
+    },
+  },
+};
+/** Queries put on the wire as they are: a `+` that decodes to a space, repeated keys. */
+const RAW_QUERIES: Record<string, readonly string[]> = {
+  'get-admission-config': ['?failurePolicy=Fail&failurePolicy=Ignore', '?failurePolicy[]=Fail', '?failurePolicy=%46ail'],
+  'list-admission-decisions': ['?since=2026-01-01T00:00:00+01:00', '?limit=1&limit=500', '?since=«t-iso:0»&since=x', '?limit=%35%30%30'],
 };
 const extraPairs: fc.Arbitrary<Pair[]> = fc.array(
   fc.tuple(fc.constantFrom('x', 'limit', 'image', '__proto__', 'constructor', '%ZZ', 'a[]', ''), oddSegment).map((p): Pair => p),
@@ -488,7 +516,7 @@ const queryArb = (route: Route, odd: boolean): fc.Arbitrary<string> => {
   return fc.oneof(
     { weight: 4, arbitrary: own(true).map(text) },
     { weight: 2, arbitrary: fc.tuple(own(false), extraPairs).map(([a, b]) => text([...a, ...b])) },
-    { weight: 1, arbitrary: fc.constantFrom('?', '?%', '?&&', '?a', '?=x', '?limit=1&limit=2', '?image=a&image=b') },
+    { weight: 1, arbitrary: fc.constantFrom('?', '?%', '?&&', '?a', '?=x', '?limit=1&limit=2', '?image=a&image=b', ...(RAW_QUERIES[route.fn] ?? [])) },
   );
 };
 
@@ -719,6 +747,18 @@ const ADMIN_BODIES: Record<string, fc.Arbitrary<Json>> = {
     .map((r) => JsonValue.parse(r)),
   'put-workspace': fc.record({ displayName: fc.constantFrom('Team A', 'W') }, { requiredKeys: [] }).map((r) => JsonValue.parse(r)),
   'put-namespace': fc.record({ workspaceId: fc.constantFrom<Json>(...WORKSPACES, null) }),
+  'put-cluster': fc
+    .record(
+      {
+        displayName: fc.constantFrom('Production', 'c'),
+        unmanagedImages: fc.constantFrom('allow', 'deny'),
+        mode: fc.constantFrom('enforce', 'audit'),
+        exemptNamespaces: fc.subarray(['n1', 'n2', 'n3', 'mine', 'default', 'kube-system']),
+      },
+      { requiredKeys: ['unmanagedImages'] },
+    )
+    .map((r) => JsonValue.parse(r)),
+  'rotate-admission-token': fc.record({ graceSeconds: fc.constantFrom(0, 60, 3600, 86_400) }, { requiredKeys: [] }),
 };
 
 /** An odd body: the valid one mutated or badly serialized, or over the size limit (rarely: each costs a megabyte). */
@@ -757,10 +797,269 @@ const webhookRequest = (route: Route, kind: 'harbor' | 'distribution'): fc.Arbit
       .map((parts) => assemble(route, parts)),
   );
 
+const kubernetesFixtures = readdirSync(join(import.meta.dirname, '..', 'fixtures', 'kubernetes'))
+  .filter((f) => /^(admissionreview-v1-|thirdparty-connaisseur-).*\.json$/.test(f))
+  .map((f) => JsonValue.parse(fixture(`kubernetes/${f}`)));
+/** Reviews as kube-apiserver sends them: the starting points of valid reviews. */
+const REVIEWS = kubernetesFixtures.filter((f) => isObject(f) && f.apiVersion === 'admission.k8s.io/v1' && isObject(f.request) && !isObject(f.response));
+/** Real documents a review route must refuse: answers (`response`), v1beta1 reviews, connaisseur's `oldObject: "None"`. */
+const FOREIGN_REVIEWS = kubernetesFixtures.filter((f) => !REVIEWS.includes(f));
+/** distribution/reference's own test inputs (see the fixture): valid, invalid and borderline references. */
+const REFERENCE_CASES = z
+  .object({ cases: z.array(z.object({ input: z.string() })) })
+  .parse(fixture('kubernetes/image-references.cases.json'))
+  .cases.map((c) => c.input);
+
+/** Where a review's object keeps its images (the `image` of each container, wherever the pod spec is). */
+const imagePathsOf = (value: Json, at: JsonPath = []): JsonPath[] => {
+  if (Array.isArray(value)) return value.flatMap((v, i) => imagePathsOf(v, [...at, i]));
+  if (!isObject(value)) return [];
+  return Object.entries(value).flatMap(([k, v]) => (k === 'image' && typeof v === 'string' ? [[...at, k]] : imagePathsOf(v, [...at, k])));
+};
+
+/** Images of the world: selectable in some namespaces and not others, or on hosts no registry serves. */
+const REVIEW_IMAGES = [
+  '«host:hb»/team/api:v1',
+  '«host:hb»/team/api',
+  '«host:hb»/library/app:v1',
+  `«host:hb»/library/app@${DIGESTS[0]}`,
+  '«host:hb»/shared/app',
+  '«host:dr»/space/app:1.0',
+  '«host:dr»/space/app',
+  '«host:hi»/team/x',
+  'docker.io/library/busybox:1.36',
+  'nginx',
+  'harbor.example.com/team-a/api:1.4.2',
+] as const;
+const HEX = 'a'.repeat(64);
+/** Image strings that are huge, hold control characters, upper-case hosts, odd digests, or no host at all. */
+const ODD_REVIEW_IMAGES: readonly string[] = [
+  'x'.repeat(4096),
+  `«host:hb»/team/${'a'.repeat(4000)}`,
+  'a'.repeat(4097),
+  LONG,
+  '«host:hb»/team/api\u0000',
+  'a\u0000b',
+  '«host:hb»/team/api\r\nx: y',
+  '\u202e«host:hb»/team/api',
+  '\t',
+  ' «host:hb»/team/api',
+  'HARBOR.EXAMPLE.COM/team-a/api',
+  'Docker.IO/library/busybox',
+  'LOCALHOST:9/space/app',
+  '«host:hb»/TEAM/api',
+  'a_b.com/x',
+  'a_b.com:9/x',
+  '',
+  ' ',
+  '«host:hb»',
+  '«host:hb»/',
+  '«host:hb»/app',
+  '«host:hb»//team/api',
+  '«host:hb»/team/api:',
+  '«host:hb»/team/api@',
+  `«host:hb»/team/api@sha256:${HEX}`,
+  `«host:hb»/team/api:v1@sha256:${HEX.toUpperCase()}`,
+  '«host:hb»/team/api@sha256:zz',
+  `«host:hb»/team/api@sha512:${'a'.repeat(128)}`,
+  `«host:hb»/team/api:${'v'.repeat(129)}`,
+  `sha256:${HEX}`,
+  HEX,
+  '[::1]:9/space/app',
+  '[::1/x',
+  'localhost/space/app',
+  '127.0.0.1:9/space/app',
+  '127.0.0.1:09/space/app',
+  '127.0.0.1:99999/x',
+  '😀/x',
+  'e\u0301/x',
+  '__proto__',
+  'constructor/x',
+  'AUDIENCE#public',
+];
+const reviewImage = (odd: boolean): fc.Arbitrary<string> =>
+  odd
+    ? fc.oneof(
+        { weight: 2, arbitrary: fc.constantFrom(...REVIEW_IMAGES) },
+        { weight: 3, arbitrary: fc.constantFrom(...ODD_REVIEW_IMAGES) },
+        { weight: 2, arbitrary: fc.constantFrom(...REFERENCE_CASES) },
+        { weight: 1, arbitrary: fc.constantFrom(...ODD_STRINGS) },
+      )
+    : fc.constantFrom(...REVIEW_IMAGES);
+
+/**
+ * How a review is aimed at the world: its namespace (null leaves it out), the images put into its containers in
+ * turn, and its old object: the fixture's, the new one (an UPDATE that adds no image), or the fixture's original
+ * object under an UPDATE (every aimed image is new).
+ */
+type ReviewAim = { namespace: string | null; images: string[]; old: 'fixture' | 'same' | 'original'; dryRun: boolean };
+const reviewAimArb = (odd: boolean): fc.Arbitrary<ReviewAim> =>
+  fc.record({
+    namespace: fc.constantFrom('n1', 'n1', 'n2', 'n3', 'mine', 'default', 'kube-system', null),
+    images: fc.array(reviewImage(odd), { minLength: 1, maxLength: 4 }),
+    old: fc.constantFrom('fixture', 'fixture', 'same', 'original'),
+    dryRun: fc.constantFrom(false, false, false, true),
+  });
+const aimReview = (raw: Json, aim: ReviewAim): Json => {
+  const original = valueAt(raw, ['request', 'object']) ?? null;
+  let v = imagePathsOf(original).reduce((acc, p, i) => setAt(acc, ['request', 'object', ...p], aim.images[i % aim.images.length] ?? ''), raw);
+  v = aim.namespace === null ? (updateAt(v, ['request', 'namespace'], () => undefined) ?? v) : setAt(v, ['request', 'namespace'], aim.namespace);
+  if (aim.old === 'same' && valueAt(v, ['request', 'operation']) === 'UPDATE') v = setAt(v, ['request', 'oldObject'], valueAt(v, ['request', 'object']) ?? null);
+  if (aim.old === 'original') v = setAt(setAt(v, ['request', 'operation'], 'UPDATE'), ['request', 'oldObject'], original);
+  return aim.dryRun ? setAt(v, ['request', 'dryRun'], true) : v;
+};
+const reviewArb = (odd: boolean): fc.Arbitrary<Json> => fc.tuple(fc.constantFrom(...REVIEWS), reviewAimArb(odd)).map(([raw, aim]) => aimReview(raw, aim));
+
+/** Container lists of the wrong shape, empty, over `MAX_CONTAINERS`, or at the limit with distinct managed images. */
+const ODD_CONTAINER_LISTS: readonly Json[] = [
+  null,
+  {},
+  'x',
+  1,
+  [],
+  [null],
+  [1],
+  ['nginx'],
+  [[]],
+  [{}],
+  [{ image: null }],
+  [{ image: 5 }],
+  [{ image: ['nginx'] }],
+  [{ image: { name: 'nginx' } }],
+  [{ name: 5, image: 'nginx' }],
+  [{ name: null, image: 'nginx' }],
+  [{ name: 'x'.repeat(254), image: 'nginx' }],
+  [{ name: '\u0000\u2028', image: 'nginx' }],
+  [{ name: '', image: '' }],
+  Array.from({ length: 1001 }, () => ({ image: 'nginx' })),
+  Array.from({ length: 1000 }, (_, i) => ({ name: `c${i}`, image: `«host:hb»/team/app-${i}:v1` })),
+  Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, image: `unmanaged-${i}.example/x:v1` })),
+];
+/** Objects a review may carry instead of a workload: no object, not an object, pod specs where they should not be. */
+const ODD_OBJECTS: readonly Json[] = [
+  'None',
+  [],
+  null,
+  {},
+  1,
+  { spec: [] },
+  { spec: { containers: {} } },
+  { spec: { template: 'x' } },
+  { spec: { template: { spec: { initContainers: 'nginx' } } } },
+  { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ image: 'docker.io/library/busybox' }] } } } } } },
+  { kind: 'EphemeralContainers', ephemeralContainers: [{ image: 'nginx' }] },
+  { kind: 'EphemeralContainers', ephemeralContainers: 'x' },
+];
+type Twist = { at: JsonPath; to?: Json };
+const twists = (at: JsonPath, values: readonly Json[], remove = true): Twist[] => [...values.map((to) => ({ at, to })), ...(remove ? [{ at }] : [])];
+/** Changes to a review's envelope and request, one place at a time (no `to`: the key is left out). */
+const REVIEW_TWISTS: readonly Twist[] = [
+  ...twists(['apiVersion'], ['admission.k8s.io/v1beta1', 'v1', '', 'ADMISSION.K8S.IO/V1', 'admission.k8s.io/v2', null]),
+  ...twists(['kind'], ['AdmissionReviewList', 'admissionreview', '']),
+  ...twists(['request'], [null, [], 'None', {}, 1]),
+  ...twists(['request', 'uid'], ['', 'u'.repeat(128), 'u'.repeat(129), 5, null, 'a\u0000b', '\ud800', '../x']),
+  ...twists(['request', 'kind'], [{}, 'Pod', null, { group: '', version: 'v1' }, { group: 'apps', version: 'v1', kind: 'x'.repeat(254) }]),
+  ...twists(['request', 'kind', 'kind'], [5, null]),
+  ...twists(['request', 'kind', 'group'], [null, 'g'.repeat(254)]),
+  ...twists(['request', 'resource'], [{}, 'pods']),
+  ...twists(['request', 'operation'], ['create', 'PATCH', '', null, 'DELETE', 'CONNECT', 'UPDATE', 1]),
+  ...twists(['request', 'object'], ODD_OBJECTS),
+  ...twists(['request', 'oldObject'], ['None', [], {}, null, 1, 'x'.repeat(1000)]),
+  ...twists(['request', 'namespace'], ['', 'N1', 'n1 ', '__proto__', 'constructor', 'a'.repeat(253), 'a'.repeat(254), 'kube-system\u0000', 'n1/../n2', 'NAMESPACE#c#n1', 5, null, [], {}]),
+  ...twists(['request', 'dryRun'], ['true', 1, null], false),
+  ...twists(['request', 'userInfo'], ['admin', null, { username: 'u'.repeat(513) }, { groups: 'system:masters' }, { extra: { a: 'b' } }]),
+  ...twists(['request', 'name'], ['n'.repeat(254), 5, '']),
+  ...twists(['request', 'options'], ['x', []], false),
+  ...twists(['request', 'subResource'], ['ephemeralcontainers', 's'.repeat(254)], false),
+];
+const twist = (review: Json, t: Twist): Json => (t.to === undefined ? (updateAt(review, t.at, () => undefined) ?? null) : setAt(review, t.at, t.to));
+/** The review with the list holding its first image (its first container list) replaced. */
+const withContainers = (review: Json, list: Json): Json => {
+  const first = imagePathsOf(valueAt(review, ['request', 'object']) ?? null)[0];
+  return first ? setAt(review, ['request', 'object', ...first.slice(0, -2)], list) : setAt(review, ['request', 'object', 'spec', 'containers'], list);
+};
+/** An UPDATE of a Pod whose object and old object each carry `bytes` of annotations (etcd takes 1.5 MiB an object). */
+const bigReview = (bytes: number): FuzzBody => {
+  const base = REVIEWS.find((r) => valueAt(r, ['request', 'kind', 'kind']) === 'Pod') ?? REVIEWS[0] ?? null;
+  const padded = setAt(aimReview(base, { namespace: 'n1', images: ['«host:hb»/team/api:v1'], old: 'original', dryRun: false }), ['request', 'object', 'metadata', 'annotations', 'pad'], 'x'.repeat(bytes));
+  return utf8(JSON.stringify(setAt(padded, ['request', 'oldObject', 'metadata', 'annotations', 'pad'], 'x'.repeat(bytes))));
+};
+/** Under the route's 4 MiB limit (must be reviewed) and over it (413); rare, each costs megabytes. */
+const BIG_REVIEWS = [bigReview(1_500_000), bigReview(2_200_000)] as const;
+
+/** An odd review: odd images and a twist or two, odd containers, the mutations every body gets, a foreign document, or big. */
+const oddReview: fc.Arbitrary<FuzzBody> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(reviewArb(true), fc.array(fc.constantFrom(...REVIEW_TWISTS), { maxLength: 2 }))
+      .map(([review, ts]) => utf8(JSON.stringify(ts.reduce(twist, review)))),
+  },
+  { weight: 3, arbitrary: fc.tuple(reviewArb(false), fc.constantFrom(...ODD_CONTAINER_LISTS)).map(([review, list]) => utf8(JSON.stringify(withContainers(review, list)))) },
+  { weight: 4, arbitrary: reviewArb(false).chain(mutated).chain(serialized) },
+  { weight: 1, arbitrary: fc.constantFrom(...FOREIGN_REVIEWS).map((v) => utf8(JSON.stringify(v))) },
+  { weight: 1, arbitrary: fc.constantFrom(...BIG_REVIEWS) },
+);
+
+/** The cluster a review path names, if it is one of the world's (a bent path may still name it). */
+const clusterOf = (path: string): ClusterName => {
+  const named = /\/clusters\/([a-z0-9-]+)/i.exec(path)?.[1];
+  return [...CLUSTER_ROLES.core, ...CLUSTER_ROLES.sacrificial].find((c) => c === named) ?? 'c';
+};
+/** The admission token of the path's cluster. */
+const ownAdmissionAuth = (cluster: ClusterName): Auth => ({ header: `Bearer «ctoken:${cluster}»`, kind: 'webhook' });
+/**
+ * Other credentials: the right token badly presented, a JWT; or ones that must never open the route (another
+ * cluster's token, a registry's webhook secret, a token with a character more, garbage).
+ */
+const oddAdmissionAuth = (cluster: ClusterName): fc.Arbitrary<Auth> =>
+  fc.oneof(
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom<Auth>(
+        { header: `bearer «ctoken:${cluster}»`, kind: 'webhook' },
+        { header: `Bearer  «ctoken:${cluster}»`, kind: 'webhook' },
+        { header: `«ctoken:${cluster}»`, kind: 'webhook' },
+        { header: `Bearer «ctoken:${cluster}» `, kind: 'webhook' },
+        { header: tok('admin'), kind: 'signed' },
+      ),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom<Auth>(
+        { kind: 'bad' },
+        { header: `Bearer «ctoken:${cluster === 'c' ? 'prod' : 'c'}»`, kind: 'bad' },
+        { header: `Bearer «ctoken:${cluster}»x`, kind: 'bad' },
+        { header: 'Bearer «secret:dr»', kind: 'bad' },
+        { header: 'Bearer pira_AAAA', kind: 'bad' },
+        { header: 'Bearer ', kind: 'bad' },
+        { header: `Bearer ${'x'.repeat(600)}`, kind: 'bad' },
+        { header: 'Basic YWRtaW46SGFyYm9yMTIzNDU=', kind: 'bad' },
+      ),
+    },
+  );
+
+/** AdmissionReviews from the fixtures, aimed at the world's clusters, namespaces and images. */
+const admissionRequest = (route: Route): fc.Arbitrary<FuzzRequest> =>
+  focusArb.chain((focus) =>
+    pathArb(route, focus === 'path')
+      .chain((path) =>
+        fc.record({
+          path: fc.constant(path),
+          query: queryArb(route, focus === 'query'),
+          auth: focus === 'auth' ? oddAdmissionAuth(clusterOf(path)) : fc.constant(ownAdmissionAuth(clusterOf(path))),
+          body: focus === 'body' ? oddReview : reviewArb(false).map((v) => utf8(JSON.stringify(v))),
+          headers: headersArb('application/json', focus === 'headers'),
+        }),
+      )
+      .map((parts) => assemble(route, parts)),
+  );
+
 /** Requests aimed at one route. */
 export const requestFor = (route: Route): fc.Arbitrary<FuzzRequest> => {
   if (route.fn === 'receive-harbor-webhook') return webhookRequest(route, 'harbor');
   if (route.fn === 'receive-distribution-webhook') return webhookRequest(route, 'distribution');
+  if (route.fn === 'review-admission') return admissionRequest(route);
   const valid = ADMIN_BODIES[route.fn];
   return focusArb.chain((focus) =>
     fc
@@ -780,7 +1079,9 @@ export const requestFor = (route: Route): fc.Arbitrary<FuzzRequest> => {
   );
 };
 
-/** Requests over every route of `ROUTES`; webhooks (the richest input) four times as often, routes with a body twice. */
-export const anyRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
-  ...ROUTES.map((route) => ({ weight: route.access === 'webhook' ? 4 : ADMIN_BODIES[route.fn] ? 2 : 1, arbitrary: requestFor(route) })),
-);
+/**
+ * Requests over every route of `ROUTES`; webhooks (the richest input) four times as often, admission reviews (whose
+ * shapes vary most) six times, routes with a body twice.
+ */
+const weightOf = (route: Route) => (route.fn === 'review-admission' ? 6 : route.access === 'webhook' ? 4 : ADMIN_BODIES[route.fn] ? 2 : 1);
+export const anyRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(...ROUTES.map((route) => ({ weight: weightOf(route), arbitrary: requestFor(route) })));

@@ -9,15 +9,17 @@ import { signJwt } from '../../shared/local/jwt.ts';
 import { createDocumentClient } from '../../shared/store/table.ts';
 import { ROUTES } from '../../shared/topology.ts';
 import { startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
-import { REGISTRY_ROLES, TOKEN_NAMES, anyRequest, type FuzzRequest, type TokenName } from './generators.ts';
+import { CLUSTER_ROLES, REGISTRY_ROLES, TOKEN_NAMES, anyRequest, type ClusterName, type FuzzRequest, type TokenName } from './generators.ts';
 
 /**
  * The fuzz harness: starts the service in its own process (`service.ts`), registers a small world through the API
  * (registries on closed loopback ports and on a local fake Harbor, workspaces, namespaces, spaces, bindings, pushed
- * tags), then sends generated requests one at a time and checks each answer and the store:
+ * tags, clusters of the admission webhook), then sends generated requests one at a time and checks each answer and the store:
  * - no answer ≥ 500 (the contract's 502/503 for a registry that is down or refused are counted apart: the world has
  *   such registries on purpose), no request left unanswered, the process never exits (it is restarted if it does);
  * - no item added, changed or removed by a rejected request (status ≥ 400): the table is scanned before and after.
+ *   Rejected means the HTTP status, not the verdict inside: an AdmissionReview answered 200 with `allowed: false`
+ *   is an accepted request, and writes the cluster's decision log (counted apart in `admissionVerdicts`).
  *   Requests that carry real credentials and change something (not GET) are watched one by one; the others (GETs,
  *   bad credentials) in batches between two scans. When a batch's scans differ, the changed items are put back and
  *   the batch is replayed request by request to find the one that did it. Before each scan the bus is drained, and
@@ -242,6 +244,8 @@ export type World = {
   allowedHosts: Set<string>;
   /** How Harbor deliveries authenticate with this service: each project's own secret, or the registry's. */
   harborSecrets: 'per-project' | 'per-registry';
+  /** The current admission token of each cluster, by name (the world's, and any a generated request registered). */
+  clusters: Record<string, string>;
 };
 
 const b64 = (v: string | Buffer) => Buffer.from(v).toString('base64url');
@@ -294,6 +298,8 @@ const resolveText = (text: string, world: World, now: number) =>
           return reg ? (world.harborSecrets === 'per-project' ? projectSecret(reg.secret, project) : reg.secret) : m;
         case 'tok':
           return world.tokens[z.enum(TOKEN_NAMES).safeParse(arg).data ?? 'admin'];
+        case 'ctoken':
+          return world.clusters[arg] ?? m;
         case 'url':
           return world.fakeHarborUrl;
         case 't-s':
@@ -356,6 +362,7 @@ const setUp = async (target: Target, harbor: FakeHarbor): Promise<World> => {
     tokens: tokens(),
     fakeHarborUrl: harbor.url,
     harborSecrets: 'per-project',
+    clusters: {},
     allowedHosts: new Set([...CLOSED_PORTS.flatMap((p) => [`127.0.0.1:${p}`, `[::1]:${p}`]), new URL(harbor.url).host]),
   };
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = { authorization: `Bearer ${world.tokens.admin}` }) => {
@@ -383,6 +390,40 @@ const setUp = async (target: Target, harbor: FakeHarbor): Promise<World> => {
 };
 
 /**
+ * The clusters of the world (see `CLUSTER_ROLES`): `c` holds the namespaces and refuses unmanaged images, `prod`
+ * audits, `sac` is deleted and rotated by generated requests.
+ */
+const CLUSTER_SETTINGS: Record<ClusterName, Record<string, unknown>> = {
+  c: { unmanagedImages: 'deny', mode: 'enforce', exemptNamespaces: ['default'] },
+  prod: { displayName: 'Production', unmanagedImages: 'allow', mode: 'audit' },
+  sac: { unmanagedImages: 'deny' },
+};
+/** The admission token an answer shows: a registration (201) or a rotation. */
+const AdmissionTokenShown = z.object({ cluster: z.string(), admissionToken: z.string() });
+
+/**
+ * Registers the clusters, or puts their settings back (a deleted one comes back with a new token; an existing one
+ * keeps its token, so one rotated by a generated request keeps the token the harness picked up then).
+ */
+const putClusters = async (target: Target, world: World, strict: boolean) => {
+  for (const cluster of [...CLUSTER_ROLES.core, ...CLUSTER_ROLES.sacrificial]) {
+    const answer = await target.send({
+      method: 'PUT',
+      path: `/api/v1/clusters/${cluster}`,
+      headers: { authorization: `Bearer ${world.tokens.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify(CLUSTER_SETTINGS[cluster]),
+      bodyBytes: 0,
+    });
+    if (strict && answer.status !== 201) throw new Error(`fuzz set-up: PUT /api/v1/clusters/${cluster} answered ${answer.status} ${answer.body}`);
+    pickUpAdmissionToken(world, answer);
+  }
+};
+const pickUpAdmissionToken = (world: World, answer: Answer) => {
+  const shown = AdmissionTokenShown.safeParse(safeJson(answer.body)).data;
+  if (shown) world.clusters[shown.cluster] = shown.admissionToken;
+};
+
+/**
  * Workspaces, namespaces, spaces, a binding and a tag in each of `dr` and `hb`: at set-up (each must succeed) and
  * again every `REPLENISH_EVERY` requests (whatever they answer), since generated deletes wear the world down and
  * requests into an empty world stop at 404.
@@ -398,6 +439,7 @@ const populate = async (target: Target, world: World, strict: boolean) => {
   const hb = world.registries.hb;
   if (!dr || !hb) throw new Error('fuzz set-up: registries dr and hb are missing');
   for (const w of ['w1', 'w2']) await call('PUT', `/api/v1/workspaces/${w}`, { displayName: w });
+  await putClusters(target, world, strict);
   await call('PUT', '/api/v1/clusters/c/namespaces/n1', { workspaceId: 'w1' });
   await call('PUT', '/api/v1/clusters/c/namespaces/n2', { workspaceId: 'w2' });
   await call('PUT', '/api/v1/clusters/c/namespaces/n3', { workspaceId: null });
@@ -499,10 +541,19 @@ export type FuzzReport = {
   noAnswer: number;
   rejectedWatched: number;
   rejectedChangedStore: number;
+  /** Reviews answered 200, by verdict (`unreadable`: not an AdmissionReview answer with a boolean `allowed`). */
+  admissionVerdicts: AdmissionVerdicts;
   crashes: number;
   alive: boolean;
   findings: Finding[];
   seconds: number;
+};
+
+type AdmissionVerdicts = { allowed: number; refused: number; unreadable: number };
+const ReviewAnswer = z.object({ response: z.object({ allowed: z.boolean() }) });
+const verdictOf = (answer: Answer): keyof AdmissionVerdicts => {
+  const allowed = ReviewAnswer.safeParse(safeJson(answer.body)).data?.response.allowed;
+  return allowed === undefined ? 'unreadable' : allowed ? 'allowed' : 'refused';
 };
 
 /** Sends requests and watches the store; collects findings. */
@@ -528,6 +579,7 @@ class Engine {
   noAnswer = 0;
   rejectedWatched = 0;
   rejectedChangedStore = 0;
+  readonly admissionVerdicts: AdmissionVerdicts = { allowed: 0, refused: 0, unreadable: 0 };
   crashes = 0;
 
   constructor(
@@ -653,6 +705,7 @@ class Engine {
       if (upstream) this.upstream++;
       else if (typeof answer.status === 'number' && answer.status >= 500) this.atLeast500++;
       if (typeof answer.status !== 'number') this.noAnswer++;
+      if (req.fn === 'review-admission' && answer.status === 200) this.admissionVerdicts[verdictOf(answer)]++;
     }
     const found = (f: Omit<Finding, 'routes' | 'count' | 'shrunk'>) => findings.push(shrinking ? { ...f, routes: new Set([req.route]), count: 0, shrunk: true } : this.record({ ...f, routes: new Set(), count: 0, shrunk: false }, req.route));
 
@@ -707,8 +760,9 @@ class Engine {
     return { answer, findings };
   }
 
-  /** A rotation answer shows a registry's new webhook secret: later requests use it. */
+  /** A rotation answer shows a registry's new webhook secret, a registration or rotation a cluster's token: later requests use it. */
   private pickUpSecret(sent: Sent, answer: Answer) {
+    pickUpAdmissionToken(this.world, answer);
     const secret = z.object({ webhook: z.object({ secret: z.string() }) }).safeParse(safeJson(answer.body)).data?.webhook.secret;
     if (!secret) return;
     for (const reg of Object.values(this.world.registries)) if (sent.path.includes(`/${reg.id}/`)) reg.secret = secret;
@@ -865,6 +919,7 @@ export const runFuzz = async (opts: FuzzOptions): Promise<FuzzReport> => {
       noAnswer: engine.noAnswer,
       rejectedWatched: engine.rejectedWatched,
       rejectedChangedStore: engine.rejectedChangedStore,
+      admissionVerdicts: engine.admissionVerdicts,
       crashes: engine.crashes,
       alive,
       findings: [...engine.findings.values()],
@@ -906,6 +961,7 @@ export const formatReport = (r: FuzzReport) => {
     `store: ${r.storeItems} compared items at the end; time (ms): ${Object.entries(r.ms).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `responses >= 500: ${r.atLeast500} (besides ${r.upstream} documented 502/503 for a registry that is down or refused); unanswered: ${r.noAnswer}; crashes: ${r.crashes}; alive at the end (GET /health 200): ${r.alive}`,
     `rejected requests whose store check ran: ${r.rejectedWatched}; of them changed the store: ${r.rejectedChangedStore}`,
+    `admission reviews answered 200: allowed ${r.admissionVerdicts.allowed}, refused ${r.admissionVerdicts.refused}, unreadable ${r.admissionVerdicts.unreadable}`,
     `distinct findings: ${r.findings.length}`,
   ];
   for (const [i, f] of r.findings.entries()) {
