@@ -33,7 +33,8 @@ describe('the running service under fuzz (fast-check): generated requests over e
   });
 
   it('lets no rejected request add, change or remove an item of the store', () => {
-    expect(report.rejectedWatched).toBeGreaterThan(RUNS / 2);
+    // Enough rejected requests to mean something (an unreadable AdmissionReview object is answered 200, refused, not 4xx).
+    expect(report.rejectedWatched).toBeGreaterThan(RUNS * 0.4);
     expect(show(report.findings.filter((f) => f.kind === 'store change' || f.kind === 'accepted without credentials'))).toEqual([]);
     expect(report.rejectedChangedStore).toBe(0);
   });

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import type { BusEvent } from '../../events/contract.ts';
+import type { Cluster } from '../../shared/domain/admission.ts';
 import type { Registry } from '../../shared/domain/model.ts';
 import { DomainError } from '../../shared/errors.ts';
 import type { Claims } from '../../shared/http/claims.ts';
 import type { Store } from '../../shared/store/index.ts';
+import { AdmissionReviewV1 } from '../../shared/kubernetes/admission-review.ts';
+import { reviewAdmission } from '../../shared/usecases/admission.ts';
+import { authenticateCluster, putCluster } from '../../shared/usecases/clusters.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { listImages } from '../../shared/usecases/selector.ts';
 import { bindSpace, createSpace, deleteSpace, unbindSpace, updateSpace } from '../../shared/usecases/spaces.ts';
@@ -14,6 +18,7 @@ import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
 import { applyRegistryChanges, receiveWebhook } from '../../shared/usecases/webhooks.ts';
 import { agreeableRegistryApi, consume, ctx, testDeps } from './deps.ts';
+import { fixture } from './fixtures.ts';
 import { authsOf } from './pull-secrets.ts';
 import type { FakeHarbor } from './fake-harbor.ts';
 import type { Service } from './service.ts';
@@ -21,6 +26,16 @@ import { WORKSPACES, type Change, type Driver } from './model-run.ts';
 import type { Outcome, RegOf, SelectorItem } from './reference-model.ts';
 
 const admin: Claims = { sub: 'model', roles: ['platform-admin'], workspaces: [] };
+
+const POD_CREATE = AdmissionReviewV1.parse(fixture('kubernetes/admissionreview-v1-pod-create.json'));
+const PodObject = z.looseObject({ metadata: z.looseObject({}), spec: z.looseObject({ containers: z.array(z.looseObject({})).min(1) }) });
+
+/** The captured Pod CREATE, moved to namespace `ns`, with one container (the fixture's first) running `image` and no init containers. */
+export const podReview = (ns: string, image: string): AdmissionReviewV1 => {
+  const pod = PodObject.parse(POD_CREATE.request.object);
+  const spec = { ...pod.spec, initContainers: [], containers: [{ ...pod.spec.containers[0], image }] };
+  return AdmissionReviewV1.parse({ ...POD_CREATE, request: { ...POD_CREATE.request, namespace: ns, object: { ...pod, metadata: { ...pod.metadata, namespace: ns }, spec } } });
+};
 
 const outcome = async (run: () => Promise<unknown>): Promise<Outcome> => {
   try {
@@ -42,6 +57,7 @@ export const useCaseDriver = (store: Store): Driver => {
   const secrets = {} as Record<RegOf, string>;
   const base = Math.floor(Date.now() / 1000) + 60;
   const pool: BusEvent[] = [];
+  let cluster: Cluster | undefined;
   const track = async <T>(run: () => Promise<T>) => {
     try {
       return await run();
@@ -61,6 +77,10 @@ export const useCaseDriver = (store: Store): Driver => {
         secrets[key] = created.webhook.secret;
       }
       for (const w of WORKSPACES) await putWorkspace(w, {}, deps);
+      const created = await putCluster('c', { unmanagedImages: 'deny' }, deps);
+      if (!('admissionToken' in created.body)) throw new Error('cluster c existed already');
+      // As the webhook handler does, with the token; once, since no step changes the cluster's settings.
+      cluster = await authenticateCluster('c', `Bearer ${created.body.admissionToken}`, deps);
       bus.take();
     },
     createSpace: (r, space, visibility) => track(() => outcome(() => createSpace(registries[r].id, { name: space, visibility }, deps, ctx))),
@@ -107,6 +127,10 @@ export const useCaseDriver = (store: Store): Driver => {
       const answer = await getPullSecret('c', ns, { claims: admin, format: 'json' }, deps);
       return answer.notModified ? [] : authHosts(answer.text);
     },
+    async admitted(ns, image) {
+      if (!cluster) throw new Error('setup registers the cluster first');
+      return (await reviewAdmission(cluster, podReview(ns, image), deps)).response.allowed;
+    },
   };
 };
 
@@ -152,6 +176,8 @@ export const webhookBody = (r: RegOf, host: string, c: Change, base: number): un
 };
 
 const Created = z.object({ id: z.string(), host: z.string(), webhook: z.object({ secret: z.string() }) });
+const ClusterCreated = z.object({ admissionToken: z.string() });
+const ReviewAnswer = z.object({ response: z.object({ allowed: z.boolean() }) });
 const Page = z.object({ items: z.array(z.object({ image: z.string(), tagCount: z.number(), latestTag: z.object({ tag: z.string() }), grantedBy: z.array(z.string()) })) });
 
 const outcomeOf = (status: number): Outcome => {
@@ -171,6 +197,7 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
   const cluster = `model-${seq}`;
   const hosts = { H: new URL(harbor.url).host, D: `127.0.0.2:${10_000 + seq}` };
   const regs = {} as Record<RegOf, z.infer<typeof Created>>;
+  let admissionToken = '';
   const admin = async (method: string, path: string, body?: unknown) => outcomeOf((await svc.call(method, path, body)).status);
   // A minute ahead (within the allowed clock skew): a reconcile listing (which applies its findings at listing time)
   // never outranks a step. Harbor's reconciles do run: a webhook naming a new project asks for one.
@@ -186,6 +213,9 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
         regs[key] = Created.parse(res.body);
       }
       for (const w of WORKSPACES) await svc.call('PUT', `/api/v1/workspaces/${ws(w)}`, {});
+      const res = await svc.call('PUT', `/api/v1/clusters/${cluster}`, { unmanagedImages: 'deny' });
+      if (res.status !== 201) throw new Error(`cluster registration answered ${res.status}: ${res.text}`);
+      admissionToken = ClusterCreated.parse(res.body).admissionToken;
     },
     createSpace: (r, space, visibility) => admin('POST', `/api/v1/registries/${regs[r].id}/spaces`, { name: space, visibility }),
     setVisibility: (r, space, visibility) => admin('PATCH', `/api/v1/registries/${regs[r].id}/spaces/${space}`, { visibility }),
@@ -224,6 +254,11 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
       const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/images?limit=100`);
       const items = toItems(Page.parse(res.body).items).filter((i) => i.image.startsWith(`${hosts.H}/`) || i.image.startsWith(`${hosts.D}/`));
       return items.map((i) => ({ ...i, grantedBy: i.grantedBy.map((g) => g.replace(new RegExp(`-${seq}$`), '')) }));
+    },
+    async admitted(ns, image) {
+      const res = await svc.call('POST', `/admission/clusters/${cluster}`, podReview(ns, image), admissionToken);
+      if (res.status !== 200) throw new Error(`admission answered ${res.status}: ${res.text}`);
+      return ReviewAnswer.parse(res.body).response.allowed;
     },
   };
 };

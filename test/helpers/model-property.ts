@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../shared/local/embedded-store.ts';
 import { useCaseDriver } from './model-drivers.ts';
-import { runSteps, steps, WORKSPACES } from './model-run.ts';
+import { admissionDivergences, runSteps, steps, WORKSPACES } from './model-run.ts';
 import { createTestTable } from './table.ts';
 
 /**
@@ -17,17 +17,22 @@ export const describeModelProperty = (part: string, runs: number) =>
     });
     afterAll(() => embedded.close());
 
-    it(`agrees on every namespace's selector, every workspace's robot and every pull secret after ${runs} random sequences with duplicated, reordered and dropped events`, { timeout: 600_000 }, async () => {
+    // The admission reviews take most of a run: 500 sequences needed ~6 min here with the grid on every sequence.
+    it(`agrees on every namespace's selector, every workspace's robot, every pull secret and every admission decision after ${runs} random sequences with duplicated, reordered and dropped events`, { timeout: 1_800_000 }, async () => {
       await fc.assert(
         fc.asyncProperty(steps, async (sequence) => {
           const t = await createTestTable(embedded.endpoint);
           try {
             const driver = useCaseDriver(t.store);
-            const { mismatches, namespaces, want, wantRobot, wantPullHosts } = await runSteps(driver, sequence);
+            const { mismatches, revocations, namespaces, want, wantRobot, wantPullHosts, selectable } = await runSteps(driver, sequence);
             expect(mismatches).toEqual([]);
+            expect(revocations).toEqual([]);
             for (const ns of namespaces) expect({ ns, items: await driver.selector(ns) }).toEqual({ ns, items: want(ns) });
             for (const w of WORKSPACES) expect({ w, robot: await driver.robotProjects(w) }).toEqual({ w, robot: wantRobot(w) });
             for (const ns of namespaces) expect({ ns, hosts: await driver.pullHosts(ns) }).toEqual({ ns, hosts: wantPullHosts(ns) });
+            // Every other sequence (the reviews take most of a run), one spelling per (namespace, image), rotated by the
+            // sequence's length: every spelling goes out in each such sequence, and the hundreds of them cover every pair.
+            if (sequence.length % 2 === 0) expect(await admissionDivergences(driver, namespaces, selectable, sequence.length)).toEqual([]);
           } finally {
             await t.drop();
           }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { splitPath } from '../../shared/domain/model.ts';
+import { mapLimit } from '../../shared/registries/pool.ts';
 import { createModel, type Outcome, type RegOf, type SelectorItem } from './reference-model.ts';
 
 const SPACES = ['s1', 's2', 'library'] as const;
@@ -69,14 +70,74 @@ export type Driver = {
   robotProjects(w: string): Promise<string[] | undefined>;
   /** The hosts of namespace `ns`'s pull secret (`.dockerconfigjson` auths), sorted. */
   pullHosts(ns: string): Promise<string[]>;
+  /** Whether the cluster's admission webhook allows a Pod CREATE in `ns` whose one container runs `image`. */
+  admitted(ns: string, image: string): Promise<boolean>;
 };
+
+/** On no connected registry: the cluster refuses it (`unmanagedImages: deny`), whatever the namespace. */
+export const UNMANAGED_IMAGE = 'docker.io/library/nginx';
+
+/**
+ * Every repository (`host/path`, what the model decides on) of PATHS on both hosts, with the ways a workload may spell
+ * it: admission ignores tag and digest, and reads a host case-insensitively (so Harbor's also in upper case).
+ */
+export const admissionRepos = (hosts: Record<RegOf, string>) =>
+  (['H', 'D'] as const).flatMap((r) =>
+    PATHS[r].map((path) => {
+      const repo = `${hosts[r]}/${path}`;
+      return { repo, spellings: [repo, `${repo}:t1`, `${repo}@${digest(1)}`, ...(r === 'H' ? [`${hosts[r].toUpperCase()}/${path}`] : [])] };
+    }),
+  );
+
+/**
+ * The reviews to send: every (namespace, repository), plus the unmanaged image in each namespace (`repo` ''). With
+ * `rotate`, each pair gets one spelling, shifted along the namespaces (so every spelling of every repository is sent
+ * in every sequence) and by `rotate` (so, over sequences, in every namespace); without it, every spelling.
+ */
+export const admissionChecks = (hosts: Record<RegOf, string>, namespaces: readonly string[], rotate?: number) =>
+  namespaces.flatMap((ns, n) => [
+    ...admissionRepos(hosts).flatMap(({ repo, spellings }, r) =>
+      (rotate === undefined ? spellings : [spellings[(n + r + rotate) % spellings.length] ?? repo]).map((image) => ({ ns, image, repo })),
+    ),
+    { ns, image: UNMANAGED_IMAGE, repo: '' },
+  ]);
+
+/** Where the driver's admission answers differ from `selectable` (the model) over `admissionChecks`: none expected. */
+export const admissionDivergences = async (driver: Driver, namespaces: readonly string[], selectable: (ns: string, repo: string) => boolean, rotate?: number) => {
+  // Reviews only read (a refusal's decision-log entry changes no decision), so a few at a time, as an API server sends them.
+  const answers = await mapLimit(admissionChecks(driver.hosts, namespaces, rotate), 8, async ({ ns, image, repo }) => {
+    const want = repo !== '' && selectable(ns, repo);
+    const got = await driver.admitted(ns, image);
+    return got === want ? [] : [`${ns} ${image}: admission ${got ? 'allowed' : 'refused'}, model ${want ? 'selectable' : 'not selectable'}`];
+  });
+  return answers.flat();
+};
+
+/** The admin steps that can take an image from a namespace: visibility, deletion, unbinding, moving the namespace. */
+const REVOKING = new Set<Step['k']>(['setVisibility', 'deleteSpace', 'bind', 'namespace']);
 
 /**
  * Applies `steps` to the service (through `driver`) and to the reference model, and settles. Returns the
- * admin outcomes (404/409/400) the two disagree on and what each namespace's selector must now show.
+ * admin outcomes (404/409/400) the two disagree on, the revoked images admitted right after their revocation, and
+ * what each namespace's selector (and so its admission) must now show.
  */
 export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
   const model = createModel(driver.hosts);
+  const namespaces = [...NAMESPACES, 'never-bound'];
+  // Only repositories ever pushed to can have an index row, stale or not.
+  const allowedPairs = () =>
+    namespaces.flatMap((ns) => model.pushedRepos().flatMap(({ reg, path }) => (model.ruleAllows(ns, reg, path) ? [{ ns, image: `${driver.hosts[reg]}/${path}` }] : [])));
+  const revocations: string[] = [];
+  /**
+   * Right after an admin step, before its events reach the index: every image the step took from a namespace is
+   * refused already, since admission confirms the index row against the truth.
+   */
+  const expectRevoked = async (s: Step, before: { ns: string; image: string }[]) => {
+    const after = new Set(allowedPairs().map((p) => `${p.ns} ${p.image}`));
+    const revoked = before.filter((p) => !after.has(`${p.ns} ${p.image}`));
+    const admitted = await mapLimit(revoked, 8, async ({ ns, image }) => ((await driver.admitted(ns, image)) ? [`${ns} ${image}: admitted right after ${JSON.stringify(s)} revoked it`] : []));
+    revocations.push(...admitted.flat());
+  };
   await driver.setup();
   for (const w of WORKSPACES) model.addWorkspace(w);
   // Start with n1 in w1 and n2 in w2 (n3 unbound), so private images have someone to be offered to.
@@ -92,6 +153,7 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
     if (got !== want) mismatches.push(`${JSON.stringify(s)}: webhook answered ${got}, expected ${want}`);
   };
   for (const s of steps) {
+    const before = REVOKING.has(s.k) ? allowedPairs() : undefined;
     switch (s.k) {
       case 'createSpace':
         expectOutcome(s, await driver.createSpace(s.reg, s.space, s.vis), model.createSpace(s.reg, s.space, s.vis));
@@ -144,11 +206,14 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
         await driver.deliver(s.pick, s.mode);
         break;
     }
+    if (before) await expectRevoked(s, before);
   }
   await driver.settle();
   return {
     mismatches,
-    namespaces: [...NAMESPACES, 'never-bound'],
+    /** Revoked images admitted before the index caught up (see `expectRevoked`): none expected. */
+    revocations,
+    namespaces,
     want: (ns: string) => model.selector(ns),
     /** Pull access: each workspace's robot holds exactly its bound private projects (none: no robot). */
     wantRobot: (w: string) => {
@@ -156,5 +221,7 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
       return projects.length ? projects : undefined;
     },
     wantPullHosts: (ns: string) => model.pullHosts(ns, driver.dockerPullCredentials),
+    /** Admission: `repo` (`host/path`) may run in `ns` iff the model's selector offers it. */
+    selectable: (ns: string, repo: string) => model.selectable(ns, repo),
   };
 };

@@ -16,6 +16,8 @@ export const createModel = (hosts: Record<RegOf, string>) => {
   const tags = new Map<string, Map<string, TagState>>();
   const namespaces = new Map<string, string | null>();
   const workspaces = new Set<string>();
+  /** Every repository ever pushed to, kept through deletes: only these can have an index row, stale or not. */
+  const pushed = new Map<string, { reg: RegOf; path: string }>();
   const sk = (reg: RegOf, space: string) => `${reg}/${space}`;
   const tagsOf = (reg: RegOf, path: string) => {
     const key = `${reg}|${path}`;
@@ -67,6 +69,7 @@ export const createModel = (hosts: Record<RegOf, string>) => {
     /** A push into an unknown space creates it: public on a Docker Registry, private on Harbor (whatever the payload claims). */
     push(reg: RegOf, path: string, tag: string | undefined, digest: string, time: number) {
       const space = splitPath(path).space;
+      pushed.set(`${reg}|${path}`, { reg, path });
       if (!spaces.has(sk(reg, space))) spaces.set(sk(reg, space), { vis: reg === 'D' ? 'public' : 'private', bindings: new Set() });
       if (!tag) return;
       const m = tagsOf(reg, path);
@@ -92,6 +95,17 @@ export const createModel = (hosts: Record<RegOf, string>) => {
       const w = namespaces.get(ns) ?? null;
       const hosts = [...(w && this.robotProjects(w).length ? [hostsOf.H] : []), ...(dockerPullCredentials ? [hostsOf.D] : [])];
       return hosts.sort();
+    },
+    /** The repositories ever pushed to (see `pushed`). */
+    pushedRepos: () => [...pushed.values()],
+    /** Whether the rule lets namespace `ns` select space-wise from `path` on `reg`, on the truth as it is now (tags aside). */
+    ruleAllows(ns: string, reg: RegOf, path: string): boolean {
+      const s = spaces.get(sk(reg, splitPath(path).space));
+      return !!s && maySelect({ visibility: s.vis, boundWorkspaces: [...s.bindings] }, namespaces.get(ns) ?? null);
+    },
+    /** Whether admission must let namespace `ns` run `image` (`host/path`, no tag): exactly what its selector offers. */
+    selectable(ns: string, image: string): boolean {
+      return this.selector(ns).some((i) => i.image === image);
     },
     /** What namespace `ns` must be offered, sorted by image. */
     selector(ns: string): SelectorItem[] {
