@@ -4,7 +4,7 @@ import { ALWAYS_EXEMPT, AdmissionMode, Cluster, DECISION_LOG_SIZE, DECISION_TTL_
 import { Label } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.ts';
-import { hashSecret, sameSecret } from './webhook-secrets.ts';
+import { hashSecret, RotateSecretInput, sameSecret, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
 export const PutClusterInput = z.strictObject({
   displayName: z.string().trim().min(1).max(200).optional(),
@@ -19,12 +19,8 @@ export const PutClusterInput = z.strictObject({
 });
 export type PutClusterInput = z.infer<typeof PutClusterInput>;
 
-/** How long the previous admission token keeps working after a rotation, unless the rotation says otherwise. */
-export const ADMISSION_TOKEN_GRACE_MS = 24 * 3600 * 1000;
-export const RotateAdmissionTokenInput = z.strictObject({
-  /** 0 cuts the old token off at once (a leaked token); default 24 h. */
-  graceSeconds: z.number().int().min(0).max(ADMISSION_TOKEN_GRACE_MS / 1000).optional(),
-});
+/** As a webhook secret's: the old token keeps working 24 h, or `graceSeconds` (0: cut off at once). */
+export const RotateAdmissionTokenInput = RotateSecretInput;
 
 export const ListAdmissionDecisionsQuery = z.strictObject({
   since: z.iso.datetime({ offset: true }).optional().describe('only refusals at or after this time'),
@@ -102,7 +98,7 @@ export const rotateAdmissionToken = async (cluster: string, input: z.infer<typeo
   const existing = await getClusterOrThrow(deps, cluster);
   const now = deps.clock();
   const token = newToken();
-  const previousUntil = new Date(now.getTime() + (input.graceSeconds ?? ADMISSION_TOKEN_GRACE_MS / 1000) * 1000).toISOString();
+  const previousUntil = new Date(now.getTime() + (input.graceSeconds ?? WEBHOOK_SECRET_GRACE_MS / 1000) * 1000).toISOString();
   const rotation = { fromHash: existing.tokenHash, hash: hashSecret(token), at: now.toISOString(), previousUntil };
   if (!(await deps.store.clusters.rotateToken(cluster, rotation))) throw conflict(`the admission token of cluster ${cluster} changed meanwhile; retry`);
   return { cluster, admissionToken: token, webhookUrl: admissionUrl(deps, cluster), previousTokenValidUntil: previousUntil };

@@ -7,7 +7,7 @@ import { logger } from '../logger.ts';
 import { mapLimit } from '../registries/pool.ts';
 import { RegistryCallError, webhookPolicyBody, type NewHarborWebhookPolicy, type RegistryTarget } from '../registries/registry-api.ts';
 import { dropSecret, getRegistryOrThrow, webhookOf, webhookUrl } from './registry-access.ts';
-import { harborProjectSecret, hashSecret, openSecrets, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
+import { harborProjectSecret, hashSecret, openSecrets, RotateSecretInput, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
 /** The Harbor event types that change what can be selected; pulls, scans, quotas and the rest would be ignored. */
 export const HARBOR_POLICY_EVENT_TYPES = ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'];
@@ -127,10 +127,7 @@ export const coverNewSpace = async (deps: Deps, registry: Registry, space: strin
  * `WEBHOOK_SECRET_GRACE_MS` (Docker Registry configs are edited by hand). On Harbor the service re-registers its
  * policy, with the new project secrets, on every space's project (`coverage` tells where it could not).
  */
-export const RotateWebhookSecretInput = z.strictObject({
-  /** How long the old secret keeps working: 0 cuts it off at once (a leaked secret). Default 24 h. */
-  graceSeconds: z.number().int().min(0).max(WEBHOOK_SECRET_GRACE_MS / 1000).optional(),
-});
+export const RotateWebhookSecretInput = RotateSecretInput;
 
 export const rotateWebhookSecret = async (id: string, input: z.infer<typeof RotateWebhookSecretInput>, deps: Deps) => {
   const registry = await getRegistryOrThrow(deps, id);

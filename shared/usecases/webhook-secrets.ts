@@ -1,9 +1,19 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import * as z from 'zod';
 import { RegistrySecrets, SpaceName, type Registry } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
 
-/** After a rotation the old webhook secret keeps working this long, so registries can be moved over without a gap. */
+/**
+ * After a rotation the old webhook secret (or a cluster's admission token) keeps working this long, so registries and
+ * API servers can be moved over without a gap.
+ */
 export const WEBHOOK_SECRET_GRACE_MS = 24 * 3600 * 1000;
+
+/** The body of a rotation (webhook secret, admission token). */
+export const RotateSecretInput = z.strictObject({
+  /** How long the old secret keeps working: 0 cuts it off at once (a leaked secret). Default 24 h. */
+  graceSeconds: z.number().int().min(0).max(WEBHOOK_SECRET_GRACE_MS / 1000).optional(),
+});
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 
