@@ -73,18 +73,21 @@ export const ROUTES: readonly Route[] = [
 ];
 
 /**
- * `serial`: deliveries to `fn` must never overlap (two re-derivations of one space could interleave and leave a
- * row the truth no longer grants). The local bus delivers one event at a time anyway; in AWS the function runs
- * with a reserved concurrency of 1.
+ * `serial`: deliveries to `fn` must never overlap: the local bus delivers its events one at a time, and in AWS the
+ * function runs with a reserved concurrency of 1. The indexer is not serial: it holds a lease per space
+ * (`shared/store/leases.ts`), so it runs in parallel across spaces and one at a time within one.
  */
 export type Rule = { name: string; detailTypes: readonly string[]; fn: string; serial?: boolean };
+
+/** The indexer's function: in AWS, its holder of a space stops taking handed-over work after `INDEX_HOLD_SECONDS`. */
+export const INDEXER_FN = 'index-changes';
+export const INDEX_HOLD_SECONDS = 40;
 
 /** The indexer re-derives the index from the truth for every change that can alter what a namespace sees. */
 export const RULES: readonly Rule[] = [
   {
     name: 'index-changes',
-    fn: 'index-changes',
-    serial: true,
+    fn: INDEXER_FN,
     detailTypes: [
       RegistryConnected,
       RegistryRemoved,

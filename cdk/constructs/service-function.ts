@@ -22,8 +22,8 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The DynamoDB actions of each access level: exactly the commands `shared/store/table.ts` sends. */
 export const TABLE_ACTIONS = {
-  read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  write: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  read: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+  write: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 } as const;
 
 /**
@@ -132,7 +132,7 @@ export class ServiceFunction extends Construct {
     this.function.node.addDependency(this.role);
   }
 
-  /** GetItem/Query (read) or also Put/Update/Delete/BatchWrite (write), on the table and its GSIs by name. */
+  /** GetItem/BatchGetItem/Query (read) or also Put/Update/Delete/BatchWrite (write), on the table and its GSIs by name. */
   bindTable(table: Table, access: 'read' | 'write') {
     const indexArns = TABLE_DEFINITION.globalSecondaryIndexes.map((g) => `${table.tableArn}/index/${g.name}`);
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn] }));

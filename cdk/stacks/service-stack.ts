@@ -16,7 +16,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
-import { FUNCTIONS, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
+import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
 import { accessOf } from '../access.ts';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
@@ -89,6 +89,8 @@ export class ServiceStack extends Stack {
           ROBOT_DURATION_DAYS: String(props.settings.robotDurationDays),
           ...(props.settings.registryDenyCidrs ? { REGISTRY_DENY_CIDRS: props.settings.registryDenyCidrs } : {}),
           ...(props.settings.registryAllowCidrs ? { REGISTRY_ALLOW_CIDRS: props.settings.registryAllowCidrs } : {}),
+          // A space's holder stops taking handed-over work well within the 60 s timeout (`underLease`).
+          ...(fn === INDEXER_FN ? { INDEX_HOLD_SECONDS: String(INDEX_HOLD_SECONDS) } : {}),
         },
         ...(access.embed ? { embed: access.embed } : {}),
         metafile: props.bundleMetafile ?? false,

@@ -304,7 +304,11 @@ export const OPERATIONS: Record<string, Op> = {
   'GET /api/v1/clusters/{cluster}/namespaces/{namespace}/images': {
     tag: 'selector',
     summary: 'The selector: images a namespace may deploy',
-    description: 'Sorted by `image`; `q` matches a substring of `image`; `nextCursor` is opaque.',
+    description:
+      'Sorted by `image`; `nextCursor` is opaque. `q` is a word-prefix match, case-insensitive: `image` (`host/space/repository`) and `q` split into ' +
+      'words on every character other than a-z and 0-9, and an image matches when the words of `q` start consecutive words of it, in order (`pay` and `api gate` find ' +
+      '`harbor.example/payments/api-gateway`; `svc-3` finds `svc-30` but not `svc-1` on port 3000; `ments` does not). A `q` without a word filters nothing. Answered from search postings, so a search reads ' +
+      'in proportion to the page it returns, not to the number of visible images.',
     path: NamespacePath,
     query: ListImagesQuery,
     ok: { status: 200, description: 'one page', schema: ImagePage },

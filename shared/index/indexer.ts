@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { BusEvent } from '../../events/contract.ts';
 import {
@@ -18,9 +19,11 @@ import { audiencesOfSpace, PUBLIC, workspaceAudience } from '../domain/rule.ts';
 import { isoTime } from '../domain/time.ts';
 import type { Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
-import type { UnreadableItem, UnreadableRepository } from '../store/catalog.ts';
+import { mapLimit } from '../registries/pool.ts';
+import type { TagRead, UnreadableItem, UnreadableRepository } from '../store/catalog.ts';
 import { keys, type Key } from '../store/keys.ts';
 import type { Store } from '../store/index.ts';
+import type { PendingRef, SpaceWork } from '../store/leases.ts';
 
 type IndexerDeps = Pick<Deps, 'store' | 'clock'>;
 
@@ -169,11 +172,16 @@ const desiredRows = (truth: SpaceTruth, repo: Repository, all: readonly Tag[]): 
   }));
 };
 
+/** Clears the marks of changes a re-derivation applied (each only if still the one read: a later change keeps its own). */
+const clearMarks = (store: Store, marks: readonly PendingRef[]) => Promise.all(marks.map((m) => store.pending.clear({ pk: m.pk, sk: m.sk }, m.id)));
+
 /**
  * Re-derives one repository's rows from the truth and its usable tags (after `withdrawRepository`), and removes
  * the rows it no longer may have. Unusable tags are left out and noted as failures. Returns how many rows it
  * changed. With `audit`, existing rows are read first so unchanged rows count as no drift. A repository's image
- * never changes (a registry's host is fixed), so `indexedImage` names every row.
+ * never changes (a registry's host is fixed), so `indexedImage` names every row. Tags are read when an audience
+ * may see the repository, or always when `readTags` is given (a tag change: the marks read with them are cleared
+ * once the rows are written, so coalesced changes need no mark of their own).
  */
 const reindexRepository = async (
   store: Store,
@@ -181,22 +189,31 @@ const reindexRepository = async (
   repo: Repository,
   failures: IndexFailure[],
   audit = false,
-  readTags = () => store.catalog.readTags(repo.registryId, repo.path),
+  readTags?: () => Promise<TagRead>,
 ): Promise<number> => {
-  let tags: Tag[] = [];
-  if (truth.live && truth.audiences.length > 0) {
-    const read = await readTags();
+  let read: TagRead | undefined;
+  if (readTags || (truth.live && truth.audiences.length > 0)) {
+    read = await (readTags ?? (() => store.catalog.readTags(repo.registryId, repo.path)))();
     failures.push(...unusableTags(repo, read.unusable));
-    tags = read.tags;
   }
+  const changed = await writeRows(store, truth, repo, read?.tags ?? [], audit);
+  // An unusable tag keeps the repository failing, and so every mark with it (retried, then swept).
+  if (read && read.unusable.length === 0) await clearMarks(store, read.marks);
+  return changed;
+};
+
+const writeRows = async (store: Store, truth: SpaceTruth, repo: Repository, tags: readonly Tag[], audit: boolean) => {
   let rows = desiredRows(truth, repo, tags);
   const desired = rows.map((r) => r.audience);
   const previous = repo.indexedAudiences ?? [];
   const image = rows[0]?.image ?? repo.indexedImage;
   if (!image) return 0;
   let stale = previous.filter((a) => !desired.includes(a)).map((audience) => ({ audience, image }));
+  // Rows new to their audience get their search postings (`write` deletes a withdrawn row's with it).
+  let fresh = rows.filter((r) => !previous.includes(r.audience));
   if (audit) {
     const existing = await Promise.all(rows.map((r) => store.index.get(r.audience, r.image)));
+    fresh = rows.filter((r, i) => !previous.includes(r.audience) || !existing[i]);
     rows = rows.filter((r, i) => !sameRow(existing[i], r));
     const held = await present(store, image, stale.map((r) => r.audience));
     stale = stale.filter((r) => held.includes(r.audience));
@@ -204,9 +221,8 @@ const reindexRepository = async (
   // Record a superset first: a crash between the writes must never leave a row the record does not name.
   if (desired.some((a) => !previous.includes(a)))
     await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, [...new Set([...previous, ...desired])]);
-  await store.index.write(rows, stale);
-  if (previous.some((a) => !desired.includes(a)) || desired.some((a) => !previous.includes(a)))
-    await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, desired);
+  await store.index.write(rows, stale, fresh);
+  if (previous.some((a) => !desired.includes(a))) await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, desired);
   return rows.length + stale.length;
 };
 
@@ -271,13 +287,122 @@ const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, 
   return changed;
 };
 
+/** Re-derives one repository whose tags changed; its tags are read meanwhile, and always (their marks are cleared). */
+const reindexPath = async (deps: IndexerDeps, truth: SpaceTruth, registryId: string, space: string, path: string, failures: IndexFailure[]) => {
+  const tags = deps.store.catalog.readTags(registryId, path);
+  // Met where it is awaited.
+  tags.catch(() => undefined);
+  const found = await deps.store.catalog.readRepository(registryId, space, path);
+  if (!found) return void (await clearMarks(deps.store, (await tags).marks));
+  if ('unreadable' in found) {
+    failures.push({ registryId, space, path, error: `repository item unreadable, its rows withdrawn: ${found.unreadable.error}` });
+    return withdrawUnreadable(deps, truth, registryId, space, found.unreadable, false);
+  }
+  const withdrawn = await withdrawRepository(deps.store, truth, found.repository, false);
+  return withdrawn.changed + (await reindexRepository(deps.store, truth, withdrawn.repo, failures, false, () => tags));
+};
+
+/** Repositories of one space re-derived at once: they share one read of the truth and touch disjoint rows. */
+const PATH_PARALLELISM = 8;
+
+/** Re-derives some repositories of one space from one read of its truth, each isolated. Returns rows changed. */
+const reindexPaths = async (deps: IndexerDeps, registryId: string, space: string, paths: readonly string[], failures: IndexFailure[]) => {
+  const truth = await readTruth(deps.store, registryId, space, failures);
+  const changed = await mapLimit(paths, PATH_PARALLELISM, (path) =>
+    isolated(failures, { registryId, space, path }, () => reindexPath(deps, truth, registryId, space, path, failures)),
+  );
+  return changed.reduce((a, b) => a + b, 0);
+};
+
+type Scope = { registryId: string; space: string };
+
 /**
- * Re-derives every row of one space, or purges it when the space or its registry is gone. Returns rows changed.
- * Throws `IndexIncompleteError` at the end when a part failed (every other part done, the failures counted).
+ * Applies one batch of a space's work: the whole space (which covers any repository in it), or its repositories.
+ * The marks of the space-level events in it are cleared (an unbind's tombstone purged) once the whole space went
+ * through without a failure.
  */
-export const reindexSpace = async (deps: IndexerDeps, registryId: string, name: string, audit = false): Promise<number> => {
+const applyWork = async (deps: IndexerDeps, { registryId, space }: Scope, work: SpaceWork, failures: IndexFailure[], audit: boolean) => {
+  if (!work.whole) return isolated(failures, { registryId, space }, () => reindexPaths(deps, registryId, space, work.paths, failures));
+  const before = failures.length;
+  // Repositories handed over with it: the marks on their tags, read before the space is, are applied by it (even
+  // when no audience may see the space, and its re-derivation reads no tag).
+  const marks: PendingRef[] = [];
+  await isolated(failures, { registryId, space }, async () => {
+    marks.push(...(await mapLimit(work.paths, PATH_PARALLELISM, async (path) => (await deps.store.catalog.readTags(registryId, path)).marks)).flat());
+  });
+  const changed = await isolated(failures, { registryId, space }, () => deriveSpace(deps, registryId, space, audit, failures));
+  if (failures.length === before)
+    await Promise.all([
+      clearMarks(deps.store, marks),
+      ...work.marks.map((m) => (m.unbound ? deps.store.spaces.purgeUnbound(registryId, space, m.unbound, m.id) : deps.store.pending.clear({ pk: m.pk, sk: m.sk }, m.id))),
+    ]);
+  return changed;
+};
+
+const merge = (a: SpaceWork, b: SpaceWork): SpaceWork => ({ paths: [...new Set([...a.paths, ...b.paths])], whole: a.whole || b.whole, marks: [...a.marks, ...b.marks] });
+
+/** How long a space's lease lasts unrenewed: a holder that died holds its space no longer than this. */
+export const LEASE_MS = 60_000;
+const RENEW_MS = LEASE_MS / 4;
+/** Repositories handed to a busy holder one by one before the work handed over becomes the whole space. */
+const MAX_HANDED_PATHS = 1000;
+/**
+ * How long a holder goes on taking work handed over (in AWS, `INDEX_HOLD_SECONDS`, within the function's timeout);
+ * what is left stays in the lease for the next holder (the next event, or the sweep of the marks it carries).
+ */
+const holdMs = () => Number(process.env.INDEX_HOLD_SECONDS ?? '') * 1000 || Number.POSITIVE_INFINITY;
+
+/**
+ * Applies `work` to one space under its lease (`SpaceLeases`): when another worker holds the space, the work is
+ * handed to it and this answers undefined; else this worker holds the space, applies its work and then whatever
+ * is handed over meanwhile (events for one space coalesce: twenty thousand tag events of a reconcile become a few
+ * batches), and gives the lease up. Serial per space, parallel across spaces. Returns the rows changed.
+ */
+const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, failures: IndexFailure[], audit = false): Promise<number | undefined> => {
+  const { leases } = deps.store;
+  const { registryId, space } = scope;
+  const owner = randomUUID();
+  const now = () => deps.clock().getTime();
+  let mine: SpaceWork | false = false;
+  for (let attempt = 0; !mine; attempt++) {
+    mine = await leases.acquire(registryId, space, owner, now(), LEASE_MS);
+    if (mine) mine = merge(work, mine);
+    else if (await leases.handOff(registryId, space, work, now(), MAX_HANDED_PATHS)) return undefined;
+    else if (attempt >= 20) throw new Error(`the index lease of space ${space} was neither free nor held 20 times in a row`);
+  }
+  const started = now();
+  const renewal = setInterval(() => {
+    leases.renew(registryId, space, owner, now(), LEASE_MS).catch((error: unknown) => logger.warn('index lease not renewed', { registryId, space, error: messageOf(error) }));
+  }, RENEW_MS);
+  renewal.unref();
+  let changed = 0;
+  try {
+    for (let next: SpaceWork | undefined = mine; next; next = await leases.take(registryId, space, owner, now(), LEASE_MS)) {
+      changed += await applyWork(deps, scope, next, failures, audit);
+      if (now() - started > holdMs()) {
+        await leases.abandon(registryId, space, owner);
+        break;
+      }
+    }
+    return changed;
+  } catch (error) {
+    await leases.abandon(registryId, space, owner).catch(() => undefined);
+    throw error;
+  } finally {
+    clearInterval(renewal);
+  }
+};
+
+const WHOLE: SpaceWork = { paths: [], whole: true, marks: [] };
+
+/**
+ * Re-derives every row of one space, or purges it when the space or its registry is gone, under its lease.
+ * Returns rows changed, or undefined when the space's holder was handed the work. Throws `IndexIncompleteError`
+ * at the end when a part failed (every other part done, the failures counted).
+ */
+export const reindexSpace = async (deps: IndexerDeps, registryId: string, name: string): Promise<number | undefined> => {
   const failures: IndexFailure[] = [];
-  const changed = await isolated(failures, { registryId, space: name }, () => deriveSpace(deps, registryId, name, audit, failures));
+  const changed = await underLease(deps, { registryId, space: name }, WHOLE, failures);
   if (failures.length) {
     await recordFailures(deps, failures);
     throw new IndexIncompleteError(failures);
@@ -285,31 +410,20 @@ export const reindexSpace = async (deps: IndexerDeps, registryId: string, name: 
   return changed;
 };
 
-/** Re-derives one repository (after a tag changed); its tags are read meanwhile, but only used after the withdrawal. */
-const reindexRepositoryOf = async (deps: IndexerDeps, registryId: string, space: string, path: string, failures: IndexFailure[]) => {
-  const tags = deps.store.catalog.readTags(registryId, path);
-  // Met where it is awaited (or never, when no audience may see the repository).
-  tags.catch(() => undefined);
-  const [truth, found] = await Promise.all([readTruth(deps.store, registryId, space, failures), deps.store.catalog.readRepository(registryId, space, path)]);
-  if (!found) return;
-  if ('unreadable' in found) {
-    failures.push({ registryId, space, path, error: `repository item unreadable, its rows withdrawn: ${found.unreadable.error}` });
-    await withdrawUnreadable(deps, truth, registryId, space, found.unreadable, false);
-    return;
-  }
-  const { repo } = await withdrawRepository(deps.store, truth, found.repository, false);
-  await reindexRepository(deps.store, truth, repo, failures, false, () => tags);
-};
-
-/** Removes a removed registry's spaces from the index and the truth, then (once every space went) the registry's tombstone. */
+/**
+ * Removes a removed registry's spaces from the index and the truth, then (once every space went) the registry's
+ * tombstone. False while a space is left (failed, or handed to its holder): the event's mark stays and is swept.
+ */
 const purgeRegistry = async (deps: IndexerDeps, registryId: string, failures: IndexFailure[]) => {
   const registry = await deps.store.registries.getAny(registryId);
-  if (!registry?.deleted) return;
+  if (!registry?.deleted) return true;
   const before = failures.length;
+  let handed = false;
   for (const space of await deps.store.spaces.listAll(registryId))
-    await isolated(failures, { registryId, space: space.name }, () => deriveSpace(deps, registryId, space.name, false, failures));
-  // A space left behind keeps the tombstone, so the retried event finds the registry gone and purges again.
-  if (failures.length === before) await deps.store.registries.purge(registryId);
+    if ((await underLease(deps, { registryId, space: space.name }, WHOLE, failures)) === undefined) handed = true;
+  if (handed || failures.length > before) return false;
+  await deps.store.registries.purge(registryId);
+  return true;
 };
 
 /** One step of a full repair: `done` of `total` spaces re-derived, then audiences scanned for orphans. */
@@ -355,7 +469,8 @@ export const repairIndex = async (deps: IndexerDeps, registryId?: string, onProg
   const spaces = (await Promise.all(registries.map((r) => spacesOf(r.id)))).flat();
   onProgress?.({ phase: 'spaces', done: 0, total: spaces.length });
   for (const [i, space] of spaces.entries()) {
-    drift += await isolated(failed, { registryId: space.registryId, space: space.name }, () => deriveSpace(deps, space.registryId, space.name, true, failed));
+    // Under the space's lease; a space busy meanwhile is re-derived by its holder (and counts no drift here).
+    drift += await isolated(failed, { registryId: space.registryId, space: space.name }, async () => (await underLease(deps, { registryId: space.registryId, space: space.name }, WHOLE, failed, true)) ?? 0);
     onProgress?.({ phase: 'spaces', done: i + 1, total: spaces.length });
   }
   if (!registryId) {
@@ -369,10 +484,13 @@ export const repairIndex = async (deps: IndexerDeps, registryId?: string, onProg
       drift += await isolated(failed, { audience }, async () => {
         const { rows, unreadable } = await deps.store.index.audit(audience);
         const orphans: { audience: string; image: string }[] = [...unreadable];
+        const kept: IndexRow[] = [];
         const truths = new Map<string, Promise<SpaceTruth>>();
-        for (const row of rows) if (await orphaned(deps, row, truths, failed)) orphans.push(row);
-        await deps.store.index.write([], orphans);
-        return orphans.length;
+        for (const row of rows) ((await orphaned(deps, row, truths, failed)) ? orphans : kept).push(row);
+        // A row whose search postings were lost (a crash between its writes) gets them back.
+        const lost = await deps.store.index.missingPostings(kept);
+        await deps.store.index.write([], orphans, lost);
+        return orphans.length + lost.length;
       });
     }
     onProgress?.({ phase: 'audiences', done: audiences.length, total: audiences.length });
@@ -385,11 +503,6 @@ export const repairIndex = async (deps: IndexerDeps, registryId?: string, onProg
 const markedItem = (event: BusEvent): Key | undefined => {
   const d = event.detail.data;
   switch (event.detailType) {
-    case TagPushed.detailType:
-    case TagDeleted.detailType: {
-      const t = TagPushed.detailType === event.detailType ? TagPushed.data.parse(d) : TagDeleted.data.parse(d);
-      return keys.tag(t.registryId, t.path, t.tag);
-    }
     case SpaceCreated.detailType:
     case SpaceVisibilityChanged.detailType:
     case SpaceDeleted.detailType: {
@@ -414,18 +527,21 @@ const markedItem = (event: BusEvent): Key | undefined => {
 };
 
 /**
- * Handles one event (a hint): re-derives the affected part of the index from the truth, then clears the
- * pending mark the event's write set. Duplicated, late or reordered events only cause extra work.
+ * Handles one event (a hint): re-derives the affected part of the index from the truth under the space's lease,
+ * and clears the pending mark the event's write set (a tag's from the tag read; a space-level event's by whoever
+ * applied it, this worker or the holder it was handed to). Duplicated, late or reordered events only cause extra work.
  */
 export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {
   const d = event.detail.data;
   const failures: IndexFailure[] = [];
   let counted = false;
+  let ownMark = true;
   switch (event.detailType) {
     case TagPushed.detailType:
     case TagDeleted.detailType: {
       const t = TagDeleted.data.parse(d);
-      await isolated(failures, { registryId: t.registryId, space: t.space, path: t.path }, () => reindexRepositoryOf(deps, t.registryId, t.space, t.path, failures));
+      await underLease(deps, t, { paths: [t.path], whole: false, marks: [] }, failures);
+      ownMark = false;
       break;
     }
     case SpaceCreated.detailType:
@@ -434,17 +550,19 @@ export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {
     case SpaceBound.detailType:
     case SpaceUnbound.detailType: {
       const s = SpaceDeleted.data.parse(d);
-      await isolated(failures, { registryId: s.registryId, space: s.space }, () => deriveSpace(deps, s.registryId, s.space, false, failures));
-      // The binding's tombstone carries the pending mark: it stays until the space was re-derived whole.
-      if (event.detailType === SpaceUnbound.detailType && failures.length === 0) {
-        const b = SpaceUnbound.data.parse(d);
-        await deps.store.spaces.purgeBinding(b.registryId, b.space, b.workspaceId);
-      }
+      const key = markedItem(event);
+      // The binding's tombstone carries an unbind's mark: it goes once the space was re-derived whole.
+      const unbound = event.detailType === SpaceUnbound.detailType ? SpaceUnbound.data.parse(d).workspaceId : undefined;
+      const mark = key ? [{ ...key, id: event.detail.metadata.id, ...(unbound ? { unbound } : {}) }] : [];
+      await underLease(deps, s, { paths: [], whole: true, marks: mark }, failures);
+      ownMark = false;
       break;
     }
     case RegistryRemoved.detailType: {
       const { registryId } = RegistryRemoved.data.parse(d);
-      await isolated(failures, { registryId }, () => purgeRegistry(deps, registryId, failures));
+      let done = false;
+      await isolated(failures, { registryId }, async () => void (done = await purgeRegistry(deps, registryId, failures)));
+      ownMark = done;
       break;
     }
     case IndexRepairRequested.detailType:
@@ -458,6 +576,6 @@ export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {
     // Thrown last, once every other part was done: the bus retries, and the pending mark stays for the sweep.
     throw new IndexIncompleteError(failures);
   }
-  const item = markedItem(event);
+  const item = ownMark ? markedItem(event) : undefined;
   if (item) await deps.store.pending.clear(item, event.detail.metadata.id);
 };

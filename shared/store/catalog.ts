@@ -4,6 +4,7 @@ import { Repository, Tag } from '../domain/model.ts';
 import { isoTime } from '../domain/time.ts';
 import { logger } from '../logger.ts';
 import { keys } from './keys.ts';
+import type { PendingRef } from './leases.ts';
 import { pendingMark } from './pending.ts';
 import type { TableOps } from './table.ts';
 import { setWithMark } from './update-with-mark.ts';
@@ -28,24 +29,30 @@ const sortKey = (item: Record<string, unknown>) => (typeof item.sk === 'string' 
 const readAll = async <T extends z.ZodType>(ops: TableOps, schema: T, spec: { pk: string; skPrefix: string }) => {
   const items: z.infer<T>[] = [];
   const unreadable: (UnreadableItem & { raw: Record<string, unknown> })[] = [];
+  const marks: PendingRef[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await ops.queryPage(spec, startKey);
     for (const raw of page.items) {
+      if (typeof raw.pendingId === 'string' && typeof raw.pk === 'string' && typeof raw.sk === 'string') marks.push({ pk: raw.pk, sk: raw.sk, id: raw.pendingId });
       const parsed = schema.safeParse(raw);
       if (parsed.success) items.push(parsed.data);
       else unreadable.push({ sk: sortKey(raw), error: reason(parsed.error), raw });
     }
     startKey = page.next;
   } while (startKey);
-  return { items, unreadable };
+  return { items, unreadable, marks };
 };
 
-/** Every tag item of a repository (tombstones included), and the ones that cannot be used (bad fields, a time beyond any date). */
+/**
+ * Every tag item of a repository (tombstones included), the ones that cannot be used (bad fields, a time beyond any
+ * date), and the pending marks read with them (a re-derivation from these tags applies their changes).
+ */
 const readTags = async (ops: TableOps, registryId: string, path: string) => {
-  const { items, unreadable } = await readAll(ops, UsableTag, keys.tagsOfRepository(registryId, path));
-  return { tags: items, unusable: unreadable.map(({ sk, error }): UnreadableItem => ({ sk, error })) };
+  const { items, unreadable, marks } = await readAll(ops, UsableTag, keys.tagsOfRepository(registryId, path));
+  return { tags: items, unusable: unreadable.map(({ sk, error }): UnreadableItem => ({ sk, error })), marks };
 };
+export type TagRead = Awaited<ReturnType<typeof readTags>>;
 
 /** The repositories of a space, and the items that fail the schema (see `UnreadableRepository`). */
 const readRepositories = async (ops: TableOps, registryId: string, space: string) => {

@@ -1,10 +1,20 @@
 import * as z from 'zod';
 import { IndexRow } from '../domain/model.ts';
+import { drivingPrefix, matchesQuery, postingPrefixes, searchTokens } from '../domain/search-tokens.ts';
 import { logger } from '../logger.ts';
 import { keys, type Key } from './keys.ts';
 import type { TableOps } from './table.ts';
 
 const RawItem = z.record(z.string(), z.unknown());
+/** A search posting as read back: only the image is needed (its row is read again before it is shown). */
+const Posting = z.object({ image: z.string() });
+
+type RowKey = Pick<IndexRow, 'audience' | 'image'>;
+const keyText = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\n${String(key.sk)}`;
+/** Each (audience, image) once: a batch must not name one key twice. */
+const distinct = <T extends RowKey>(rows: readonly T[]) => [...new Map(rows.map((r) => [`${r.audience}\n${r.image}`, r])).values()];
+/** The keys of a row's postings, derived from the image alone (so a delete needs nothing else). */
+const postingKeys = ({ audience, image }: RowKey): Key[] => postingPrefixes(image).map((p) => keys.searchPosting(audience, p, image));
 
 /** A row that fails its schema is never shown: it reads as absent, and is logged (by key, never its content). */
 const readRow = (raw: Record<string, unknown>, audience: string): IndexRow | undefined => {
@@ -33,7 +43,69 @@ const audit = async (ops: TableOps, audience: string) => {
   return { rows, unreadable };
 };
 
-/** The precomputed selector index: one row per (audience, image). */
+/** Lower bound of a Query on an image-sorted partition: after `after` (exclusive), or from its first image. */
+const fromImage = (skPrefix: string, after: string | undefined) => (after !== undefined ? { after: `${skPrefix}${after}` } : { skPrefix });
+
+/** The readable rows of `images` in one audience, in the order given; a missing or unreadable row is left out. */
+const readRows = async (ops: TableOps, audience: string, images: readonly string[]) => {
+  const found = new Map((await ops.batchGet(images.map((i) => keys.indexRow(audience, i)))).map((raw) => [keyText(raw), raw]));
+  return images.flatMap((image) => {
+    const raw = found.get(keyText(keys.indexRow(audience, image)));
+    const row = raw && readRow(raw, audience);
+    return row ? [row] : [];
+  });
+};
+
+/** Up to `limit` readable rows of one audience after `after` (image). Reads on while unreadable rows leave a page short. */
+const page = async (ops: TableOps, audience: string, after: string | undefined, limit: number) => {
+  const { pk, skPrefix } = keys.audiencePage(audience);
+  const rows: IndexRow[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const read = await ops.queryPage({ pk, ...fromImage(skPrefix, after), limit }, startKey);
+    for (const item of read.items) {
+      const row = readRow(item, audience);
+      if (row) rows.push(row);
+      if (rows.length === limit) return rows;
+    }
+    startKey = read.next;
+  } while (startKey);
+  return rows;
+};
+
+/**
+ * Up to `limit` rows of one audience after `after` (image) that match `q` word by word (see search-tokens.ts),
+ * from the posting list of the query's driving word: its items are read in image order about two pages at a
+ * time, the other words are checked on the posting's image, and only the candidates' rows are read (BatchGet),
+ * so what a search reads follows the page and the driving word's matches, never the audience's size. A posting
+ * whose row is gone or unreadable is skipped: only a row, read again, is ever shown. No word: no filter.
+ */
+const search = async (ops: TableOps, audience: string, q: string, after: string | undefined, limit: number) => {
+  const words = searchTokens(q);
+  const prefix = drivingPrefix(words);
+  if (prefix === undefined) return page(ops, audience, after, limit);
+  const { pk, skPrefix } = keys.searchPostings(audience, prefix);
+  const rows: IndexRow[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const read = await ops.queryPage({ pk, ...fromImage(skPrefix, after), limit: 2 * limit }, startKey);
+    const candidates = read.items.flatMap((item) => {
+      const posting = Posting.safeParse(item);
+      return posting.success && matchesQuery(posting.data.image, words) ? [posting.data.image] : [];
+    });
+    // Only as many rows as the page still lacks are read at a time: most candidates' rows exist.
+    for (let i = 0; i < candidates.length && rows.length < limit; ) {
+      const slice = candidates.slice(i, i + limit - rows.length);
+      rows.push(...(await readRows(ops, audience, slice)));
+      i += slice.length;
+    }
+    if (rows.length === limit) return rows;
+    startKey = read.next;
+  } while (startKey);
+  return rows;
+};
+
+/** The precomputed selector index: one row per (audience, image), and the search postings of each row. */
 export const imageIndexRepository = (ops: TableOps) => ({
   /** The row, or undefined when there is none or it is unreadable (a row that cannot be read is never shown). */
   get: async (audience: string, image: string) => {
@@ -46,40 +118,30 @@ export const imageIndexRepository = (ops: TableOps) => ({
   all: async (audience: string) => (await audit(ops, audience)).rows,
   /** Every row of one audience, and the keys of the unreadable ones (repair deletes them). */
   audit: (audience: string) => audit(ops, audience),
-  write: (puts: IndexRow[], deletes: Pick<IndexRow, 'audience' | 'image'>[]) =>
+  /**
+   * Puts `puts`, deletes `deletes` with their postings, and writes the postings of `fresh` (rows new to their
+   * audience: a row's postings depend only on its image, so a row rewritten in place keeps them). Writing postings
+   * again is harmless, so repair may pass every row. Order: postings before their row, a row before its postings
+   * go, so a crash leaves at worst a posting without a row (skipped by search), never a row search cannot find.
+   */
+  write: (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = []) =>
     ops.batchWrite(
-      puts.map((row) => ({
-        ...keys.indexRow(row.audience, row.image),
-        entityType: 'IndexRow',
-        ...row,
-      })),
-      deletes.map((row): Key => keys.indexRow(row.audience, row.image)),
+      [
+        ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
+        ...puts.map((row) => ({ ...keys.indexRow(row.audience, row.image), entityType: 'IndexRow', ...row })),
+      ],
+      [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
     ),
   /**
-   * Up to `limit` rows of one audience after `after` (image), whose image contains `q`.
-   * Reads on while the filter leaves a page short.
+   * The rows of `rows` that lack one of their postings (read, not written: repair passes them to `write` as
+   * `fresh`, and counts them as drift).
    */
-  page: async (audience: string, after: string | undefined, limit: number, q?: string) => {
-    const { pk, skPrefix } = keys.audiencePage(audience);
-    const rows: IndexRow[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await ops.queryPage(
-        {
-          pk,
-          ...(after !== undefined ? { after: `${skPrefix}${after}` } : { skPrefix }),
-          // A filtered read may drop most rows, so it reads big pages (DynamoDB caps each at 1 MB).
-          limit: q ? 1000 : limit,
-        },
-        startKey,
-      );
-      for (const item of page.items) {
-        const row = readRow(item, audience);
-        if (row && (!q || row.image.includes(q))) rows.push(row);
-        if (rows.length === limit) return rows;
-      }
-      startKey = page.next;
-    } while (startKey);
-    return rows;
+  missingPostings: async <T extends RowKey>(rows: readonly T[]): Promise<T[]> => {
+    const unique = distinct(rows);
+    const held = new Set((await ops.batchGet(unique.flatMap(postingKeys))).map(keyText));
+    return unique.filter((row) => postingKeys(row).some((key) => !held.has(keyText(key))));
   },
+  /** Up to `limit` rows of one audience after `after` (image), in image order. */
+  page: (audience: string, after: string | undefined, limit: number) => page(ops, audience, after, limit),
+  search: (audience: string, q: string, after: string | undefined, limit: number) => search(ops, audience, q, after, limit),
 });

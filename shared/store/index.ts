@@ -1,6 +1,7 @@
 import { catalogRepository } from './catalog.ts';
 import { clustersRepository } from './clusters.ts';
 import { imageIndexRepository } from './image-index.ts';
+import { leasesRepository } from './leases.ts';
 import { pendingRepository } from './pending.ts';
 import { pullGrantsRepository } from './pull-grants.ts';
 import { registriesRepository } from './registries.ts';
@@ -18,6 +19,7 @@ export const createStore = (table: Table) => {
     tenancy: tenancyRepository(ops),
     index: imageIndexRepository(ops),
     pending: pendingRepository(ops),
+    leases: leasesRepository(ops),
     pullGrants: pullGrantsRepository(ops),
     clusters: clustersRepository(ops),
   };

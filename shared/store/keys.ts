@@ -33,6 +33,8 @@ export const keys = {
     pk: `SPACE#${registryId}#${space}`,
     sk: `REPO#${path}`,
   }),
+  /** The indexer's lease on a space (one holder re-derives it at a time) and the work handed to that holder. */
+  indexLease: (registryId: string, space: string): Key => ({ pk: `SPACE#${registryId}#${space}`, sk: 'INDEXLEASE' }),
   repositoriesOfSpace: (registryId: string, space: string) => ({ pk: `SPACE#${registryId}#${space}`, skPrefix: 'REPO#' }),
 
   tag: (registryId: string, path: string, tag: string): Key => ({ pk: `REPO#${registryId}#${path}`, sk: `TAG#${tag}` }),
@@ -68,6 +70,13 @@ export const keys = {
   /** A selector row: an image offered to an audience; pages are Queries on one audience sorted by image. */
   indexRow: (audience: string, image: string): Key => ({ pk: `AUDIENCE#${audience}`, sk: `IMAGE#${image}` }),
   audiencePage: (audience: string) => ({ pk: `AUDIENCE#${audience}`, skPrefix: 'IMAGE#' }),
+  /**
+   * A search posting: `image` is offered to `audience` and one of its words starts with `prefix` (1..16 of a-z0-9,
+   * so never a `#`). Sorted by image like the audience's rows, so a search pages one posting list in selector order;
+   * under the audience, so a search reads only the namespace's audiences.
+   */
+  searchPosting: (audience: string, prefix: string, image: string): Key => ({ pk: `SEARCH#${audience}#${prefix}`, sk: `IMAGE#${image}` }),
+  searchPostings: (audience: string, prefix: string) => ({ pk: `SEARCH#${audience}#${prefix}`, skPrefix: 'IMAGE#' }),
   /** GSI2 (sparse): a pending-index mark, sorted by when it was set, so the sweep finds old ones first. */
   pendingMark: (at: string, eventId: string) => ({ gsi2pk: 'PENDING', gsi2sk: `${at}#${eventId}` }),
   allPending: () => ({ gsi2pk: 'PENDING' }),

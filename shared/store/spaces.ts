@@ -70,4 +70,10 @@ export const spacesRepository = (ops: TableOps) => ({
   /** Deletes the item: only a tombstone, unless `evenLive` (its space is gone). */
   purgeBinding: (registryId: string, space: string, workspaceId: string, evenLive = false) =>
     ops.remove(keys.binding(registryId, space, workspaceId), evenLive ? undefined : TOMBSTONE),
+  /** Deletes the tombstone an unbind left, once indexed: only while it still carries that unbind's mark. */
+  purgeUnbound: (registryId: string, space: string, workspaceId: string, eventId: string) =>
+    ops.remove(keys.binding(registryId, space, workspaceId), {
+      ConditionExpression: 'deleted = :t AND pendingId = :id',
+      ExpressionAttributeValues: { ':t': true, ':id': eventId },
+    }),
 });

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -62,6 +63,17 @@ export const tableOps = ({ db, name }: Table) => {
 
   const update = (key: Key, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>) =>
     conditional(() => db.send(new UpdateCommand({ TableName: name, Key: key, ...input })));
+
+  /** An update that answers the item as it was before (`{}` when there was none), or false when its condition did not hold. */
+  const updateReturningOld = async (key: Key, input: Omit<UpdateCommandInput, 'TableName' | 'Key' | 'ReturnValues'>) => {
+    try {
+      const out = await db.send(new UpdateCommand({ TableName: name, Key: key, ...input, ReturnValues: 'ALL_OLD' }));
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  };
 
   const remove = (key: Key, condition?: { ConditionExpression: string; ExpressionAttributeValues?: ItemAttributes; ExpressionAttributeNames?: Record<string, string> }) =>
     conditional(() => db.send(new DeleteCommand({ TableName: name, Key: key, ...condition })));
@@ -155,6 +167,24 @@ export const tableOps = ({ db, name }: Table) => {
     }
   };
 
-  return { get, put, update, increment, remove, queryPage, queryAll, batchWrite };
+  /**
+   * The items at `keys` (distinct), read consistently 100 a request, unprocessed keys retried; absent items are left
+   * out and the order is not kept (match them by key).
+   */
+  const batchGet = async (keys: Key[]): Promise<ItemAttributes[]> => {
+    const items: ItemAttributes[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Key[] | undefined = keys.slice(i, i + 100);
+      for (let attempt = 0; pending?.length; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await db.send(new BatchGetCommand({ RequestItems: { [name]: { Keys: pending, ConsistentRead: true } } }));
+        items.push(...(out.Responses?.[name] ?? []));
+        pending = out.UnprocessedKeys?.[name]?.Keys as Key[] | undefined;
+      }
+    }
+    return items;
+  };
+
+  return { get, put, update, updateReturningOld, increment, remove, queryPage, queryAll, batchWrite, batchGet };
 };
 export type TableOps = ReturnType<typeof tableOps>;

@@ -8,7 +8,7 @@ import type { Claims } from '../http/claims.ts';
 import { readableNamespace } from './tenancy.ts';
 
 export const ListImagesQuery = z.strictObject({
-  q: z.string().trim().max(255).optional(),
+  q: z.string().trim().max(255).optional().describe('word-prefix search: the words of `q` start consecutive words of `image`, case-insensitive'),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(2048).optional(),
 });
@@ -29,7 +29,8 @@ const view = ({ audience, path: _path, ...row }: IndexRow): ImageView => ({ ...r
 
 /**
  * The selector: the union of the namespace's audiences (public, and its workspace's), sorted by image,
- * paged with an opaque cursor. Reads only the precomputed index: one Query per audience.
+ * paged with an opaque cursor. Reads only the precomputed index: one Query per audience, or with `q` (a word-prefix
+ * match, see search-tokens.ts) one posting list per audience and the rows it names.
  */
 export const listImages = async (
   cluster: string,
@@ -40,9 +41,12 @@ export const listImages = async (
 ) => {
   const ns = await readableNamespace(deps, claims, cluster, namespace);
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const q = query.q ? query.q.toLowerCase() : undefined;
   // limit + 1 from each audience is enough to fill a page of the union and know whether more follow.
-  const pages = await Promise.all(audiencesOfNamespace(ns?.workspaceId).map((a) => deps.store.index.page(a, after, query.limit + 1, q)));
+  const pages = await Promise.all(
+    audiencesOfNamespace(ns?.workspaceId).map((a) =>
+      query.q ? deps.store.index.search(a, query.q, after, query.limit + 1) : deps.store.index.page(a, after, query.limit + 1),
+    ),
+  );
   const merged = new Map<string, ImageView>();
   for (const row of pages.flat()) {
     const seen = merged.get(row.image);

@@ -35,8 +35,11 @@ const getSpaceOrThrow = async (deps: Deps, registryId: string, name: string) => 
  */
 export const liveSpaceAfterPurge = async (deps: Deps, registryId: string, name: string) => {
   const existing = await deps.store.spaces.get(registryId, name);
-  if (existing?.deleted) await reindexSpace(deps, registryId, name);
-  return existing?.deleted ? undefined : existing;
+  if (!existing?.deleted) return existing;
+  // The indexer may hold the space right now: then it purges the tombstone, and the name is free once it did.
+  await reindexSpace(deps, registryId, name);
+  if ((await deps.store.spaces.get(registryId, name))?.deleted) throw conflict(`space ${name} is still being removed; try again in a few seconds`);
+  return undefined;
 };
 
 /** Creates a space: on Harbor the project is created (or adopted) first, and nothing is stored if Harbor refuses. */

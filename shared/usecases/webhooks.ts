@@ -4,6 +4,7 @@ import { eventTimeProblem } from '../domain/time.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { badRequest, unauthorized } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { mapLimit } from '../registries/pool.ts';
 import type { RegistryChange } from '../webhooks/changes.ts';
 import { parseDistributionWebhook } from '../webhooks/distribution-payload.ts';
 import { parseHarborWebhook } from '../webhooks/harbor-payload.ts';
@@ -55,6 +56,9 @@ export const validateChanges = async (registry: Registry, changes: readonly Regi
   }
 };
 
+/** Tag writes of one delivery in flight at once (a reconcile chunk or a 100-event webhook is not written one by one). */
+const WRITE_PARALLELISM = 8;
+
 /**
  * Stores what a registry reported, all or nothing at validation: every change is checked first. Each tag write is
  * conditional on the registry's event time (duplicates and late events change nothing); events are published only
@@ -64,41 +68,52 @@ export const validateChanges = async (registry: Registry, changes: readonly Regi
  */
 export const applyRegistryChanges = async (registry: Registry, changes: readonly RegistryChange[], deps: Deps, ctx: Ctx) => {
   await validateChanges(registry, changes, deps);
-  const events: BusEvent[] = [];
+  const spaceEvents: BusEvent[] = [];
   let unconfirmed = false;
+  // Each space once, in order: a push into a space not held yet creates it (private on Harbor until confirmed).
+  const held = new Map<string, boolean>();
   for (const change of changes) {
+    const { space } = namesOf(change);
+    if (held.get(space)) continue;
+    let known = !!(await liveSpaceAfterPurge(deps, registry.id, space));
+    if (!known && change.action === 'push') {
+      const harbor = registry.kind === 'harbor';
+      const now = deps.clock().toISOString();
+      const visibility = harbor ? 'private' : 'public';
+      const event = newEvent(deps, ctx, SpaceCreated, { registryId: registry.id, space, visibility });
+      const created = { registryId: registry.id, name: space, visibility, createdAt: now, updatedAt: now, ...(harbor ? { visibilityUnconfirmed: true } : {}) } as const;
+      if (await deps.store.spaces.create(created, event)) spaceEvents.push(event), (unconfirmed ||= harbor);
+      known = true;
+    }
+    held.set(space, known);
+  }
+  // Then the tags, a few at a time: each write is conditional on the event time, so their order does not matter.
+  const tagEvents = await mapLimit(changes, WRITE_PARALLELISM, async (change): Promise<BusEvent[]> => {
     const { space, repository, path } = namesOf(change);
     const ref = { registryId: registry.id, space, repository, path };
-    const known = await liveSpaceAfterPurge(deps, registry.id, space);
     if (change.action === 'push') {
-      if (!known) {
-        const harbor = registry.kind === 'harbor';
-        const now = deps.clock().toISOString();
-        const visibility = harbor ? 'private' : 'public';
-        const event = newEvent(deps, ctx, SpaceCreated, { registryId: registry.id, space, visibility });
-        const created = { registryId: registry.id, name: space, visibility, createdAt: now, updatedAt: now, ...(harbor ? { visibilityUnconfirmed: true } : {}) } as const;
-        if (await deps.store.spaces.create(created, event)) events.push(event), (unconfirmed ||= harbor);
-      }
-      if (!change.tag) continue;
+      if (!change.tag) return [];
       const tag = { ...ref, tag: change.tag, digest: change.digest, eventTime: change.eventTime };
       const event = newEvent(deps, ctx, TagPushed, tag);
       // Two items, no order between them: both are written before the event is published.
       const [, changed] = await Promise.all([deps.store.catalog.ensureRepository(ref), deps.store.catalog.push(tag, event)]);
-      if (changed) events.push(event);
-      continue;
+      return changed ? [event] : [];
     }
     // Nothing to delete in a space we do not hold (reconcile covers what we never saw).
-    if (!known) continue;
+    if (!held.get(space)) return [];
     await deps.store.catalog.ensureRepository(ref);
     const doomed = new Set(change.tag ? [change.tag] : []);
     if (change.action === 'delete-digest')
       for (const t of await deps.store.catalog.tags(registry.id, path)) if (t.state === 'present' && t.digest === change.digest) doomed.add(t.tag);
+    const events: BusEvent[] = [];
     for (const name of doomed) {
       const tag = { ...ref, tag: name, eventTime: change.eventTime };
       const event = newEvent(deps, ctx, TagDeleted, tag);
       if (await deps.store.catalog.delete(tag, event)) events.push(event);
     }
-  }
+    return events;
+  });
+  const events = [...spaceEvents, ...tagEvents.flat()];
   // Not a state change, so no pending mark: if it is lost, the scheduled reconcile confirms the space.
   if (unconfirmed) events.push(newEvent(deps, ctx, RegistrySyncRequested, { registryId: registry.id, reason: 'new-space' }));
   await publish(deps, ...events);

@@ -37,9 +37,12 @@ describe('the stateless stack', () => {
     }
   });
 
-  it('runs the targets of serial rules (the indexer) one invocation at a time, and nothing else is throttled so', () => {
+  it('runs the targets of serial rules (pull access) one invocation at a time; the indexer (leases per space) and the rest run in parallel', () => {
     const serial = new Set(RULES.filter((r) => r.serial).map((r) => r.fn));
-    expect(serial.has('index-changes')).toBe(true);
+    expect(serial.has('sync-pull-access')).toBe(true);
+    expect(serial.has('index-changes')).toBe(false);
+    const indexerEnv = (functionOf('index-changes').resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Number(indexerEnv.INDEX_HOLD_SECONDS)).toBeLessThan(60);
     for (const fn of FUNCTIONS)
       expect(functionOf(fn).resource.Properties.ReservedConcurrentExecutions, fn).toBe(serial.has(fn) ? 1 : undefined);
   });
@@ -220,7 +223,7 @@ describe('the stateless stack', () => {
   it('grants exactly the SDK commands the AWS adapters send: the table, the bus, the secret store', async () => {
     const { readFileSync } = await import('node:fs');
     const commands = (file: string) => [...readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8').matchAll(/new (\w+)Command\(/g)].map((m) => m[1] ?? '');
-    const dynamodb: Record<string, string> = { Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', Query: 'Query', BatchWrite: 'BatchWriteItem' };
+    const dynamodb: Record<string, string> = { Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', Query: 'Query', BatchWrite: 'BatchWriteItem', BatchGet: 'BatchGetItem' };
     const sent = commands('shared/store/table.ts').map((c) => `dynamodb:${dynamodb[c] ?? `${c} (not granted: add it to TABLE_ACTIONS)`}`);
     expect([...new Set(sent)].sort()).toEqual([...TABLE_ACTIONS.write].sort());
     expect(commands('shared/events/eventbridge-bus.ts').map((c) => `events:${c}`)).toEqual(['events:PutEvents']);

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { createAdminPanel, type AdminPanel } from './admin.ts';
 import { ApiError, createApi, messageOf, type Image, type ImagePage, type MyNamespaces, type NamespaceRef, type Tag } from './api.ts';
+import { matchesQuery, searchTokens } from '../../shared/domain/search-tokens.ts';
 import { byId, fill, h, highlight } from './dom.ts';
 import './styles.css';
 import { ago, reference, shortDigest, sortTags, type TagOrder } from './tags.ts';
@@ -70,7 +71,7 @@ const workspaceNote = h('span', { class: 'hint', id: 'workspace-note' });
 const search = h('input', {
   id: 'q',
   type: 'search',
-  placeholder: 'Search every visible space, e.g. nginx or team/api',
+  placeholder: 'Search by the start of any word, e.g. nginx, pay or team api',
   autocomplete: 'off',
   spellcheck: 'false',
   'aria-controls': 'results',
@@ -101,7 +102,7 @@ const selector = h(
     { class: 'search' },
     h('label', { for: 'q' }, 'Search images'),
     search,
-    h('p', { id: 'search-keys', class: 'hint' }, 'Press / to search, ↓ ↑ to move through results, Enter to open an image, Esc to go back.'),
+    h('p', { id: 'search-keys', class: 'hint' }, 'Words match from their start (pay finds payments, not repay). Press / to search, ↓ ↑ to move through results, Enter to open an image, Esc to go back.'),
   ),
   status,
   h('div', { class: 'columns' }, h('div', {}, results, pager), details),
@@ -281,12 +282,12 @@ const loadSnapshot = async (n: NamespaceRef) => {
   results.dataset.snapshot = `${next.ns} ${next.items.length}`;
 };
 
-/** Page 1 of `q` from the snapshot, with the selector's own matching (a substring of the lower-case image). */
+/** Page 1 of `q` from the snapshot, with the selector's own matching (each word of `q` starts a word of the image). */
 const localFirstPage = (q: string): ImagePage | undefined => {
   const ns = state.ns;
   if (!ns || !snapshot?.complete || snapshot.ns !== nsName(ns)) return undefined;
-  const needle = q.toLowerCase();
-  const matches = needle ? snapshot.items.filter((i) => i.image.includes(needle)) : snapshot.items;
+  const words = searchTokens(q);
+  const matches = words.length ? snapshot.items.filter((i) => matchesQuery(i.image, words)) : snapshot.items;
   return { items: matches.slice(0, PAGE_SIZE), nextCursor: matches.length > PAGE_SIZE ? 'pending' : null };
 };
 

@@ -1,0 +1,197 @@
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { IndexRow } from '../../shared/domain/model.ts';
+import type { Claims } from '../../shared/http/claims.ts';
+import { keys } from '../../shared/store/keys.ts';
+import { listImages } from '../../shared/usecases/selector.ts';
+import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
+import { ctx, testDeps } from '../helpers/deps.ts';
+import { createTestTable } from '../helpers/table.ts';
+
+const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
+const reader = (workspace: string): Claims => ({ sub: `reader-${workspace}`, roles: [], workspaces: [workspace] });
+const AT = new Date(0).toISOString();
+
+const row = (audience: string, path: string, host = 'h.test'): IndexRow => {
+  const [space = '', ...rest] = path.split('/');
+  return {
+    audience,
+    image: `${host}/${path}`,
+    registryId: 'reg-000000000001',
+    space,
+    repository: rest.join('/'),
+    path,
+    visibility: audience === 'public' ? 'public' : 'private',
+    tagCount: 1,
+    latestTag: { tag: 'v1', digest: `sha256:${'0'.repeat(64)}`, pushedAt: AT },
+    updatedAt: AT,
+  };
+};
+
+type Table = Awaited<ReturnType<typeof createTestTable>>;
+
+/**
+ * Counts the items every Query (scanned) and BatchGet (keys asked) reads through the table's client, and the read
+ * capacity DynamoDB reports for them.
+ */
+const countReads = (t: Table) => {
+  const counter = { items: 0, capacity: 0 };
+  t.table.db.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? '';
+      if (command !== 'QueryCommand' && command !== 'BatchGetItemCommand') return next(args);
+      const input = args.input as { ReturnConsumedCapacity?: string; RequestItems?: Record<string, { Keys?: unknown[] }> };
+      input.ReturnConsumedCapacity = 'TOTAL';
+      const out = await next(args);
+      const output = out.output as { ScannedCount?: number; ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] };
+      counter.items += command === 'QueryCommand' ? (output.ScannedCount ?? 0) : Object.values(input.RequestItems ?? {}).reduce((n, r) => n + (r.Keys?.length ?? 0), 0);
+      counter.capacity += [output.ConsumedCapacity ?? []].flat().reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+      return out;
+    },
+    { step: 'initialize', name: 'countReads' },
+  );
+  return counter;
+};
+
+/** Writes rows as new to their audience (with their postings), a few batches at a time. */
+const seed = async (t: Table, rows: IndexRow[]) => {
+  const chunks: IndexRow[][] = [];
+  for (let i = 0; i < rows.length; i += 50) chunks.push(rows.slice(i, i + 50));
+  for (let i = 0; i < chunks.length; i += 4) await Promise.all(chunks.slice(i, i + 4).map((c) => t.store.index.write(c, [], c)));
+};
+
+describe('selector search from postings, on DynamoDB Local', () => {
+  let t: Table;
+  let env: ReturnType<typeof testDeps>;
+  const images = (rows: IndexRow[]) => rows.map((r) => r.image);
+  const search = async (audience: string, q: string, limit = 50, after?: string) => images(await t.store.index.search(audience, q, after, limit));
+  const postingsAt = async (audience: string, prefix: string) =>
+    (await t.table.db.send(new QueryCommand({ TableName: t.table.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.searchPostings(audience, prefix).pk } }))).Items ?? [];
+
+  beforeAll(async () => {
+    t = await createTestTable(inject('dynamoEndpoint'));
+    env = testDeps(t.store);
+  });
+  afterAll(() => t.drop());
+
+  it('finds images by word prefix, several words in their order, and no longer inside a word', async () => {
+    const rows = ['payments/api-gateway', 'payments/ledger', 'shared/api', 'shared/web'].map((p) => row('public', p));
+    await t.store.index.write(rows, [], rows);
+    expect(await search('public', 'pay')).toEqual(['h.test/payments/api-gateway', 'h.test/payments/ledger']);
+    expect(await search('public', 'API')).toEqual(['h.test/payments/api-gateway', 'h.test/shared/api']);
+    expect(await search('public', 'api gate')).toEqual(['h.test/payments/api-gateway']);
+    expect(await search('public', 'api-gate')).toEqual(['h.test/payments/api-gateway']);
+    expect(await search('public', 'gate pay')).toEqual([]);
+    expect(await search('public', 'payments api')).toEqual(['h.test/payments/api-gateway']);
+    expect(await search('public', 'pay gate')).toEqual([]);
+    expect(await search('public', 'shared api')).toEqual(['h.test/shared/api']);
+    expect(await search('public', 'payments web')).toEqual([]);
+    expect(await search('public', 'ments')).toEqual([]);
+    expect(await search('public', 'api gatex')).toEqual([]);
+    expect(await search('public', ' -/. ')).toEqual(images(rows));
+  });
+
+  it('reads the posting of a long word by its first MAX_PREFIX characters and checks the rest', async () => {
+    const long = row('public', 'long/abcdefghijklmnopqrstuvwxyz');
+    await t.store.index.write([long], [], [long]);
+    expect(await search('public', 'abcdefghijklmnopqrst')).toEqual([long.image]);
+    expect(await search('public', 'abcdefghijklmnopqrsX')).toEqual([]);
+  });
+
+  it('leaves the postings alone when a row is rewritten in place, and removes them with the row', async () => {
+    const [gateway] = ['payments/api-gateway'].map((p) => row('public', p));
+    if (!gateway) throw new Error('no row');
+    await t.store.index.write([{ ...gateway, tagCount: 2 }], []);
+    expect(await t.store.index.search('public', 'gateway', undefined, 5)).toMatchObject([{ image: gateway.image, tagCount: 2 }]);
+    await t.store.index.write([], [gateway]);
+    expect(await search('public', 'gateway')).toEqual([]);
+    expect(await postingsAt('public', 'gateway')).toEqual([]);
+    expect((await postingsAt('public', 'pay')).map((p) => p.image)).toEqual(['h.test/payments/ledger']);
+  });
+
+  it('skips a posting whose row is gone or unreadable, and reads on to fill the page', async () => {
+    const rows = ['lost/a1', 'lost/a2', 'lost/a3', 'lost/a4', 'lost/a5'].map((p) => row('public', p));
+    await t.store.index.write(rows, [], rows);
+    await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: keys.indexRow('public', 'h.test/lost/a1') }));
+    await t.table.db.send(new PutCommand({ TableName: t.table.name, Item: { ...keys.indexRow('public', 'h.test/lost/a2'), entityType: 'IndexRow', image: 'h.test/lost/a2' } }));
+    expect(await search('public', 'lost', 2)).toEqual(['h.test/lost/a3', 'h.test/lost/a4']);
+    expect(await search('public', 'lost a', 2, 'h.test/lost/a4')).toEqual(['h.test/lost/a5']);
+  });
+
+  it('names the rows whose postings were lost, so repair can write them again', async () => {
+    const rows = ['kept/one', 'kept/two'].map((p) => row('public', p));
+    await t.store.index.write(rows, [], rows);
+    expect(await t.store.index.missingPostings(rows)).toEqual([]);
+    await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: keys.searchPosting('public', 'tw', 'h.test/kept/two') }));
+    expect(await search('public', 'tw')).toEqual([]);
+    const missing = await t.store.index.missingPostings(rows);
+    expect(images(missing)).toEqual(['h.test/kept/two']);
+    await t.store.index.write([], [], missing);
+    expect(await search('public', 'tw')).toEqual(['h.test/kept/two']);
+    expect(await t.store.index.missingPostings(rows)).toEqual([]);
+  });
+
+  it('pages a search through the selector with its cursor, across more matches than a page', async () => {
+    const matching = Array.from({ length: 23 }, (_, i) => row('public', `many/svc-${String(i).padStart(2, '0')}`));
+    const noise = Array.from({ length: 9 }, (_, i) => row('public', `many/web-${i}`));
+    await seed(t, [...matching, ...noise]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listImages('c1', 'nobody', { q: 'Many SVC', limit: 5, ...(cursor ? { cursor } : {}) }, admin, env.deps);
+      expect(page.items.length).toBeLessThanOrEqual(5);
+      seen.push(...page.items.map((i) => i.image));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(images(matching));
+  });
+
+  it('never shows a private image of workspace w2 to a w1 namespace, even through a posting under w1', async () => {
+    for (const w of ['w1', 'w2']) await putWorkspace(w, {}, env.deps);
+    await putNamespace('c1', 'ns-w1', { workspaceId: 'w1' }, env.deps, ctx);
+    await putNamespace('c1', 'ns-w2', { workspaceId: 'w2' }, env.deps, ctx);
+    const secret = row('workspace:w2', 'vault/secret-keeper');
+    await t.store.index.write([secret], [], [secret]);
+    // A stale posting under the wrong audience, even one that holds a whole row: it must lead nowhere, as only the
+    // row read again from w1's own audience could be shown.
+    const stale = { ...row('workspace:w1', 'vault/secret-keeper'), ...keys.searchPosting('workspace:w1', 'secret', secret.image), entityType: 'SearchPosting' };
+    await t.table.db.send(new PutCommand({ TableName: t.table.name, Item: stale }));
+    const found = async (ns: string, w: string, q: string) => (await listImages('c1', ns, { q, limit: 50 }, reader(w), env.deps)).items.map((i) => i.image);
+    expect(await found('ns-w2', 'w2', 'secret')).toEqual([secret.image]);
+    expect(await found('ns-w1', 'w1', 'secret')).toEqual([]);
+    expect(await found('ns-w1', 'w1', 'vault')).toEqual([]);
+  });
+});
+
+describe('what a search reads, at 200 and 2,000 images', () => {
+  let t: Table;
+  let reads: { items: number; capacity: number };
+  const bulk = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => row('public', `b/s${from + i}`, 'h.t'));
+  /** Items read (and capacity) for one search: a rare match, and a common one that fills a page of 50. */
+  const cost = async (q: string) => {
+    reads.items = reads.capacity = 0;
+    const found = await t.store.index.search('public', q, undefined, 51);
+    return { found: found.length, items: reads.items, capacity: reads.capacity };
+  };
+
+  beforeAll(async () => {
+    t = await createTestTable(inject('dynamoEndpoint'));
+    reads = countReads(t);
+  });
+  afterAll(() => t.drop());
+
+  it('stays the same when the audience grows tenfold', async () => {
+    const rare = row('public', 'r/needle-finder', 'h.t');
+    await seed(t, [rare, ...bulk(0, 199)]);
+    const small = { rare: await cost('needle'), common: await cost('s1'), page: await cost('') };
+    await seed(t, bulk(199, 1999));
+    const large = { rare: await cost('needle'), common: await cost('s1'), page: await cost('') };
+    console.info('search reads at 200 → 2,000 images (items, capacity units):', JSON.stringify({ small, large }));
+    expect(small.rare.found).toBe(1);
+    expect(large.common.found).toBe(51);
+    expect(large.rare.items).toBe(small.rare.items);
+    expect(large.common.items).toBeLessThanOrEqual(small.common.items);
+    expect(large.rare.items).toBeLessThan(10);
+    expect(large.common.items).toBeLessThanOrEqual(3 * 51);
+  });
+});
