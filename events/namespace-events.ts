@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Label, WorkspaceId } from '../shared/domain/model.ts';
+import { keys } from '../shared/store/keys.ts';
 import { defineEvent } from './contract.ts';
 
 /**
@@ -10,4 +11,5 @@ export const NamespaceBound = defineEvent(
   'NamespaceBound',
   1,
   z.object({ cluster: Label, namespace: Label, workspaceId: WorkspaceId.nullable(), previousWorkspaceId: WorkspaceId.nullable().optional() }),
+  (n) => keys.namespace(n.cluster, n.namespace),
 );

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { RegistryId, WorkspaceId } from '../shared/domain/model.ts';
+import { keys } from '../shared/store/keys.ts';
 import { defineEvent } from './contract.ts';
 
 /**
@@ -11,4 +12,5 @@ export const PullAccessSyncRequested = defineEvent(
   'PullAccessSyncRequested',
   1,
   z.object({ registryId: RegistryId, workspaceId: WorkspaceId, reason: z.enum(['change', 'rotation', 'reconcile']) }),
+  (g) => keys.pullGrant(g.registryId, g.workspaceId),
 );

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Digest, RegistryId, RepositoryName, SpaceName, TagName } from '../shared/domain/model.ts';
+import { keys } from '../shared/store/keys.ts';
 import { defineEvent } from './contract.ts';
 
 const TagRef = z.object({
@@ -11,5 +12,7 @@ const TagRef = z.object({
   eventTime: z.number().int(),
 });
 
-export const TagPushed = defineEvent('TagPushed', 1, TagRef.extend({ digest: Digest }));
-export const TagDeleted = defineEvent('TagDeleted', 1, TagRef);
+const tagKey = (t: z.infer<typeof TagRef>) => keys.tag(t.registryId, t.path, t.tag);
+
+export const TagPushed = defineEvent('TagPushed', 1, TagRef.extend({ digest: Digest }), tagKey);
+export const TagDeleted = defineEvent('TagDeleted', 1, TagRef, tagKey);

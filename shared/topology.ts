@@ -1,4 +1,5 @@
-import { ALL_EVENTS, IndexRepairRequested, NamespaceBound, PullAccessSyncRequested, RegistryConnected, RegistryRemoved, RegistrySyncRequested, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, TagDeleted, TagPushed } from '../events/index.ts';
+import { ALL_EVENTS, PullAccessSyncRequested, RegistrySyncRequested, SpaceBound, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged } from '../events/index.ts';
+import { INDEXED_DETAIL_TYPES } from './index/indexer.ts';
 
 /**
  * The one place that wires triggers to functions. The CDK stack and the local runtime both read these
@@ -28,6 +29,7 @@ export const ROUTES: readonly Route[] = [
   route('GET', '/', 'get-ui', 'public'),
   route('GET', '/ui/{asset}', 'get-ui', 'public'),
   route('GET', '/openapi.json', 'get-openapi', 'public'),
+  route('GET', '/api/v1/status', 'get-status', 'admin'),
   route('POST', '/api/v1/registries', 'create-registry', 'admin'),
   route('GET', '/api/v1/registries', 'list-registries', 'admin'),
   route('GET', '/api/v1/registries/{registryId}', 'get-registry', 'admin'),
@@ -88,19 +90,8 @@ export const RULES: readonly Rule[] = [
   {
     name: 'index-changes',
     fn: INDEXER_FN,
-    detailTypes: [
-      RegistryConnected,
-      RegistryRemoved,
-      SpaceCreated,
-      SpaceVisibilityChanged,
-      SpaceDeleted,
-      SpaceBound,
-      SpaceUnbound,
-      NamespaceBound,
-      TagPushed,
-      TagDeleted,
-      IndexRepairRequested,
-    ].map((c) => c.detailType),
+    // The detail types the indexer has a handler for (`INDEX_HANDLERS`).
+    detailTypes: INDEXED_DETAIL_TYPES,
   },
   /**
    * Pull access: converges each workspace's Harbor robot to its bound private projects, rotates and retires robots

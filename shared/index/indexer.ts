@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import type { BusEvent } from '../../events/contract.ts';
+import type { BusEvent, EventContract, EventMetadata } from '../../events/contract.ts';
 import {
   IndexRepairRequested,
   NamespaceBound,
@@ -21,7 +21,6 @@ import type { Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
 import { mapLimit } from '../registries/pool.ts';
 import type { TagRead, UnreadableItem, UnreadableRepository } from '../store/catalog.ts';
-import { keys, type Key } from '../store/keys.ts';
 import type { Store } from '../store/index.ts';
 import type { PendingRef, SpaceWork } from '../store/leases.ts';
 
@@ -499,83 +498,69 @@ export const repairIndex = async (deps: IndexerDeps, registryId?: string, onProg
   return { drift, failed };
 };
 
-/** The item whose pending mark an event clears once handled. */
-const markedItem = (event: BusEvent): Key | undefined => {
-  const d = event.detail.data;
-  switch (event.detailType) {
-    case SpaceCreated.detailType:
-    case SpaceVisibilityChanged.detailType:
-    case SpaceDeleted.detailType: {
-      const s = SpaceDeleted.data.parse(d);
-      return keys.space(s.registryId, s.space);
-    }
-    case SpaceBound.detailType:
-    case SpaceUnbound.detailType: {
-      const b = SpaceBound.data.parse(d);
-      return keys.binding(b.registryId, b.space, b.workspaceId);
-    }
-    case NamespaceBound.detailType: {
-      const n = NamespaceBound.data.parse(d);
-      return keys.namespace(n.cluster, n.namespace);
-    }
-    case RegistryConnected.detailType:
-    case RegistryRemoved.detailType:
-      return keys.registry(RegistryRemoved.data.parse(d).registryId);
-    default:
-      return undefined;
-  }
+/** An event's own pending mark: the item its write set, named in the event (or, for older events, by its contract). */
+const ownMark = <T extends z.ZodType>(contract: EventContract<T>, data: z.infer<T>, meta: EventMetadata): PendingRef | undefined => {
+  const key = meta.mark ?? contract.marked?.(data);
+  return key ? { pk: key.pk, sk: key.sk, id: meta.id } : undefined;
 };
 
+const clearOwnMark = async (deps: IndexerDeps, mark: PendingRef | undefined) => {
+  if (mark) await deps.store.pending.clear({ pk: mark.pk, sk: mark.sk }, mark.id);
+};
+
+type IndexHandler<T extends z.ZodType> = (data: z.infer<T>, mark: PendingRef | undefined, deps: IndexerDeps, failures: IndexFailure[]) => Promise<unknown>;
+type IndexEntry = { contract: EventContract; handle: IndexHandler<z.ZodType> };
+const on = <T extends z.ZodType>(contract: EventContract<T>, handle: IndexHandler<T>): IndexEntry => ({ contract, handle: handle as IndexHandler<z.ZodType> });
+
 /**
- * Handles one event (a hint): re-derives the affected part of the index from the truth under the space's lease,
- * and clears the pending mark the event's write set (a tag's from the tag read; a space-level event's by whoever
- * applied it, this worker or the holder it was handed to). Duplicated, late or reordered events only cause extra work.
+ * A change to a space's truth: the whole space is re-derived under its lease, and the event's mark is cleared (an
+ * unbind's tombstone purged) by whoever applies it, this worker or the holder it was handed to.
+ */
+const onSpace = (unbind = false) => async (s: { registryId: string; space: string; workspaceId?: string }, mark: PendingRef | undefined, deps: IndexerDeps, failures: IndexFailure[]) =>
+  underLease(deps, s, { paths: [], whole: true, marks: mark ? [{ ...mark, ...(unbind && s.workspaceId ? { unbound: s.workspaceId } : {}) }] : [] }, failures);
+
+/** A tag change: its repository is re-derived under the space's lease; the tag's mark is cleared from the tag read. */
+const onTag = async (t: { registryId: string; space: string; path: string }, _mark: PendingRef | undefined, deps: IndexerDeps, failures: IndexFailure[]) =>
+  underLease(deps, t, { paths: [t.path], whole: false, marks: [] }, failures);
+
+/** What the indexer does with each event it takes; the index rule (`shared/topology.ts`) routes exactly these. */
+const INDEX_HANDLERS: readonly IndexEntry[] = [
+  on(TagPushed, onTag),
+  on(TagDeleted, onTag),
+  on(SpaceCreated, onSpace()),
+  on(SpaceVisibilityChanged, onSpace()),
+  on(SpaceDeleted, onSpace()),
+  on(SpaceBound, onSpace()),
+  on(SpaceUnbound, onSpace(true)),
+  on(RegistryRemoved, async ({ registryId }, mark, deps, failures) => {
+    const before = failures.length;
+    const done = await isolated(failures, { registryId }, async () => ((await purgeRegistry(deps, registryId, failures)) ? 1 : 0));
+    // While a space is left, the mark stays: the sweep re-emits the removal.
+    if (done && failures.length === before) await clearOwnMark(deps, mark);
+  }),
+  // Nothing to index: a namespace's move is O(1) by design, a registry's first space arrives with its own event.
+  on(RegistryConnected, (_r, mark, deps) => clearOwnMark(deps, mark)),
+  on(NamespaceBound, (_n, mark, deps) => clearOwnMark(deps, mark)),
+  on(IndexRepairRequested, async ({ registryId }, _mark, deps, failures) => void failures.push(...(await repairIndex(deps, registryId)).failed)),
+];
+
+/** The detail types the indexer takes (the index rule's). */
+export const INDEXED_DETAIL_TYPES = INDEX_HANDLERS.map((h) => h.contract.detailType);
+
+/**
+ * Handles one event (a hint): re-derives the affected part of the index from the truth, and clears the pending
+ * marks of what it applied. Duplicated, late or reordered events only cause extra work. When a part failed, every
+ * other part was still done: the failures are counted and thrown, so the bus retries and the marks stay for the sweep.
  */
 export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {
-  const d = event.detail.data;
+  const entry = INDEX_HANDLERS.find((h) => h.contract.detailType === event.detailType);
+  if (!entry) return;
+  const data = entry.contract.data.parse(event.detail.data);
   const failures: IndexFailure[] = [];
-  let counted = false;
-  let ownMark = true;
-  switch (event.detailType) {
-    case TagPushed.detailType:
-    case TagDeleted.detailType: {
-      const t = TagDeleted.data.parse(d);
-      await underLease(deps, t, { paths: [t.path], whole: false, marks: [] }, failures);
-      ownMark = false;
-      break;
-    }
-    case SpaceCreated.detailType:
-    case SpaceVisibilityChanged.detailType:
-    case SpaceDeleted.detailType:
-    case SpaceBound.detailType:
-    case SpaceUnbound.detailType: {
-      const s = SpaceDeleted.data.parse(d);
-      const key = markedItem(event);
-      // The binding's tombstone carries an unbind's mark: it goes once the space was re-derived whole.
-      const unbound = event.detailType === SpaceUnbound.detailType ? SpaceUnbound.data.parse(d).workspaceId : undefined;
-      const mark = key ? [{ ...key, id: event.detail.metadata.id, ...(unbound ? { unbound } : {}) }] : [];
-      await underLease(deps, s, { paths: [], whole: true, marks: mark }, failures);
-      ownMark = false;
-      break;
-    }
-    case RegistryRemoved.detailType: {
-      const { registryId } = RegistryRemoved.data.parse(d);
-      let done = false;
-      await isolated(failures, { registryId }, async () => void (done = await purgeRegistry(deps, registryId, failures)));
-      ownMark = done;
-      break;
-    }
-    case IndexRepairRequested.detailType:
-      failures.push(...(await repairIndex(deps, IndexRepairRequested.data.parse(d).registryId)).failed);
-      counted = true;
-      break;
-    // RegistryConnected, NamespaceBound: nothing to index (a namespace's move is O(1) by design).
-  }
+  await entry.handle(data, ownMark(entry.contract, data, event.detail.metadata), deps, failures);
   if (failures.length) {
-    if (!counted) await recordFailures(deps, failures);
-    // Thrown last, once every other part was done: the bus retries, and the pending mark stays for the sweep.
+    // A repair counted its own.
+    if (entry.contract !== IndexRepairRequested) await recordFailures(deps, failures);
     throw new IndexIncompleteError(failures);
   }
-  const item = ownMark ? markedItem(event) : undefined;
-  if (item) await deps.store.pending.clear(item, event.detail.metadata.id);
 };

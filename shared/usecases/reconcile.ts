@@ -11,6 +11,7 @@ import { requestReconcileOfPullAccess } from './pull-access.ts';
 import { liveSpaceAfterPurge } from './spaces.ts';
 import { ensureWebhookCoverage } from './webhook-config.ts';
 import { applyRegistryChanges } from './webhooks.ts';
+import { publishOrThrow } from '../events/publisher.ts';
 
 export type ReconcileProgress = ListingProgress | { phase: 'compare' | 'apply'; done: number; total: number };
 export type ReconcileOptions = { onProgress?: (p: ReconcileProgress) => void };
@@ -387,6 +388,7 @@ export const handleSyncRequest = async (event: BusEvent, deps: Deps) => {
 export const requestScheduledSyncs = async (deps: Deps, ctx: Ctx) => {
   const registries = await deps.store.registries.list();
   const requests = registries.map((r) => newEvent(deps, ctx, RegistrySyncRequested, { registryId: r.id, reason: 'schedule' }));
-  for (const batch of chunks(requests, 10)) await deps.bus.put(batch);
+  // The schedule must know when the bus refuses (it fails, and runs again): not `publish`.
+  await publishOrThrow(deps.bus, requests);
   return { requested: requests.length };
 };

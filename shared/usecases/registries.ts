@@ -8,6 +8,7 @@ import type { RegistryTarget } from '../registries/registry-api.ts';
 import { dropSecret, getRegistryOrThrow, webhookOf } from './registry-access.ts';
 import { retireRobotsOf } from './pull-access.ts';
 import { hashSecret, openSecrets } from './webhook-secrets.ts';
+import { publishOrThrow } from '../events/publisher.ts';
 
 export const RegisterRegistryInput = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -161,7 +162,7 @@ export const syncRegistry = async (id: string, deps: Deps, ctx: Ctx) => {
   const registry = await getRegistryOrThrow(deps, id);
   try {
     // Not a state change, so no pending mark: when the bus refuses, the caller is told to retry.
-    await deps.bus.put([newEvent(deps, ctx, RegistrySyncRequested, { registryId: id, reason: 'manual' })]);
+    await publishOrThrow(deps.bus, [newEvent(deps, ctx, RegistrySyncRequested, { registryId: id, reason: 'manual' })]);
   } catch (error) {
     throw new DomainError('UPSTREAM_UNAVAILABLE', 'the sync request could not be queued; retry', undefined, { cause: error });
   }

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import { publishOrThrow } from '../events/publisher.ts';
 import { logger } from '../logger.ts';
 
 /** Marks older than this were not cleared by the indexer in time: their events are re-emitted. */
@@ -22,14 +23,14 @@ export const sweepPending = async (deps: Pick<Deps, 'store' | 'bus' | 'clock'>, 
   let failed = 0;
   if (events.length) {
     try {
-      await deps.bus.put(events);
+      await publishOrThrow(deps.bus, events);
       reemitted = events.length;
     } catch (error) {
       let refusedInARow = 0;
       for (const event of events) {
         if (refusedInARow >= MAX_REFUSED_IN_A_ROW) break;
         try {
-          await deps.bus.put([event]);
+          await publishOrThrow(deps.bus, [event]);
           reemitted++;
           refusedInARow = 0;
         } catch (refusal) {
