@@ -3,7 +3,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { EventDetail, type BusEvent } from '../../events/contract.ts';
 import { ALL_EVENTS } from '../../events/index.ts';
 import type { Deps } from '../deps.ts';
-import { logger } from '../logger.ts';
+import { logContext, logger, logInvocation } from '../logger.ts';
 import { getDeps } from '../runtime.ts';
 
 /**
@@ -11,20 +11,25 @@ import { getDeps } from '../runtime.ts';
  * then hands the event to `handle`. Errors propagate, so the bus retries and finally dead-letters.
  */
 export const withEvent = (handle: (event: BusEvent, deps: Deps) => Promise<void>) =>
-  middy<EventBridgeEvent<string, unknown>, void>().handler(async (raw) => {
-    const contract = ALL_EVENTS.find((c) => c.detailType === raw['detail-type']);
-    if (!contract) throw new Error(`no contract for detail type ${raw['detail-type']}`);
-    const detail = EventDetail.parse(raw.detail);
-    if (detail.metadata.version !== contract.version)
-      throw new Error(`${contract.detailType} version ${detail.metadata.version} is not ${contract.version}`);
-    const event: BusEvent = { detailType: contract.detailType, detail: { metadata: detail.metadata, data: contract.data.parse(detail.data) } };
-    logger.debug('event', { detailType: event.detailType, id: detail.metadata.id, correlationId: detail.metadata.correlationId });
-    await handle(event, getDeps());
-  });
+  middy<EventBridgeEvent<string, unknown>, void>()
+    .use(logInvocation())
+    .handler(async (raw) => {
+      const contract = ALL_EVENTS.find((c) => c.detailType === raw['detail-type']);
+      if (!contract) throw new Error(`no contract for detail type ${raw['detail-type']}`);
+      const detail = EventDetail.parse(raw.detail);
+      if (detail.metadata.version !== contract.version)
+        throw new Error(`${contract.detailType} version ${detail.metadata.version} is not ${contract.version}`);
+      const event: BusEvent = { detailType: contract.detailType, detail: { metadata: detail.metadata, data: contract.data.parse(detail.data) } };
+      logContext({ correlationId: detail.metadata.correlationId, eventId: detail.metadata.id, detailType: event.detailType });
+      logger.debug('event', { detailType: event.detailType, id: detail.metadata.id, correlationId: detail.metadata.correlationId });
+      await handle(event, getDeps());
+    });
 
 /** The one wrapper of scheduled functions. */
 export const withSchedule = (name: string, run: (deps: Deps) => Promise<Record<string, unknown>>) =>
-  middy<unknown, void>().handler(async () => {
-    const result = await run(getDeps());
-    logger.info('scheduled run done', { schedule: name, ...result });
-  });
+  middy<unknown, void>()
+    .use(logInvocation())
+    .handler(async () => {
+      const result = await run(getDeps());
+      logger.info('scheduled run done', { schedule: name, ...result });
+    });

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import * as z from 'zod';
 import type { Deps } from '../deps.ts';
 import { DomainError, badRequest, forbidden, unauthorized, type ErrorCode } from '../errors.ts';
-import { logger } from '../logger.ts';
+import { logContext, logger, logInvocation } from '../logger.ts';
 import { getDeps } from '../runtime.ts';
 import { ROUTES, type Access, type Route } from '../topology.ts';
 import { Claims, isAdmin } from './claims.ts';
@@ -107,8 +107,11 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
   const route = ROUTES.find((r) => r.fn === fn);
   if (!route) throw new Error(`no route for function ${fn}`);
   return middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(logInvocation())
     .use(errorResponses())
     .handler(async (event, context) => {
+      const requestId = event.requestContext.requestId ?? context.awsRequestId;
+      logContext({ correlationId: requestId });
       const claims = authorize(route.access, event);
       const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
       // Read on first use: a webhook handler checks its secret first, so an unauthenticated body is never parsed.
@@ -122,7 +125,7 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
           },
           headers,
           claims,
-          requestId: event.requestContext.requestId ?? context.awsRequestId,
+          requestId,
         },
         getDeps(),
       );

@@ -29,6 +29,10 @@ const getSpaceOrThrow = async (deps: Deps, registryId: string, name: string) => 
   return space;
 };
 
+/** How long a use of a deleted space's name waits for the indexer's holder to purge it (then 409). */
+const PURGE_WAIT_MS = 5000;
+const PURGE_POLL_MS = 25;
+
 /**
  * The live space of that name, if any. A deleted space's tombstone is purged first (with the tags it left),
  * so a name used again always starts empty, whether or not the indexer got to it yet.
@@ -36,9 +40,12 @@ const getSpaceOrThrow = async (deps: Deps, registryId: string, name: string) => 
 export const liveSpaceAfterPurge = async (deps: Deps, registryId: string, name: string) => {
   const existing = await deps.store.spaces.get(registryId, name);
   if (!existing?.deleted) return existing;
-  // The indexer may hold the space right now: then it purges the tombstone, and the name is free once it did.
-  await reindexSpace(deps, registryId, name);
-  if ((await deps.store.spaces.get(registryId, name))?.deleted) throw conflict(`space ${name} is still being removed; try again in a few seconds`);
+  // The indexer may hold the space right now: then its holder purges the tombstone, and the name is free once it did.
+  if ((await reindexSpace(deps, registryId, name)) === undefined)
+    for (let waited = 0; (await deps.store.spaces.get(registryId, name))?.deleted; waited += PURGE_POLL_MS) {
+      if (waited >= PURGE_WAIT_MS) throw conflict(`space ${name} is still being removed; try again in a few seconds`);
+      await new Promise((r) => setTimeout(r, PURGE_POLL_MS));
+    }
   return undefined;
 };
 
