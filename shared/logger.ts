@@ -9,7 +9,7 @@ export const logger = new Logger({ serviceName: 'image-registry' });
  * In Lambda (one invocation at a time per process), every log line carries the invocation's context and the keys
  * given to `logContext`. Not in the embedded runtime: its handlers run concurrently in one process and would mix them.
  */
-const inLambda = () => !!process.env.AWS_LAMBDA_FUNCTION_NAME;
+export const inLambda = () => !!process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 /** The middy middleware of every wrapper: the Lambda context on each line, and keys reset after the invocation. */
 export const logInvocation = (): MiddlewareObj => (inLambda() ? (injectLambdaContext(logger, { resetKeys: true }) as MiddlewareObj) : { before: () => undefined });

@@ -4,6 +4,7 @@ import { EventDetail, type BusEvent } from '../../events/contract.ts';
 import { ALL_EVENTS } from '../../events/index.ts';
 import type { Deps } from '../deps.ts';
 import { logContext, logger, logInvocation } from '../logger.ts';
+import { flushMetrics } from '../metrics.ts';
 import { getDeps } from '../runtime.ts';
 
 /**
@@ -22,7 +23,11 @@ export const withEvent = (handle: (event: BusEvent, deps: Deps) => Promise<void>
       const event: BusEvent = { detailType: contract.detailType, detail: { metadata: detail.metadata, data: contract.data.parse(detail.data) } };
       logContext({ correlationId: detail.metadata.correlationId, eventId: detail.metadata.id, detailType: event.detailType });
       logger.debug('event', { detailType: event.detailType, id: detail.metadata.id, correlationId: detail.metadata.correlationId });
-      await handle(event, getDeps());
+      try {
+        await handle(event, getDeps());
+      } finally {
+        flushMetrics();
+      }
     });
 
 /** The one wrapper of scheduled functions. */
@@ -30,6 +35,10 @@ export const withSchedule = (name: string, run: (deps: Deps) => Promise<Record<s
   middy<unknown, void>()
     .use(logInvocation())
     .handler(async () => {
-      const result = await run(getDeps());
-      logger.info('scheduled run done', { schedule: name, ...result });
+      try {
+        const result = await run(getDeps());
+        logger.info('scheduled run done', { schedule: name, ...result });
+      } finally {
+        flushMetrics();
+      }
     });

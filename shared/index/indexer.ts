@@ -19,6 +19,7 @@ import { audiencesOfSpace, PUBLIC, workspaceAudience } from '../domain/rule.ts';
 import { isoTime } from '../domain/time.ts';
 import type { Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
+import { metric } from '../metrics.ts';
 import { mapLimit } from '../registries/pool.ts';
 import type { TagRead, UnreadableItem, UnreadableRepository } from '../store/catalog.ts';
 import type { Store } from '../store/index.ts';
@@ -60,6 +61,7 @@ const isolated = async (failures: IndexFailure[], item: Omit<IndexFailure, 'erro
 
 /** Logs every failure with its item and counts them on their registries. Never throws: the caller throws next. */
 const recordFailures = async (deps: IndexerDeps, failures: readonly IndexFailure[]) => {
+  metric('IndexFailures', failures.length);
   for (const f of failures) logger.error('index re-derivation failed; it is retried', { ...f });
   const at = deps.clock().toISOString();
   const byRegistry = new Map<string, IndexFailure[]>();
@@ -321,6 +323,8 @@ type Scope = { registryId: string; space: string };
  * through without a failure.
  */
 const applyWork = async (deps: IndexerDeps, { registryId, space }: Scope, work: SpaceWork, failures: IndexFailure[], audit: boolean) => {
+  metric('IndexBatchesApplied', 1);
+  metric(work.whole ? 'IndexSpacesRederived' : 'IndexRepositoriesApplied', work.whole ? 1 : work.paths.length);
   if (!work.whole) return isolated(failures, { registryId, space }, () => reindexPaths(deps, registryId, space, work.paths, failures));
   const before = failures.length;
   // Repositories handed over with it: the marks on their tags, read before the space is, are applied by it (even
@@ -366,7 +370,7 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
   for (let attempt = 0; !mine; attempt++) {
     mine = await leases.acquire(registryId, space, owner, now(), LEASE_MS);
     if (mine) mine = merge(work, mine);
-    else if (await leases.handOff(registryId, space, work, now(), MAX_HANDED_PATHS)) return undefined;
+    else if (await leases.handOff(registryId, space, work, now(), MAX_HANDED_PATHS)) return void metric('IndexEventsCoalesced', 1);
     else if (attempt >= 20) throw new Error(`the index lease of space ${space} was neither free nor held 20 times in a row`);
   }
   const started = now();

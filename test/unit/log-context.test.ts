@@ -5,6 +5,7 @@ import type { Deps } from '../../shared/deps.ts';
 import { createEvent } from '../../shared/events/publisher.ts';
 import { withEvent } from '../../shared/events/with-event.ts';
 import { logger } from '../../shared/logger.ts';
+import { metric, metrics } from '../../shared/metrics.ts';
 import { provideDeps } from '../../shared/runtime.ts';
 
 const context = { awsRequestId: 'req-1', functionName: 'index-changes', functionVersion: '1', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:index-changes', memoryLimitInMB: '512' } as Context;
@@ -43,5 +44,21 @@ describe('log lines in Lambda', () => {
     // After the invocation, its keys are gone.
     const after = (await linesOf(async () => logger.error('later'))).find((l) => l.message === 'later');
     expect(after).not.toHaveProperty('correlationId');
+  });
+
+  it('emit the metrics an invocation recorded once it is done, in Lambda only', async () => {
+    const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+    const add = vi.spyOn(metrics, 'addMetric');
+    provideDeps({} as Deps);
+    const event = createEvent(NamespaceBound, { cluster: 'c', namespace: 'n', workspaceId: null }, { correlationId: 'c', now: new Date() });
+    const envelope = { version: '0', id: 'x', 'detail-type': event.detailType, source: 's', account: 'a', time: '', region: 'r', resources: [], detail: event.detail } as EventBridgeEvent<string, unknown>;
+    await withEvent(async () => metric('IndexFailures', 2))(envelope, context);
+    expect(add).not.toHaveBeenCalled();
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'index-changes';
+    await withEvent(async () => metric('IndexFailures', 2))(envelope, context);
+    expect(add).toHaveBeenCalledWith('IndexFailures', 'Count', 2);
+    expect(publish).toHaveBeenCalledTimes(1);
+    publish.mockRestore();
+    add.mockRestore();
   });
 });
