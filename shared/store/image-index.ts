@@ -105,43 +105,85 @@ const search = async (ops: TableOps, audience: string, q: string, after: string 
   return rows;
 };
 
+const AudienceVersion = z.object({ version: z.number() });
+/** Pages one process keeps, the most recently stored (a page of 51 rows is about 20 KB). */
+const PAGE_CACHE_SIZE = 500;
+
+/**
+ * Pages read before, each under the version of its audience read just before it: a hit costs one small GetItem
+ * instead of a Query on the audience's partition (the hot `public` one above all). Exact: every write to an
+ * audience bumps its version after the write, so a page is served from here only if nothing was written to its
+ * audience since it was read — as if the Query ran again.
+ */
+const pageCache = () => {
+  const pages = new Map<string, { version: number; rows: IndexRow[] }>();
+  return {
+    get: (key: string, version: number) => {
+      const hit = pages.get(key);
+      return hit?.version === version ? hit.rows : undefined;
+    },
+    set: (key: string, version: number, rows: IndexRow[]) => {
+      pages.delete(key);
+      if (pages.size >= PAGE_CACHE_SIZE) pages.delete(pages.keys().next().value ?? '');
+      pages.set(key, { version, rows });
+    },
+  };
+};
+
 /** The precomputed selector index: one row per (audience, image), and the search postings of each row. */
-export const imageIndexRepository = (ops: TableOps) => ({
-  /** The row, or undefined when there is none or it is unreadable (a row that cannot be read is never shown). */
-  get: async (audience: string, image: string) => {
-    const raw = await ops.get(RawItem, keys.indexRow(audience, image));
-    return raw ? readRow(raw, audience) : undefined;
-  },
-  /** Whether an item sits at the row's key, readable or not (what a withdrawal must delete). */
-  has: async (audience: string, image: string) => !!(await ops.get(RawItem, keys.indexRow(audience, image))),
-  /** Every readable row of one audience. */
-  all: async (audience: string) => (await audit(ops, audience)).rows,
-  /** Every row of one audience, and the keys of the unreadable ones (repair deletes them). */
-  audit: (audience: string) => audit(ops, audience),
-  /**
-   * Puts `puts`, deletes `deletes` with their postings, and writes the postings of `fresh` (rows new to their
-   * audience: a row's postings depend only on its image, so a row rewritten in place keeps them). Writing postings
-   * again is harmless, so repair may pass every row. Order: postings before their row, a row before its postings
-   * go, so a crash leaves at worst a posting without a row (skipped by search), never a row search cannot find.
-   */
-  write: (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = []) =>
-    ops.batchWrite(
-      [
-        ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
-        ...puts.map((row) => ({ ...keys.indexRow(row.audience, row.image), entityType: 'IndexRow', ...row })),
-      ],
-      [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
-    ),
-  /**
-   * The rows of `rows` that lack one of their postings (read, not written: repair passes them to `write` as
-   * `fresh`, and counts them as drift).
-   */
-  missingPostings: async <T extends RowKey>(rows: readonly T[]): Promise<T[]> => {
-    const unique = distinct(rows);
-    const held = new Set((await ops.batchGet(unique.flatMap(postingKeys))).map(keyText));
-    return unique.filter((row) => postingKeys(row).some((key) => !held.has(keyText(key))));
-  },
-  /** Up to `limit` rows of one audience after `after` (image), in image order. */
-  page: (audience: string, after: string | undefined, limit: number) => page(ops, audience, after, limit),
-  search: (audience: string, q: string, after: string | undefined, limit: number) => search(ops, audience, q, after, limit),
-});
+export const imageIndexRepository = (ops: TableOps) => {
+  const cache = pageCache();
+  const versionOf = async (audience: string) => (await ops.get(AudienceVersion, keys.audienceVersion(audience)))?.version ?? 0;
+  const bump = (audience: string) =>
+    ops.update(keys.audienceVersion(audience), { UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':one': 1 } });
+  return {
+    /** The row, or undefined when there is none or it is unreadable (a row that cannot be read is never shown). */
+    get: async (audience: string, image: string) => {
+      const raw = await ops.get(RawItem, keys.indexRow(audience, image));
+      return raw ? readRow(raw, audience) : undefined;
+    },
+    /** Whether an item sits at the row's key, readable or not (what a withdrawal must delete). */
+    has: async (audience: string, image: string) => !!(await ops.get(RawItem, keys.indexRow(audience, image))),
+    /** Every readable row of one audience. */
+    all: async (audience: string) => (await audit(ops, audience)).rows,
+    /** Every row of one audience, and the keys of the unreadable ones (repair deletes them). */
+    audit: (audience: string) => audit(ops, audience),
+    /**
+     * Puts `puts`, deletes `deletes` with their postings, and writes the postings of `fresh` (rows new to their
+     * audience: a row's postings depend only on its image, so a row rewritten in place keeps them). Writing postings
+     * again is harmless, so repair may pass every row. Order: postings before their row, a row before its postings
+     * go, so a crash leaves at worst a posting without a row (skipped by search), never a row search cannot find.
+     */
+    write: async (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = []) => {
+      await ops.batchWrite(
+        [
+          ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
+          ...puts.map((row) => ({ ...keys.indexRow(row.audience, row.image), entityType: 'IndexRow', ...row })),
+        ],
+        [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
+      );
+      // After the rows: a page read since is read under the new version, never served from before the write.
+      await Promise.all([...new Set([...puts, ...deletes].map((r) => r.audience))].map(bump));
+    },
+    /**
+     * The rows of `rows` that lack one of their postings (read, not written: repair passes them to `write` as
+     * `fresh`, and counts them as drift).
+     */
+    missingPostings: async <T extends RowKey>(rows: readonly T[]): Promise<T[]> => {
+      const unique = distinct(rows);
+      const held = new Set((await ops.batchGet(unique.flatMap(postingKeys))).map(keyText));
+      return unique.filter((row) => postingKeys(row).some((key) => !held.has(keyText(key))));
+    },
+    /** Up to `limit` rows of one audience after `after` (image), in image order; from the page cache when still exact. */
+    page: async (audience: string, after: string | undefined, limit: number): Promise<readonly IndexRow[]> => {
+      const key = JSON.stringify([audience, after ?? null, limit]);
+      const version = await versionOf(audience);
+      const cached = cache.get(key, version);
+      if (cached) return cached;
+      const rows = await page(ops, audience, after, limit);
+      cache.set(key, version, rows);
+      return rows;
+    },
+    search: (audience: string, q: string, after: string | undefined, limit: number) => search(ops, audience, q, after, limit),
+  };
+};

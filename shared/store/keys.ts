@@ -70,6 +70,8 @@ export const keys = {
   /** A selector row: an image offered to an audience; pages are Queries on one audience sorted by image. */
   indexRow: (audience: string, image: string): Key => ({ pk: `AUDIENCE#${audience}`, sk: `IMAGE#${image}` }),
   audiencePage: (audience: string) => ({ pk: `AUDIENCE#${audience}`, skPrefix: 'IMAGE#' }),
+  /** An audience's version, bumped after every write to its rows: a cached page is exact while it holds (own partition). */
+  audienceVersion: (audience: string): Key => ({ pk: `AUDIENCEVERSION#${audience}`, sk: 'VERSION' }),
   /**
    * A search posting: `image` is offered to `audience` and one of its words starts with `prefix` (1..16 of a-z0-9,
    * so never a `#`). Sorted by image like the audience's rows, so a search pages one posting list in selector order;
@@ -77,6 +79,11 @@ export const keys = {
    */
   searchPosting: (audience: string, prefix: string, image: string): Key => ({ pk: `SEARCH#${audience}#${prefix}`, sk: `IMAGE#${image}` }),
   searchPostings: (audience: string, prefix: string) => ({ pk: `SEARCH#${audience}#${prefix}`, skPrefix: 'IMAGE#' }),
+  /**
+   * The index's own bookkeeping, one item: when the indexer last applied a batch, how many it applied, the last
+   * repair's outcome (`GET /api/v1/status`). Written once per applied batch by every holder.
+   */
+  indexStatus: (): Key => ({ pk: 'INDEXSTATUS', sk: 'INDEXSTATUS' }),
   /** GSI2 (sparse): a pending-index mark, sorted by when it was set, so the sweep finds old ones first. */
   pendingMark: (at: string, eventId: string) => ({ gsi2pk: 'PENDING', gsi2sk: `${at}#${eventId}` }),
   allPending: () => ({ gsi2pk: 'PENDING' }),

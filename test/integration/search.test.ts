@@ -195,3 +195,41 @@ describe('what a search reads, at 200 and 2,000 images', () => {
     expect(large.common.items).toBeLessThanOrEqual(3 * 51);
   });
 });
+
+describe('the page cache, on DynamoDB Local', () => {
+  let t: Table;
+  const page = async (audience: string, after?: string) => images([...(await t.store.index.page(audience, after, 51))]);
+  const images = (rows: IndexRow[]) => rows.map((r) => r.image);
+
+  beforeAll(async () => {
+    t = await createTestTable(inject('dynamoEndpoint'));
+  });
+  afterAll(() => t.drop());
+
+  it('answers a page read again from the cache, and follows every write to its audience at once', async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => row('public', `cached/app-${String(i).padStart(2, '0')}`));
+    await seed(t, rows);
+    const reads = countReads(t);
+    const first = await page('public');
+    const queried = reads.items;
+    expect(first).toHaveLength(51);
+    expect(await page('public')).toEqual(first);
+    // The second read was one small GetItem (the audience's version), no Query.
+    expect(reads.items).toBe(queried);
+
+    // A row withdrawn is gone from the very next read; a row added or changed is there.
+    await t.store.index.write([], [{ audience: 'public', image: first[0] ?? '' }]);
+    expect(await page('public')).not.toContain(first[0]);
+    const added = row('public', 'cached/aaa');
+    await t.store.index.write([added], [], [added]);
+    expect((await page('public'))[0]).toBe('h.test/cached/aaa');
+    const changed = { ...added, tagCount: 2 };
+    await t.store.index.write([changed], []);
+    expect((await t.store.index.page('public', undefined, 51))[0]?.tagCount).toBe(2);
+    // Another audience's write leaves this audience's pages cached.
+    const before = reads.items;
+    await t.store.index.write([row('workspace:w', 'cached/private')], []);
+    await page('public');
+    expect(reads.items).toBe(before);
+  });
+});
