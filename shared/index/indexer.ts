@@ -361,7 +361,7 @@ const holdMs = () => Number(process.env.INDEX_HOLD_SECONDS ?? '') * 1000 || Numb
  * is handed over meanwhile (events for one space coalesce: twenty thousand tag events of a reconcile become a few
  * batches), and gives the lease up. Serial per space, parallel across spaces. Returns the rows changed.
  */
-const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, failures: IndexFailure[], audit = false): Promise<number | undefined> => {
+const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, failures: IndexFailure[], audit = false, holdFor = holdMs()): Promise<number | undefined> => {
   const { leases } = deps.store;
   const { registryId, space } = scope;
   const owner = randomUUID();
@@ -382,8 +382,9 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
   try {
     for (let next: SpaceWork | undefined = mine; next; next = await leases.take(registryId, space, owner, now(), LEASE_MS)) {
       changed += await applyWork(deps, scope, next, failures, audit);
-      if (now() - started > holdMs()) {
-        await leases.abandon(registryId, space, owner);
+      if (now() - started >= holdFor) {
+        // What was handed over meanwhile stays for the next holder (the next event, or the sweep of its marks).
+        if (!(await leases.release(registryId, space, owner))) await leases.abandon(registryId, space, owner);
         break;
       }
     }
@@ -405,7 +406,8 @@ const WHOLE: SpaceWork = { paths: [], whole: true, marks: [] };
  */
 export const reindexSpace = async (deps: IndexerDeps, registryId: string, name: string): Promise<number | undefined> => {
   const failures: IndexFailure[] = [];
-  const changed = await underLease(deps, { registryId, space: name }, WHOLE, failures);
+  // Called on a request's path (a name used again): it applies its own work only, never what others hand over.
+  const changed = await underLease(deps, { registryId, space: name }, WHOLE, failures, false, 0);
   if (failures.length) {
     await recordFailures(deps, failures);
     throw new IndexIncompleteError(failures);

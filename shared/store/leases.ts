@@ -47,86 +47,91 @@ const workOf = (raw: Record<string, unknown>): SpaceWork => {
  * waiting: the holder applies it after what it is doing, so events for one space coalesce. A holder renews its
  * lease while it lives; a holder that died stops holding after `leaseMs`, and the next one takes its work over.
  */
-export const leasesRepository = (ops: TableOps) => ({
-  /** Takes the lease if it is free or expired; answers the work left in it (by a holder that died or gave up), or false. */
-  acquire: async (registryId: string, space: string, owner: string, now: number, leaseMs: number): Promise<SpaceWork | false> => {
-    const old = await ops.updateReturningOld(keys.indexLease(registryId, space), {
-      UpdateExpression: `SET #owner = :o, #until = :u REMOVE ${WORK_ATTRIBUTES}`,
-      ConditionExpression: 'attribute_not_exists(#owner) OR #until < :now',
-      ExpressionAttributeNames: namesOf(WORK_ATTRIBUTES, '#owner #until'),
-      ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs, ':now': now },
-    });
-    return old === false ? false : workOf(old);
-  },
-
-  /**
-   * Hands work to the live holder; false when there is none (the caller then takes the lease). Past `maxPaths`
-   * repositories, the work handed over becomes the whole space (the item stays far below DynamoDB's 400 KB).
-   */
-  handOff: async (registryId: string, space: string, work: SpaceWork, now: number, maxPaths: number): Promise<boolean> => {
-    const key = keys.indexLease(registryId, space);
-    const held = '#until >= :now';
-    const marks = work.marks.length ? { ':m': new Set(work.marks.map((m) => JSON.stringify(m))) } : undefined;
-    const addMarks = marks ? ' ADD #marks :m' : '';
-    if (!work.whole && work.paths.length) {
-      const update = `ADD #paths :p, #count :n${marks ? ', #marks :m' : ''}`;
-      const condition = `${held} AND (attribute_not_exists(#count) OR #count < :max)`;
-      const handed = await ops.update(key, {
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: namesOf(update, condition),
-        ExpressionAttributeValues: { ':p': new Set(work.paths), ':n': work.paths.length, ':now': now, ':max': maxPaths, ...marks },
-      });
-      if (handed) return true;
-    }
-    return ops.update(key, {
-      UpdateExpression: `SET #whole = :t${addMarks}`,
-      ConditionExpression: held,
-      ExpressionAttributeNames: namesOf(`#whole${addMarks}`, held),
-      ExpressionAttributeValues: { ':t': true, ':now': now, ...marks },
-    });
-  },
-
-  /**
-   * The holder's next work, the lease renewed; or undefined, and the lease given up, when nothing was handed over.
-   * Also undefined when the lease was lost (it expired and was taken: its new holder has the work).
-   */
-  take: async (registryId: string, space: string, owner: string, now: number, leaseMs: number): Promise<SpaceWork | undefined> => {
-    const key = keys.indexLease(registryId, space);
-    const released = await ops.remove(key, {
+export const leasesRepository = (ops: TableOps) => {
+  /** Gives the lease up if nothing was handed over (the item goes); false when work waits in it. */
+  const release = (registryId: string, space: string, owner: string) =>
+    ops.remove(keys.indexLease(registryId, space), {
       ConditionExpression: '#owner = :o AND attribute_not_exists(#paths) AND attribute_not_exists(#whole) AND attribute_not_exists(#marks)',
       ExpressionAttributeNames: namesOf('#owner #paths #whole #marks'),
       ExpressionAttributeValues: { ':o': owner },
     });
-    if (released) return undefined;
-    const old = await ops.updateReturningOld(key, {
-      UpdateExpression: `SET #until = :u REMOVE ${WORK_ATTRIBUTES}`,
-      ConditionExpression: '#owner = :o',
-      ExpressionAttributeNames: namesOf(WORK_ATTRIBUTES, '#owner #until'),
-      ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs },
-    });
-    if (old === false) {
-      logger.warn('index lease lost while held: its new holder applies what was handed over', { registryId, space });
-      return undefined;
-    }
-    return workOf(old);
-  },
+  return {
+    release,
 
-  /** Extends a held lease; false when it is no longer this owner's. */
-  renew: (registryId: string, space: string, owner: string, now: number, leaseMs: number) =>
-    ops.update(keys.indexLease(registryId, space), {
-      UpdateExpression: 'SET #until = :u',
-      ConditionExpression: '#owner = :o',
-      ExpressionAttributeNames: namesOf('#owner #until'),
-      ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs },
-    }),
+    /** Takes the lease if it is free or expired; answers the work left in it (by a holder that died or gave up), or false. */
+    acquire: async (registryId: string, space: string, owner: string, now: number, leaseMs: number): Promise<SpaceWork | false> => {
+      const old = await ops.updateReturningOld(keys.indexLease(registryId, space), {
+        UpdateExpression: `SET #owner = :o, #until = :u REMOVE ${WORK_ATTRIBUTES}`,
+        ConditionExpression: 'attribute_not_exists(#owner) OR #until < :now',
+        ExpressionAttributeNames: namesOf(WORK_ATTRIBUTES, '#owner #until'),
+        ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs, ':now': now },
+      });
+      return old === false ? false : workOf(old);
+    },
 
-  /** Gives the lease up and leaves what was handed over since the last `take` to the next holder. */
-  abandon: (registryId: string, space: string, owner: string) =>
-    ops.update(keys.indexLease(registryId, space), {
-      UpdateExpression: 'REMOVE #owner, #until',
-      ConditionExpression: '#owner = :o',
-      ExpressionAttributeNames: namesOf('#owner #until'),
-      ExpressionAttributeValues: { ':o': owner },
-    }),
-});
+    /**
+     * Hands work to the live holder; false when there is none (the caller then takes the lease). Past `maxPaths`
+     * repositories, the work handed over becomes the whole space (the item stays far below DynamoDB's 400 KB).
+     */
+    handOff: async (registryId: string, space: string, work: SpaceWork, now: number, maxPaths: number): Promise<boolean> => {
+      const key = keys.indexLease(registryId, space);
+      const held = '#until >= :now';
+      const marks = work.marks.length ? { ':m': new Set(work.marks.map((m) => JSON.stringify(m))) } : undefined;
+      const addMarks = marks ? ' ADD #marks :m' : '';
+      if (!work.whole && work.paths.length) {
+        const update = `ADD #paths :p, #count :n${marks ? ', #marks :m' : ''}`;
+        const condition = `${held} AND (attribute_not_exists(#count) OR #count < :max)`;
+        const handed = await ops.update(key, {
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: namesOf(update, condition),
+          ExpressionAttributeValues: { ':p': new Set(work.paths), ':n': work.paths.length, ':now': now, ':max': maxPaths, ...marks },
+        });
+        if (handed) return true;
+      }
+      return ops.update(key, {
+        UpdateExpression: `SET #whole = :t${addMarks}`,
+        ConditionExpression: held,
+        ExpressionAttributeNames: namesOf(`#whole${addMarks}`, held),
+        ExpressionAttributeValues: { ':t': true, ':now': now, ...marks },
+      });
+    },
+
+    /**
+     * The holder's next work, the lease renewed; or undefined, and the lease given up, when nothing was handed over.
+     * Also undefined when the lease was lost (it expired and was taken: its new holder has the work).
+     */
+    take: async (registryId: string, space: string, owner: string, now: number, leaseMs: number): Promise<SpaceWork | undefined> => {
+      if (await release(registryId, space, owner)) return undefined;
+      const old = await ops.updateReturningOld(keys.indexLease(registryId, space), {
+        UpdateExpression: `SET #until = :u REMOVE ${WORK_ATTRIBUTES}`,
+        ConditionExpression: '#owner = :o',
+        ExpressionAttributeNames: namesOf(WORK_ATTRIBUTES, '#owner #until'),
+        ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs },
+      });
+      if (old === false) {
+        logger.warn('index lease lost while held: its new holder applies what was handed over', { registryId, space });
+        return undefined;
+      }
+      return workOf(old);
+    },
+
+    /** Extends a held lease; false when it is no longer this owner's. */
+    renew: (registryId: string, space: string, owner: string, now: number, leaseMs: number) =>
+      ops.update(keys.indexLease(registryId, space), {
+        UpdateExpression: 'SET #until = :u',
+        ConditionExpression: '#owner = :o',
+        ExpressionAttributeNames: namesOf('#owner #until'),
+        ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs },
+      }),
+
+    /** Gives the lease up and leaves what was handed over since the last `take` to the next holder. */
+    abandon: (registryId: string, space: string, owner: string) =>
+      ops.update(keys.indexLease(registryId, space), {
+        UpdateExpression: 'REMOVE #owner, #until',
+        ConditionExpression: '#owner = :o',
+        ExpressionAttributeNames: namesOf('#owner #until'),
+        ExpressionAttributeValues: { ':o': owner },
+      }),
+  };
+};
