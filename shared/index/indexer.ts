@@ -374,14 +374,23 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
     else if (attempt >= 20) throw new Error(`the index lease of space ${space} was neither free nor held 20 times in a row`);
   }
   const started = now();
+  let lost = false;
   const renewal = setInterval(() => {
-    leases.renew(registryId, space, owner, now(), LEASE_MS).catch((error: unknown) => logger.warn('index lease not renewed', { registryId, space, error: messageOf(error) }));
+    leases
+      .renew(registryId, space, owner, now(), LEASE_MS)
+      .then((held) => void (lost ||= !held))
+      .catch((error: unknown) => logger.warn('index lease not renewed', { registryId, space, error: messageOf(error) }));
   }, RENEW_MS);
   renewal.unref();
   let changed = 0;
   try {
     for (let next: SpaceWork | undefined = mine; next; next = await leases.take(registryId, space, owner, now(), LEASE_MS)) {
       changed += await applyWork(deps, scope, next, failures, audit);
+      // Lost (it ran out while this worker was stalled): the new holder has the space, and whatever was handed over.
+      if (lost) {
+        logger.warn('index lease lost while held: its new holder goes on', { registryId, space });
+        break;
+      }
       if (now() - started >= holdFor) {
         // What was handed over meanwhile stays for the next holder (the next event, or the sweep of its marks).
         if (!(await leases.release(registryId, space, owner))) await leases.abandon(registryId, space, owner);
