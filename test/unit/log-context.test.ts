@@ -47,7 +47,7 @@ describe('log lines in Lambda', () => {
   });
 
   it('emit the metrics an invocation recorded once it is done, in Lambda only', async () => {
-    const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+    const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
     const add = vi.spyOn(metrics, 'addMetric');
     provideDeps({} as Deps);
     const event = createEvent(NamespaceBound, { cluster: 'c', namespace: 'n', workspaceId: null }, { correlationId: 'c', now: new Date() });
