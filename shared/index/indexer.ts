@@ -375,17 +375,21 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
   }
   const started = now();
   let lost = false;
+  // Until when this holder knows its lease holds (from its own last acquire, renewal or take).
+  let heldUntil = started + LEASE_MS;
   const renewal = setInterval(() => {
+    const at = now();
     leases
-      .renew(registryId, space, owner, now(), LEASE_MS)
-      .then((held) => void (lost ||= !held))
+      .renew(registryId, space, owner, at, LEASE_MS)
+      .then((held) => void (held ? (heldUntil = at + LEASE_MS) : (lost = true)))
       .catch((error: unknown) => logger.warn('index lease not renewed', { registryId, space, error: messageOf(error) }));
   }, RENEW_MS);
   renewal.unref();
+  const fenced = fence(deps, () => now() < heldUntil - FENCE_MS);
   let changed = 0;
   try {
-    for (let next: SpaceWork | undefined = mine; next; next = await leases.take(registryId, space, owner, now(), LEASE_MS)) {
-      changed += await applyWork(deps, scope, next, failures, audit);
+    for (let next: SpaceWork | undefined = mine; next; ) {
+      changed += await applyWork(fenced, scope, next, failures, audit);
       // Lost (it ran out while this worker was stalled): the new holder has the space, and whatever was handed over.
       if (lost) {
         logger.warn('index lease lost while held: its new holder goes on', { registryId, space });
@@ -396,6 +400,9 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
         if (!(await leases.release(registryId, space, owner))) await leases.abandon(registryId, space, owner);
         break;
       }
+      const at = now();
+      next = await leases.take(registryId, space, owner, at, LEASE_MS);
+      heldUntil = at + LEASE_MS;
     }
     return changed;
   } catch (error) {
@@ -404,6 +411,48 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
   } finally {
     clearInterval(renewal);
   }
+};
+
+/**
+ * A holder writes rows and records only while its own clock says its lease holds for `FENCE_MS` more, and checks
+ * again once its rows are written: a holder stalled past its lease (renewals failing, a throttled write, a pause)
+ * fails instead of racing the next holder, and takes back the rows it wrote, so a row the next holder withdrew is
+ * never left behind. The failure is retried like any other. Holds while the workers' clocks differ by less than this.
+ */
+const FENCE_MS = 20_000;
+
+export class LeaseLostError extends Error {}
+
+/** `deps` whose index writes and repository records fail once `held` says the lease may have run out. */
+const fence = (deps: IndexerDeps, held: () => boolean): IndexerDeps => {
+  const lost = () => new LeaseLostError('the index lease of this space may have run out: its next holder re-derives it');
+  const guard =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    async (...args: A) => {
+      if (!held()) throw lost();
+      return write(...args);
+    };
+  const { store } = deps;
+  return {
+    ...deps,
+    store: {
+      ...store,
+      index: {
+        ...store.index,
+        write: async (puts, deletes, fresh) => {
+          if (!held()) throw lost();
+          await store.index.write(puts, deletes, fresh);
+          // Stalled past the lease during the write: the next holder may have withdrawn these rows meanwhile, so
+          // they go again; the retry of this work writes back what the truth allows.
+          if (!held()) {
+            await store.index.write([], puts);
+            throw lost();
+          }
+        },
+      },
+      catalog: { ...store.catalog, recordIndexed: guard(store.catalog.recordIndexed), purgeRepository: guard(store.catalog.purgeRepository) },
+    },
+  };
 };
 
 const WHOLE: SpaceWork = { paths: [], whole: true, marks: [] };

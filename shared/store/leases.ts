@@ -15,6 +15,8 @@ export type SpaceWork = { paths: string[]; whole: boolean; marks: PendingRef[] }
 
 const NAMES = { '#owner': 'owner', '#until': 'until', '#paths': 'paths', '#count': 'pathCount', '#whole': 'whole', '#marks': 'marks' };
 const WORK_ATTRIBUTES = '#paths, #count, #whole, #marks';
+/** Marks of space-level events one lease item holds (a mark of the longest names is about 450 bytes). */
+const MAX_HANDED_MARKS = 100;
 /** The attribute names an update's expressions use (DynamoDB refuses unused ones). */
 const namesOf = (...expressions: string[]) => Object.fromEntries(Object.entries(NAMES).filter(([name]) => expressions.some((e) => e.includes(name))));
 
@@ -58,43 +60,45 @@ export const leasesRepository = (ops: TableOps) => {
   return {
     release,
 
-    /** Takes the lease if it is free or expired; answers the work left in it (by a holder that died or gave up), or false. */
+    /**
+     * Takes the lease if it is free or expired; answers the work left in it (by a holder that died or gave up), or
+     * false. An expiry that is not a number holds nobody (no hand-off is taken by it either): else the space would
+     * be stuck for good.
+     */
     acquire: async (registryId: string, space: string, owner: string, now: number, leaseMs: number): Promise<SpaceWork | false> => {
       const old = await ops.updateReturningOld(keys.indexLease(registryId, space), {
         UpdateExpression: `SET #owner = :o, #until = :u REMOVE ${WORK_ATTRIBUTES}`,
-        ConditionExpression: 'attribute_not_exists(#owner) OR #until < :now',
+        ConditionExpression: 'attribute_not_exists(#owner) OR NOT attribute_type(#until, :number) OR #until < :now',
         ExpressionAttributeNames: namesOf(WORK_ATTRIBUTES, '#owner #until'),
-        ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs, ':now': now },
+        ExpressionAttributeValues: { ':o': owner, ':u': now + leaseMs, ':now': now, ':number': 'N' },
       });
       return old === false ? false : workOf(old);
     },
 
     /**
      * Hands work to the live holder; false when there is none (the caller then takes the lease). Past `maxPaths`
-     * repositories, the work handed over becomes the whole space (the item stays far below DynamoDB's 400 KB).
+     * repositories, the work handed over becomes the whole space; past `MAX_HANDED_MARKS` marks, a mark is not
+     * handed over but stays pending, and the sweep re-emits its event (the item stays far below DynamoDB's 400 KB).
      */
     handOff: async (registryId: string, space: string, work: SpaceWork, now: number, maxPaths: number): Promise<boolean> => {
       const key = keys.indexLease(registryId, space);
       const held = '#until >= :now';
-      const marks = work.marks.length ? { ':m': new Set(work.marks.map((m) => JSON.stringify(m))) } : undefined;
-      const addMarks = marks ? ' ADD #marks :m' : '';
-      if (!work.whole && work.paths.length) {
-        const update = `ADD #paths :p, #count :n${marks ? ', #marks :m' : ''}`;
-        const condition = `${held} AND (attribute_not_exists(#count) OR #count < :max)`;
-        const handed = await ops.update(key, {
+      const marks = work.marks.length ? { ':m': new Set(work.marks.map((m) => JSON.stringify(m))), ':maxMarks': MAX_HANDED_MARKS } : undefined;
+      const roomForMarks = marks ? ' AND (attribute_not_exists(#marks) OR size(#marks) < :maxMarks)' : '';
+      const hand = (update: string, condition: string, values: Record<string, unknown>) =>
+        ops.update(key, {
           UpdateExpression: update,
           ConditionExpression: condition,
           ExpressionAttributeNames: namesOf(update, condition),
-          ExpressionAttributeValues: { ':p': new Set(work.paths), ':n': work.paths.length, ':now': now, ':max': maxPaths, ...marks },
+          ExpressionAttributeValues: { ':now': now, ...values },
         });
-        if (handed) return true;
+      if (!work.whole && work.paths.length) {
+        const update = `ADD #paths :p, #count :n${marks ? ', #marks :m' : ''}`;
+        const condition = `${held} AND (attribute_not_exists(#count) OR #count < :max)${roomForMarks}`;
+        if (await hand(update, condition, { ':p': new Set(work.paths), ':n': work.paths.length, ':max': maxPaths, ...marks })) return true;
       }
-      return ops.update(key, {
-        UpdateExpression: `SET #whole = :t${addMarks}`,
-        ConditionExpression: held,
-        ExpressionAttributeNames: namesOf(`#whole${addMarks}`, held),
-        ExpressionAttributeValues: { ':t': true, ':now': now, ...marks },
-      });
+      if (marks && (await hand('SET #whole = :t ADD #marks :m', `${held}${roomForMarks}`, { ':t': true, ...marks }))) return true;
+      return hand('SET #whole = :t', held, { ':t': true });
     },
 
     /**
