@@ -30,6 +30,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'get-health': {},
   'get-openapi': {},
   'get-ui': { embed: () => ({ __DEPLOY_UI_ASSETS__: JSON.stringify(buildUiSync()) }) },
+  // Reads the marks' GSI, the index's bookkeeping item and the registries.
+  'get-status': read,
 
   'create-registry': { table: 'write', publish: true, secrets: ['create'] },
   'list-registries': read,

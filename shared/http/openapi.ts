@@ -7,6 +7,7 @@ import { MyNamespaces } from '../usecases/me.ts';
 import { RegisterRegistryInput, UpdateRegistryInput } from '../usecases/registries.ts';
 import { ListImagesQuery, ListTagsQuery } from '../usecases/selector.ts';
 import { CreateSpaceInput, UpdateSpaceInput } from '../usecases/spaces.ts';
+import { ServiceStatus } from '../usecases/status.ts';
 import { PutNamespaceInput, PutWorkspaceInput } from '../usecases/tenancy.ts';
 import { UiPath, UiQuery } from '../../web/assets.ts';
 import { BindingPath, ClusterPath, NamespacePath, RegistryPath, SpacePath, WorkspacePath } from './params.ts';
@@ -52,7 +53,15 @@ export const BindingView = Binding.pick({ workspaceId: true, createdAt: true });
 export const ImageView = IndexRow.omit({ audience: true, path: true }).extend({
   grantedBy: z.array(z.string()).describe('`public` and/or `workspace:<id>`: why the namespace may select it'),
 });
-export const ImagePage = z.object({ items: z.array(ImageView), nextCursor: z.string().nullable() });
+export const ImagePage = z.object({
+  items: z.array(ImageView),
+  nextCursor: z.string().nullable(),
+  asOf: z
+    .string()
+    .describe(
+      'the answer reflects every change made before this time: the oldest change the indexer has not applied yet, else the time of the read. From the pending marks’ index, which is eventually consistent: a change of the last moments may not count yet',
+    ),
+});
 export const TagList = z.object({ items: z.array(TagView).describe('newest first') });
 export const WebhookReceipt = z.object({ received: z.int(), applied: z.int() });
 export const SyncAccepted = z.object({ registryId: z.string(), status: Registry.shape.status, accepted: z.boolean(), lastSuccessAt: z.string().optional() });
@@ -145,6 +154,7 @@ const SCHEMA_NAMES = new Map<z.ZodType, string>([
   [AdmissionConfig, 'AdmissionConfig'],
   [AdmissionDecisionList, 'AdmissionDecisionList'],
   [AdmissionReviewAnswer, 'AdmissionReviewAnswer'],
+  [ServiceStatus, 'ServiceStatus'],
 ]);
 const INPUT_NAMES = new Map<z.ZodType, string>([
   [RegisterRegistryInput, 'RegisterRegistryInput'],
@@ -175,6 +185,13 @@ export const OPERATIONS: Record<string, Op> = {
   },
   'GET /openapi.json': { tag: 'meta', summary: 'This document', ok: { status: 200, description: 'OpenAPI 3.1', schema: z.looseObject({}) } },
   'GET /health': { tag: 'meta', summary: 'Liveness', ok: { status: 200, description: 'up', schema: z.object({ status: z.literal('ok') }) } },
+  'GET /api/v1/status': {
+    tag: 'meta',
+    summary: 'How fresh the index is: lag, changes waiting, last repair, registries’ sync age',
+    description:
+      '`index.lagSeconds` is the age of the oldest change the indexer has not applied yet (0 when none waits); `pending` counts the waiting changes (up to 1,000); both come from the pending marks’ index, eventually consistent. `lastRepair` is the last full reindex (`drift`: rows it found wrong and fixed). Each registry’s `syncAgeSeconds` is the time since its last complete reconcile.',
+    ok: { status: 200, description: 'the status', schema: ServiceStatus },
+  },
   'POST /api/v1/registries': {
     tag: 'registries',
     summary: 'Connect a registry',

@@ -390,6 +390,9 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
   try {
     for (let next: SpaceWork | undefined = mine; next; ) {
       changed += await applyWork(fenced, scope, next, failures, audit);
+      await deps.store.indexStatus
+        .recordApplied(deps.clock().toISOString(), next.paths.length)
+        .catch((error: unknown) => logger.warn('index status not recorded', { error: messageOf(error) }));
       // Lost (it ran out while this worker was stalled): the new holder has the space, and whatever was handed over.
       if (lost) {
         logger.warn('index lease lost while held: its new holder goes on', { registryId, space });

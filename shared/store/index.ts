@@ -1,6 +1,7 @@
 import { catalogRepository } from './catalog.ts';
 import { clustersRepository } from './clusters.ts';
 import { imageIndexRepository } from './image-index.ts';
+import { indexStatusRepository } from './index-status.ts';
 import { leasesRepository } from './leases.ts';
 import { pendingRepository } from './pending.ts';
 import { pullGrantsRepository } from './pull-grants.ts';
@@ -20,6 +21,7 @@ export const createStore = (table: Table) => {
     index: imageIndexRepository(ops),
     pending: pendingRepository(ops),
     leases: leasesRepository(ops),
+    indexStatus: indexStatusRepository(ops),
     pullGrants: pullGrantsRepository(ops),
     clusters: clustersRepository(ops),
   };

@@ -21,6 +21,34 @@ const StoredEvent = z.object({
   }),
 });
 
+/**
+ * The marks the indexer clears: every mark but a pull grant's (its robot's sync, which a Harbor that is down keeps
+ * waiting for hours, says nothing about the index).
+ */
+const INDEX_MARKS = { expression: 'pk <> :grants', values: { ':grants': keys.allPullGrants().pk } };
+
+const MarkKey = z.object({ gsi2sk: z.string().regex(/^[^#]+#.+$/), pendingEvent: z.unknown() });
+const DetailType = z.object({ detailType: z.string() });
+
+/**
+ * A mark's time and event id from its GSI2 key, the event's type when it reads: every selector answer reads the
+ * oldest mark, so an unreadable event there must not fail them.
+ */
+const oldestOf = (raw: Record<string, unknown>) => {
+  const { gsi2sk, pendingEvent } = MarkKey.parse(raw);
+  const split = gsi2sk.indexOf('#');
+  let detailType = 'unreadable';
+  try {
+    detailType = DetailType.parse(JSON.parse(String(pendingEvent))).detailType;
+  } catch {
+    // Its time still bounds `asOf`.
+  }
+  return { at: gsi2sk.slice(0, split), eventId: gsi2sk.slice(split + 1), detailType };
+};
+
+/** After a first page of one mark (the oldest is almost never a pull grant's), the next pages read this many. */
+const OLDEST_PAGE = 25;
+
 export const pendingRepository = (ops: TableOps) => ({
   /** Clears the mark only if it is still the one this event set (a later change keeps its own). */
   clear: (key: Key, eventId: string) =>
@@ -37,5 +65,33 @@ export const pendingRepository = (ops: TableOps) => ({
       const item = PendingItem.parse(raw);
       return { key: { pk: item.pk, sk: item.sk }, event: StoredEvent.parse(JSON.parse(item.pendingEvent)) };
     });
+  },
+
+  /**
+   * The oldest change the indexer has not applied yet (GSI2, so eventually consistent: a mark of the last moments
+   * may not show), or undefined when none waits.
+   */
+  oldest: async (): Promise<{ at: string; eventId: string; detailType: string } | undefined> => {
+    let startKey: Record<string, unknown> | undefined;
+    for (let limit = 1; ; limit = OLDEST_PAGE) {
+      const page = await ops.queryPage({ index: 'gsi2', pk: keys.allPending().gsi2pk, limit, filter: INDEX_MARKS }, startKey);
+      const [raw] = page.items;
+      if (raw) return oldestOf(raw);
+      if (!page.next) return undefined;
+      startKey = page.next;
+    }
+  },
+
+  /** How many changes wait for the indexer, counted by DynamoDB up to `max` (`atLeast`: more may wait). */
+  count: async (max = 1000): Promise<{ count: number; atLeast: boolean }> => {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      // A page evaluates at most what is left to count, so the count never passes `max`.
+      const page = await ops.queryPage({ index: 'gsi2', pk: keys.allPending().gsi2pk, limit: max - count, filter: INDEX_MARKS, count: true }, startKey);
+      count += page.count;
+      startKey = page.next;
+    } while (startKey && count < max);
+    return { count, atLeast: startKey !== undefined };
   },
 });

@@ -106,8 +106,11 @@ export const tableOps = ({ db, name }: Table) => {
     }
   };
 
-  /** One page of a Query; `after` is an exclusive lower bound on the sort key. */
-  const queryPage = async (spec: QuerySpec & { filter?: { expression: string; values: ItemAttributes } }, startKey?: ItemAttributes) => {
+  /**
+   * One page of a Query; `after` is an exclusive lower bound on the sort key. `count`: DynamoDB counts the matches
+   * (`Select: COUNT`) and returns no item.
+   */
+  const queryPage = async (spec: QuerySpec & { filter?: { expression: string; values: ItemAttributes }; count?: true }, startKey?: ItemAttributes) => {
     const index = spec.index ? TABLE_INDEXES[spec.index] : undefined;
     const pkName = index?.pk ?? 'pk';
     const skName = index?.sk ?? 'sk';
@@ -133,10 +136,11 @@ export const tableOps = ({ db, name }: Table) => {
         ExpressionAttributeValues: values,
         ExclusiveStartKey: startKey,
         Limit: spec.limit,
+        Select: spec.count ? 'COUNT' : undefined,
         ConsistentRead: index ? undefined : true,
       }),
     );
-    return { items: out.Items ?? [], next: out.LastEvaluatedKey };
+    return { items: out.Items ?? [], next: out.LastEvaluatedKey, count: out.Count ?? 0 };
   };
 
   /** Every item of a Query, parsed. */

@@ -30,7 +30,9 @@ const view = ({ audience, path: _path, ...row }: IndexRow): ImageView => ({ ...r
 /**
  * The selector: the union of the namespace's audiences (public, and its workspace's), sorted by image,
  * paged with an opaque cursor. Reads only the precomputed index: one Query per audience, or with `q` (a word-prefix
- * match, see search-tokens.ts) one posting list per audience and the rows it names.
+ * match, see search-tokens.ts) one posting list per audience and the rows it names. `asOf`: the answer reflects
+ * every change made before it: the oldest change the indexer has not applied yet, else the time of the read
+ * (taken before reading, so a change made during the read is never claimed).
  */
 export const listImages = async (
   cluster: string,
@@ -41,12 +43,14 @@ export const listImages = async (
 ) => {
   const ns = await readableNamespace(deps, claims, cluster, namespace);
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const readAt = deps.clock().toISOString();
   // limit + 1 from each audience is enough to fill a page of the union and know whether more follow.
-  const pages = await Promise.all(
-    audiencesOfNamespace(ns?.workspaceId).map((a) =>
+  const [oldest, ...pages] = await Promise.all([
+    deps.store.pending.oldest(),
+    ...audiencesOfNamespace(ns?.workspaceId).map((a) =>
       query.q ? deps.store.index.search(a, query.q, after, query.limit + 1) : deps.store.index.page(a, after, query.limit + 1),
     ),
-  );
+  ]);
   const merged = new Map<string, ImageView>();
   for (const row of pages.flat()) {
     const seen = merged.get(row.image);
@@ -56,7 +60,8 @@ export const listImages = async (
   const sorted = [...merged.values()].sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
   const items = sorted.slice(0, query.limit);
   const last = items.at(-1);
-  return { items, nextCursor: sorted.length > query.limit && last ? encodeCursor(last.image) : null };
+  const asOf = oldest && oldest.at < readAt ? oldest.at : readAt;
+  return { items, nextCursor: sorted.length > query.limit && last ? encodeCursor(last.image) : null, asOf };
 };
 
 /**

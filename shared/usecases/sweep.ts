@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { publishOrThrow } from '../events/publisher.ts';
-import { logger } from '../logger.ts';
+import { inLambda, logger } from '../logger.ts';
+import { metric, seconds } from '../metrics.ts';
 
 /** Marks older than this were not cleared by the indexer in time: their events are re-emitted. */
 export const SWEEP_THRESHOLD_MS = 30_000;
@@ -43,5 +44,10 @@ export const sweepPending = async (deps: Pick<Deps, 'store' | 'bus' | 'clock'>, 
     }
   }
   if (reemitted || failed) logger.warn('sweep re-emitted pending changes', { reemitted, failed, waiting: marks.length });
+  if (inLambda()) {
+    const [oldest, waiting] = await Promise.all([deps.store.pending.oldest(), deps.store.pending.count()]);
+    metric('IndexLagSeconds', oldest ? Math.max(0, (deps.clock().getTime() - Date.parse(oldest.at)) / 1000) : 0, seconds);
+    metric('IndexPendingChanges', waiting.count);
+  }
   return { reemitted, failed };
 };
