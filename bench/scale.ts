@@ -1,0 +1,320 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Deps } from '../shared/deps.ts';
+import { signJwt } from '../shared/local/jwt.ts';
+import { startRuntime, type Runtime } from '../shared/local/runtime.ts';
+import { logger } from '../shared/logger.ts';
+import { mapLimit } from '../shared/registries/pool.ts';
+import { provideDeps } from '../shared/runtime.ts';
+import { createStore } from '../shared/store/index.ts';
+import { ensureTable } from '../shared/store/schema.ts';
+import { createDocumentClient } from '../shared/store/table.ts';
+import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts';
+import { percentile, timed } from './stats.ts';
+
+/** Webhook requests in flight while seeding: one lane per registry, as a platform's registries do not wait for each other. */
+const LANES = 4;
+const SPACES_PER_REGISTRY = 5;
+const BATCH = 100;
+/** The few images a rare search finds (one each); every other repository is `app-xxxxx`, what a common search finds. */
+const RARE = ['kiwi', 'lime', 'plum'];
+const RARE_QUERY = 'plum';
+const COMMON_QUERY = 'app';
+const SELECTABLE_TIMEOUT_MS = 30 * 60_000;
+/** The AWS-shaped path runs sizes up to this: on DynamoDB Local with today's serial indexer (7 events/s under load), 20,000 takes most of an hour. */
+const AWS_MAX = 2000;
+
+const pad = (n: number) => String(n).padStart(5, '0');
+const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+const hostOf = (lane: number) => `127.0.0.${lane + 1}:9`;
+const pathOf = (i: number) => `team-${i % (LANES * SPACES_PER_REGISTRY)}/${i < RARE.length ? `rare-${RARE[i]}` : `app-${pad(i)}`}`;
+const imageOf = (i: number) => `${hostOf(i % LANES)}/${pathOf(i)}`;
+const pushEvent = (id: string, path: string, n: number) => ({
+  id,
+  timestamp: new Date(1_760_000_000_000 + n).toISOString(),
+  action: 'push',
+  target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest(n), repository: path, tag: '1.0' },
+});
+
+type Samples = { p50: number; p99: number };
+const stats = (samples: readonly number[]): Samples => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+};
+const ms = (v: number) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
+const pair = (s: Samples) => `${ms(s.p50)} / ${ms(s.p99)} ms`;
+
+/** One HTTP session against a runtime: an admin, a reader of namespace `bench/shop` (workspace team-a), 4 Docker Registries. */
+const session = async (rt: Runtime) => {
+  const admin = signJwt({ sub: 'bench', roles: ['platform-admin'] }, rt.jwtSecret);
+  const reader = signJwt({ sub: 'reader', workspaces: ['team-a'] }, rt.jwtSecret);
+  const call = async (method: string, path: string, body?: unknown, authorization: string | null = `Bearer ${admin}`) => {
+    const res = await fetch(`${rt.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+  const api = async (method: string, path: string, body?: unknown, authorization?: string | null) => {
+    const res = await call(method, path, body, authorization);
+    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const registries: { id: string; secret: string }[] = [];
+  for (let lane = 0; lane < LANES; lane++) {
+    const r = (await api('POST', '/api/v1/registries', { name: `dr${lane}`, kind: 'docker-registry', mode: 'integrated', url: `http://${hostOf(lane)}` })) as { id: string; webhook: { secret: string } };
+    registries.push({ id: r.id, secret: r.webhook.secret });
+  }
+  await api('PUT', '/api/v1/workspaces/team-a', {});
+  await api('PUT', '/api/v1/clusters/bench/namespaces/shop', { workspaceId: 'team-a' });
+  const selector = `/api/v1/clusters/bench/namespaces/shop`;
+  return {
+    /** One distribution notification envelope to registry `lane`; resolves once the webhook answered (stored). */
+    deliver: (lane: number, events: unknown[]) => {
+      const r = registries[lane] as { id: string; secret: string };
+      return api('POST', `/webhooks/distribution/${r.id}`, { events }, `Bearer ${r.secret}`);
+    },
+    read: (path: string) => api('GET', `${selector}${path}`, undefined, `Bearer ${reader}`),
+    /** The status of one reader GET (a push is selectable once its tags answer 200). */
+    status: async (path: string) => (await call('GET', `${selector}${path}`, undefined, `Bearer ${reader}`)).status,
+  };
+};
+type Session = Awaited<ReturnType<typeof session>>;
+
+/** Every page of the selector (100 a page): how many images and the cursors handed out. */
+const listAll = async (s: Session) => {
+  const cursors: string[] = [];
+  let seen = 0;
+  for (let cursor: string | null = null; ; ) {
+    const page = (await s.read(`/images?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)) as { items: unknown[]; nextCursor: string | null };
+    seen += page.items.length;
+    if (!page.nextCursor) return { seen, cursors };
+    cursors.push((cursor = page.nextCursor));
+  }
+};
+
+/**
+ * Seeds `n` public repositories (one tag each) through the distribution webhook, 100 events a request, one lane per
+ * registry; then waits until the selector lists all of them. Times from the first request.
+ */
+const seed = async (s: Session, n: number, idle: () => Promise<void>) => {
+  const t0 = performance.now();
+  const batches = Array.from({ length: Math.ceil(n / BATCH) }, (_, b) => Array.from({ length: Math.min(BATCH, n - b * BATCH) }, (_, j) => b * BATCH + j));
+  const byLane = Array.from({ length: LANES }, (_, lane) => batches.map((b) => b.filter((i) => i % LANES === lane)).filter((b) => b.length));
+  await mapLimit(byLane, LANES, async (laneBatches, lane) => {
+    for (const b of laneBatches) await s.deliver(lane, b.map((i) => pushEvent(`seed-${i}`, pathOf(i), i)));
+  });
+  const acceptedS = (performance.now() - t0) / 1000;
+  for (;;) {
+    await idle();
+    const idleAt = performance.now();
+    const listing = await listAll(s);
+    if (listing.seen >= n) return { acceptedS, selectableS: ((listing.seen === n ? idleAt : performance.now()) - t0) / 1000, cursors: listing.cursors };
+    if (performance.now() - t0 > SELECTABLE_TIMEOUT_MS) throw new Error(`only ${listing.seen} of ${n} selectable after ${SELECTABLE_TIMEOUT_MS / 1000} s`);
+    await sleep(1000);
+  }
+};
+
+/** The reads a namespace's selector makes, by name, each a path under the namespace. */
+const readPaths = (n: number, cursors: string[]) => {
+  const deep = cursors.at(-1);
+  return {
+    page: () => '/images?limit=50',
+    deep: () => `/images?limit=50${deep ? `&cursor=${encodeURIComponent(deep)}` : ''}`,
+    qRare: () => `/images?limit=50&q=${RARE_QUERY}`,
+    qCommon: () => `/images?limit=50&q=${COMMON_QUERY}`,
+    tags: (k: number) => `/tags?image=${encodeURIComponent(imageOf(RARE.length + ((k * 7919) % (n - RARE.length))))}`,
+  };
+};
+type ReadName = keyof ReturnType<typeof readPaths>;
+const READ_SAMPLES: Record<ReadName, number> = { page: 200, deep: 200, qRare: 100, qCommon: 100, tags: 200 };
+
+const latencies = async (s: Session, paths: ReturnType<typeof readPaths>) => {
+  const out = {} as Record<ReadName, Samples>;
+  for (const [name, path] of Object.entries(paths) as [ReadName, (k: number) => string][]) {
+    const samples: number[] = [];
+    for (let k = 0; k < READ_SAMPLES[name]; k++) samples.push(await timed(() => s.read(path(k))));
+    out[name] = stats(samples);
+  }
+  return out;
+};
+
+/** The reads, by the names the client's middleware sees (the low-level commands under the document client's). */
+const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand', 'TransactGetItemsCommand']);
+
+/**
+ * Read capacity per request, as the store reports it: each read the handlers make asks for
+ * `ReturnConsumedCapacity: TOTAL` (dynalite and DynamoDB Local both answer it by DynamoDB's rule: 4 KB units,
+ * summed per Query, halved when eventually consistent). The handlers get the same deps with the store over an
+ * instrumented client for the duration; requests run one at a time so each total is that request's.
+ */
+const readCapacity = async (s: Session, paths: ReturnType<typeof readPaths>, base: Deps, endpoint: string, tableName: string) => {
+  const db = createDocumentClient(endpoint, 'local');
+  let units = 0;
+  db.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!READ_COMMANDS.has(context.commandName ?? '')) return next(args);
+      const out = await next({ ...args, input: { ...(args.input as object), ReturnConsumedCapacity: 'TOTAL' } });
+      const consumed = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
+      for (const c of [consumed ?? []].flat()) units += c.CapacityUnits ?? 0;
+      return out;
+    },
+    { step: 'initialize', name: 'benchConsumedCapacity' },
+  );
+  provideDeps({ ...base, store: createStore({ db, name: tableName }) });
+  try {
+    const out = {} as Record<ReadName, number>;
+    for (const [name, path] of Object.entries(paths) as [ReadName, (k: number) => string][]) {
+      units = 0;
+      for (let k = 0; k < 10; k++) await s.read(path(k));
+      out[name] = units / 10;
+    }
+    if (Object.values(out).every((u) => u === 0)) throw new Error('the store reported no consumed capacity');
+    return out;
+  } finally {
+    provideDeps(base);
+    db.destroy();
+  }
+};
+
+/**
+ * Push → selectable while other pushes stream in: the other 3 registries each send 30 events every 300 ms (up to
+ * 300 events/s in all); 30 single pushes, 200 ms apart, are each polled (tags answer 200) until selectable, every
+ * 50 ms or 5% of the time waited so far, whichever is longer (30 pollers at 50 ms would load the machine as much as
+ * the ingest does).
+ */
+const freshness = async (s: Session) => {
+  let stop = false;
+  let sent = 0;
+  const t0 = performance.now();
+  const background = Promise.all(
+    Array.from({ length: LANES - 1 }, async (_, l) => {
+      while (!stop) {
+        const started = performance.now();
+        const first = sent;
+        sent += 30;
+        await s.deliver(1 + l, Array.from({ length: 30 }, (_, j) => pushEvent(`bg-${first + j}`, `bg-${(first + j) % SPACES_PER_REGISTRY}/svc-${pad(first + j)}`, 500_000 + first + j)));
+        await sleep(Math.max(0, 300 - (performance.now() - started)));
+      }
+    }),
+  ).then(() => sent / ((performance.now() - t0) / 1000));
+  const pushes = Promise.all(
+    Array.from({ length: 30 }, async (_, i) => {
+      await sleep(i * 200);
+      const path = `team-0/fresh-${i}`;
+      const t = performance.now();
+      await s.deliver(0, [pushEvent(`fresh-${i}`, path, 900_000 + i)]);
+      while ((await s.status(`/tags?image=${encodeURIComponent(`${hostOf(0)}/${path}`)}`)) !== 200) {
+        if (performance.now() - t > 300_000) throw new Error(`${path} not selectable after 300 s`);
+        await sleep(Math.max(50, (performance.now() - t) / 20));
+      }
+      return performance.now() - t;
+    }),
+  );
+  const [samples, backgroundRate] = await Promise.all([pushes, background, sleep(30 * 200).then(() => (stop = true))]);
+  return { push: stats(samples), backgroundRate };
+};
+
+type Row = Awaited<ReturnType<typeof embeddedRound>>;
+
+/** What the embedded runtime (`npm start`: store on disk, in-process bus) does with `n` repositories. */
+const embeddedRound = async (n: number, log: (line: string) => void) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'image-registry-bench-scale-'));
+  const rt = await startRuntime({ port: 0, dataDir, jwtSecret: 'bench-secret-0123456789abcdef' });
+  try {
+    const s = await session(rt);
+    await rt.bus.idle();
+    const seeded = await seed(s, n, () => rt.bus.idle());
+    log(`[${n}] webhooks accepted ${n} events in ${seeded.acceptedS.toFixed(1)} s, all selectable after ${seeded.selectableS.toFixed(1)} s`);
+    const paths = readPaths(n, seeded.cursors);
+    const lat = await latencies(s, paths);
+    log(`[${n}] ${Object.entries(lat).map(([k, v]) => `${k} ${pair(v)}`).join(', ')}`);
+    const rcu = await readCapacity(s, paths, rt.deps, rt.storeEndpoint, rt.tableName);
+    log(`[${n}] RCU per request: ${Object.entries(rcu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const fresh = await freshness(s);
+    log(`[${n}] push → selectable ${pair(fresh.push)} under a background ingest of ${fresh.backgroundRate.toFixed(0)} events/s`);
+    // The machine is shared: the 1-minute load average says how much else ran during the round.
+    return { n, ...seeded, lat, rcu, ...fresh, load: loadavg()[0] ?? NaN };
+  } finally {
+    await rt.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+/**
+ * The AWS-shaped path: the same runtime and handlers with its store swapped for DynamoDB Local (the bus delivers
+ * as the runtime's does; webhooks arrive 4 at a time as parallel Lambdas would take them). Ingest and read capacity.
+ */
+const awsRound = async (n: number, log: (line: string) => void) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'image-registry-bench-aws-'));
+  const ddb = await startDynamoDbLocal();
+  const rt = await startRuntime({ port: 0, dataDir, jwtSecret: 'bench-secret-0123456789abcdef' });
+  const db = createDocumentClient(ddb.endpoint, 'local');
+  try {
+    const client = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await ensureTable(client, rt.tableName);
+    client.destroy();
+    const deps: Deps = { ...rt.deps, store: createStore({ db, name: rt.tableName }) };
+    provideDeps(deps);
+    const s = await session(rt);
+    await rt.bus.idle();
+    const seeded = await seed(s, n, () => rt.bus.idle());
+    const rcu = await readCapacity(s, readPaths(n, seeded.cursors), deps, ddb.endpoint, rt.tableName);
+    log(`[aws ${n}] accepted in ${seeded.acceptedS.toFixed(1)} s, selectable after ${seeded.selectableS.toFixed(1)} s; RCU ${Object.entries(rcu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return { n, ...seeded, rcu };
+  } finally {
+    await rt.close();
+    db.destroy();
+    await ddb.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+const perS = (n: number, s: number) => (n / s).toFixed(0);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+const table = (rows: Row[]) => {
+  const head = '| visible images | webhooks accepted (events/s) | until all selectable | ingest (events/s) | page p50 / p99 | deep page p50 / p99 | `q` rare p50 / p99 | `q` common p50 / p99 | tags p50 / p99 | push → selectable p50 / p99 (background events/s) | RCU page / deep / q rare / q common / tags | load |';
+  const lines = rows.map((r) =>
+    `| ${r.n.toLocaleString('en')} | ${perS(r.n, r.acceptedS)} | ${r.selectableS.toFixed(1)} s | ${perS(r.n, r.selectableS)} | ${pair(r.lat.page)} | ${pair(r.lat.deep)} | ${pair(r.lat.qRare)} | ${pair(r.lat.qCommon)} | ${pair(r.lat.tags)} | ${pair(r.push)} (${r.backgroundRate.toFixed(0)}) | ${[r.rcu.page, r.rcu.deep, r.rcu.qRare, r.rcu.qCommon, r.rcu.tags].join(' / ')} | ${r.load.toFixed(1)} |`,
+  );
+  const [small, large] = [rows[0], rows.at(-1)];
+  if (small && large && rows.length > 1) {
+    const p99 = (r: Row, k: ReadName) => r.lat[k].p99;
+    lines.push(
+      `| ${large.n.toLocaleString('en')} / ${small.n.toLocaleString('en')} | ${ratio(small.acceptedS / small.n, large.acceptedS / large.n)} | | ${ratio(small.selectableS / small.n, large.selectableS / large.n)} | p99 ${ratio(p99(large, 'page'), p99(small, 'page'))} | p99 ${ratio(p99(large, 'deep'), p99(small, 'deep'))} | p99 ${ratio(p99(large, 'qRare'), p99(small, 'qRare'))} | p99 ${ratio(p99(large, 'qCommon'), p99(small, 'qCommon'))} | p99 ${ratio(p99(large, 'tags'), p99(small, 'tags'))} | p99 ${ratio(large.push.p99, small.push.p99)} | ${(['page', 'deep', 'qRare', 'qCommon', 'tags'] as const).map((k) => ratio(large.rcu[k], small.rcu[k])).join(' / ')} | |`,
+    );
+  }
+  return [head, `|${'---|'.repeat(12)}`, ...lines].join('\n');
+};
+
+const awsTable = (rows: Awaited<ReturnType<typeof awsRound>>[]) =>
+  [
+    '| AWS-shaped (DynamoDB Local) | webhooks accepted (events/s) | until all selectable | ingest (events/s) | RCU page / deep / q rare / q common / tags |',
+    `|${'---|'.repeat(5)}`,
+    ...rows.map((r) => `| ${r.n.toLocaleString('en')} | ${perS(r.n, r.acceptedS)} | ${r.selectableS.toFixed(1)} s | ${perS(r.n, r.selectableS)} | ${[r.rcu.page, r.rcu.deep, r.rcu.qRare, r.rcu.qCommon, r.rcu.tags].join(' / ')} |`),
+  ].join('\n');
+
+/**
+ * `npm run bench -- --scale 200,2000,20000`: for each size, on the embedded runtime, ingest through webhooks and the
+ * time until all is selectable, read latencies and read capacity, push → selectable under load; then the ratios
+ * largest/smallest, and the same ingest and capacity on the AWS-shaped path (sizes up to `AWS_MAX`). Not a test: nothing asserts a time.
+ */
+export const runScaleBench = async (sizes: readonly number[], log: (line: string) => void) => {
+  const level = logger.getLevelName();
+  if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('CRITICAL');
+  try {
+    const rows: Row[] = [];
+    for (const n of sizes) rows.push(await embeddedRound(n, log));
+    const aws = [];
+    for (const n of sizes.filter((n) => n <= AWS_MAX)) aws.push(await awsRound(n, log));
+    log(`scale (embedded runtime, ${LANES} webhook lanes of ${BATCH} events, ${LANES * SPACES_PER_REGISTRY} spaces; ingest = events / time until all selectable):\n\n${table(rows)}\n\n${awsTable(aws)}\n`);
+  } finally {
+    logger.setLogLevel(level);
+  }
+};
