@@ -4,12 +4,12 @@ import { handleIndexEvent, LEASE_MS } from '../../shared/index/indexer.ts';
 import type { Registry } from '../../shared/domain/model.ts';
 import type { Claims } from '../../shared/http/claims.ts';
 import { keys } from '../../shared/store/keys.ts';
-import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { listImages } from '../../shared/usecases/selector.ts';
 import { bindSpace, createSpace, unbindSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
 import { ctx, testDeps, T0 } from '../helpers/deps.ts';
+import { registerTestHarbor } from '../helpers/harbor-registry.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
@@ -32,10 +32,7 @@ describe('the indexer in parallel: one holder per space, work handed over and co
   beforeAll(async () => {
     t = await createTestTable(inject('dynamoEndpoint'));
     env = testDeps(t.store, { clock: () => new Date(now) });
-    const reg = await registerRegistry({ name: 'h', kind: 'harbor', mode: 'hosted', url: 'https://harbor.test' }, env.deps, ctx);
-    const stored = await t.store.registries.get(reg.id);
-    if (!stored) throw new Error('registry not stored');
-    harbor = stored;
+    harbor = await registerTestHarbor(env.deps);
     await putWorkspace('team-a', {}, env.deps);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     for (const name of ['pub', 'other']) await createSpace(harbor.id, { name, visibility: 'public' }, env.deps, ctx);

@@ -4,11 +4,11 @@ import type { BusEvent } from '../../events/contract.ts';
 import type { Registry } from '../../shared/domain/model.ts';
 import { handleIndexEvent, LEASE_MS } from '../../shared/index/indexer.ts';
 import { keys } from '../../shared/store/keys.ts';
-import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { bindSpace, createSpace, unbindSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
 import { ctx, testDeps, T0 } from '../helpers/deps.ts';
+import { registerTestHarbor } from '../helpers/harbor-registry.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
@@ -28,10 +28,7 @@ describe('the indexer under leases: races and lease items (DynamoDB Local)', () 
   beforeAll(async () => {
     t = await createTestTable(inject('dynamoEndpoint'));
     env = testDeps(t.store, { clock: () => new Date(now) });
-    const reg = await registerRegistry({ name: 'h', kind: 'harbor', mode: 'hosted', url: 'https://harbor.test' }, env.deps, ctx);
-    const stored = await t.store.registries.get(reg.id);
-    if (!stored) throw new Error('registry not stored');
-    harbor = stored;
+    harbor = await registerTestHarbor(env.deps);
     await putWorkspace('team-a', {}, env.deps);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     for (const name of ['sec', 'stuck']) await createSpace(harbor.id, { name, visibility: 'private' }, env.deps, ctx);

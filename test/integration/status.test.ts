@@ -16,6 +16,7 @@ import { createSpace } from '../../shared/usecases/spaces.ts';
 import { ServiceStatus, indexStatus } from '../../shared/usecases/status.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
 import { ctx, testDeps, T0 } from '../helpers/deps.ts';
+import { registerTestHarbor } from '../helpers/harbor-registry.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
@@ -34,10 +35,7 @@ describe('freshness you can see, on DynamoDB Local', () => {
   beforeAll(async () => {
     t = await createTestTable(inject('dynamoEndpoint'));
     env = testDeps(t.store, { clock: () => new Date(now) });
-    const reg = await registerRegistry({ name: 'h', kind: 'harbor', mode: 'hosted', url: 'https://harbor.test' }, env.deps, ctx);
-    const stored = await t.store.registries.get(reg.id);
-    if (!stored) throw new Error('registry not stored');
-    harbor = stored;
+    harbor = await registerTestHarbor(env.deps);
     await env.deliver();
   });
   afterAll(() => t.drop());
