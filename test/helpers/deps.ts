@@ -102,13 +102,17 @@ export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, bo
   };
 };
 
-/** The bus consumers by function name; `consume` hands an event to each one whose rule takes it, in rule order. */
+/**
+ * The bus consumers by function name; `consume` hands an event to each one whose rule takes it, in rule order
+ * (`only`: to those of these functions alone).
+ */
 const CONSUMERS: Record<string, (event: BusEvent, deps: Deps) => Promise<unknown>> = {
   'index-changes': handleIndexEvent,
   'sync-pull-access': handlePullAccessEvent,
 };
-export const consume = async (event: BusEvent, deps: Deps) => {
-  for (const rule of RULES) if (rule.detailTypes.includes(event.detailType) && CONSUMERS[rule.fn]) await CONSUMERS[rule.fn]?.(event, deps);
+export const consume = async (event: BusEvent, deps: Deps, only?: (fn: string) => boolean) => {
+  for (const rule of RULES)
+    if (rule.detailTypes.includes(event.detailType) && CONSUMERS[rule.fn] && (!only || only(rule.fn))) await CONSUMERS[rule.fn]?.(event, deps);
 };
 
 export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {

@@ -14,6 +14,7 @@ import { bindSpace, createSpace, deleteSpace, unbindSpace, updateSpace } from '.
 import { getPullSecret } from '../../shared/usecases/pull-secret.ts';
 import { sweepPending } from '../../shared/usecases/sweep.ts';
 import { DEFAULT_PULL_ACCESS, robotNameOf } from '../../shared/domain/pull-access.ts';
+import { INDEXER_FN } from '../../shared/topology.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
 import { applyRegistryChanges, receiveWebhook } from '../../shared/usecases/webhooks.ts';
@@ -21,6 +22,7 @@ import { agreeableRegistryApi, consume, ctx, testDeps } from './deps.ts';
 import { fixture } from './fixtures.ts';
 import { authsOf } from './pull-secrets.ts';
 import type { FakeHarbor } from './fake-harbor.ts';
+import type { Worker } from './jittery-table.ts';
 import type { Service } from './service.ts';
 import { WORKSPACES, type Change, type Driver } from './model-run.ts';
 import type { Outcome, RegOf, SelectorItem } from './reference-model.ts';
@@ -47,11 +49,74 @@ const outcome = async (run: () => Promise<unknown>): Promise<Outcome> => {
   }
 };
 
-/** Drives the use cases on `store`; published events wait in a pool that the steps deliver, duplicate or drop. */
-export const useCaseDriver = (store: Store): Driver => {
+/** The one consumer whose deliveries may overlap (serialising a space is its own job); every other one is serial. */
+const toIndexer = (fn: string) => fn === INDEXER_FN;
+const notToIndexer = (fn: string) => fn !== INDEXER_FN;
+/** Deliveries to the indexer that run at once: it must stay right however they interleave. */
+const INDEX_WORKERS = 4;
+/**
+ * How long a stalled delivery stays paused at most: longer than what is left of a sequence after it, mostly (so it
+ * often writes last), and well within what a use of a deleted space's name waits for the space's holder.
+ */
+const STALL_MS = 1000;
+
+/**
+ * Deliveries of events by `run` (to the consumers `only` admits), each run as `worker` runs it (a delay at every
+ * store call). Up to `INDEX_WORKERS` deliveries to the indexer run at once and go on while later steps run; every
+ * other consumer (pull access: its robots must never be synced twice at once) takes its events one at a time, in
+ * the order they started. A stalled delivery to the indexer pauses at a store call for `STALL_MS`, or until
+ * `resume` if that comes first, and holds no worker meanwhile. A failed delivery fails the next `start`, `idle` or
+ * `resume`.
+ */
+const deliveries = (run: (event: BusEvent, only: (fn: string) => boolean) => Promise<unknown>, worker: Worker) => {
+  const indexing = new Set<Promise<void>>();
+  const paused: { done: Promise<void>; release: () => void; timer: NodeJS.Timeout }[] = [];
+  let serial = Promise.resolve();
+  const failures: unknown[] = [];
+  const noted = (delivery: Promise<unknown>) => delivery.then(() => undefined, (error: unknown) => void failures.push(error));
+  const rethrow = () => {
+    if (failures.length) throw failures[0];
+  };
+  return {
+    /** Starts delivering `event`; with `stallAt`, its delivery to the indexer pauses at that store call. */
+    async start(event: BusEvent, stallAt?: number) {
+      rethrow();
+      serial = serial.then(() => noted(worker(() => run(event, notToIndexer)).done));
+      if (stallAt !== undefined) {
+        const { done, release } = worker(() => run(event, toIndexer), stallAt);
+        paused.push({ done: noted(done), release, timer: setTimeout(release, STALL_MS) });
+        return;
+      }
+      while (indexing.size >= INDEX_WORKERS) await Promise.race(indexing);
+      const indexed: Promise<void> = noted(worker(() => run(event, toIndexer)).done).finally(() => indexing.delete(indexed));
+      indexing.add(indexed);
+    },
+    /** Waits until every delivery but the stalled ones is over. */
+    async idle() {
+      await Promise.all([...indexing, serial]);
+      rethrow();
+    },
+    /** Lets every stalled delivery go on, and waits until they are over. */
+    async resume() {
+      const resumed = paused.splice(0);
+      for (const p of resumed) {
+        clearTimeout(p.timer);
+        p.release();
+      }
+      await Promise.all(resumed.map((p) => p.done));
+      rethrow();
+    },
+  };
+};
+
+/**
+ * Drives the use cases on `store`; published events wait in a pool that the steps deliver, duplicate, drop or
+ * stall, and deliveries overlap each other and the steps after them (see `deliveries`). `worker`: how the table
+ * under `store` runs a delivery (`jitteryTable`).
+ */
+export const useCaseDriver = (store: Store, worker: Worker): Driver => {
   const harbor = agreeableRegistryApi();
-  const env = testDeps(store, { registryApi: harbor });
-  const { deps, bus } = env;
+  const { deps, bus } = testDeps(store, { registryApi: harbor });
   const hosts = { H: 'harbor.test', D: 'registry.test:5000' };
   const registries = {} as Record<RegOf, Registry>;
   const secrets = {} as Record<RegOf, string>;
@@ -63,6 +128,15 @@ export const useCaseDriver = (store: Store): Driver => {
       return await run();
     } finally {
       pool.push(...bus.take());
+    }
+  };
+  const lanes = deliveries((event, only) => track(() => consume(event, deps, only)), worker);
+  /** Delivers the pool until it stays empty: what a real bus would still deliver, and what those deliveries publish. */
+  const drain = async () => {
+    for (;;) {
+      for (let event = pool.shift(); event; event = pool.shift()) await lanes.start(event);
+      await lanes.idle();
+      if (!pool.length) return;
     }
   };
   return {
@@ -103,21 +177,26 @@ export const useCaseDriver = (store: Store): Driver => {
           throw error;
         }
       }),
-    async deliver(pick, mode) {
-      if (!pool.length) return;
-      const i = pick % pool.length;
-      const event = pool[i];
-      if (!event) return;
-      if (mode !== 'duplicate') pool.splice(i, 1);
-      if (mode !== 'drop') await track(() => consume(event, deps));
+    async deliver({ pick, mode, burst, stallAt }) {
+      for (let k = 0; k < burst && pool.length; k++) {
+        // Counted from the newest: fast-check favours small picks, and a bus delivers most events soon after their write.
+        const i = pool.length - 1 - ((pick + k) % pool.length);
+        const event = pool[i];
+        if (!event) return;
+        if (mode !== 'duplicate') pool.splice(i, 1);
+        if (mode !== 'drop') await lanes.start(event, mode === 'stall' ? stallAt : undefined);
+      }
     },
     async settle() {
-      // What a real bus would still deliver, then what the sweep recovers of the dropped ones.
-      for (let event = pool.shift(); event; event = pool.shift()) await track(() => consume(event, deps));
+      // What a real bus would still deliver, the deliveries still stalled last, then what the sweep recovers of the dropped ones.
+      await drain();
+      await lanes.resume();
+      await drain();
       for (let round = 0; round < 5; round++) {
         const { reemitted } = await sweepPending(deps, -60_000);
         if (!reemitted) break;
-        await env.deliver();
+        pool.push(...bus.take());
+        await drain();
       }
     },
     selector: async (ns) => toItems((await listImages('c', ns, { limit: 100 }, admin, deps)).items),

@@ -1,13 +1,19 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../shared/local/embedded-store.ts';
+import { createStore } from '../../shared/store/index.ts';
+import { jitteryTable } from './jittery-table.ts';
 import { useCaseDriver } from './model-drivers.ts';
 import { admissionDivergences, runSteps, steps, WORKSPACES } from './model-run.ts';
 import { createTestTable } from './table.ts';
 
+/** A delay (ms) before each store call of a delivery, drawn from fast-check's seed so a failing run replays it. */
+const storeDelays = fc.infiniteStream(fc.integer({ min: 0, max: 3 }), { noHistory: true });
+
 /**
  * Declares the reference-model property over `runs` random sequences, on the in-memory embedded store (the
- * runtime's own store). Split over files so the runs use both cores; fast-check prints the seed on failure.
+ * runtime's own store), its deliveries on a `jitteryTable`. Split over files so the runs use both cores; fast-check
+ * prints the seed on failure (the store's timing is not replayed exactly: a failure may need a few tries).
  */
 export const describeModelProperty = (part: string, runs: number) =>
   describe(`the service against a reference model of the rule (${part})`, () => {
@@ -18,12 +24,13 @@ export const describeModelProperty = (part: string, runs: number) =>
     afterAll(() => embedded.close());
 
     // The admission reviews take most of a run: 500 sequences needed ~6 min here with the grid on every sequence.
-    it(`agrees on every namespace's selector, every workspace's robot, every pull secret and every admission decision after ${runs} random sequences with duplicated, reordered and dropped events`, { timeout: 1_800_000 }, async () => {
+    it(`agrees on every namespace's selector, every workspace's robot, every pull secret and every admission decision after ${runs} random sequences with duplicated, reordered, dropped, stalled and concurrent deliveries`, { timeout: 1_800_000 }, async () => {
       await fc.assert(
-        fc.asyncProperty(steps, async (sequence) => {
+        fc.asyncProperty(steps, storeDelays, async (sequence, delays) => {
           const t = await createTestTable(embedded.endpoint);
           try {
-            const driver = useCaseDriver(t.store);
+            const jitter = jitteryTable(t.table, delays);
+            const driver = useCaseDriver(createStore(jitter.table), jitter.worker);
             const { mismatches, revocations, namespaces, want, wantRobot, wantPullHosts, selectable } = await runSteps(driver, sequence);
             expect(mismatches).toEqual([]);
             expect(revocations).toEqual([]);

@@ -30,7 +30,18 @@ export const step = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('forge' as const), path: fc.nat(3), tag: fc.constantFrom('t1', 't2'), d: fc.integer({ min: 1, max: 2 }), t: time, signer: space }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('deleteTag' as const), reg, path: fc.nat(3), tag: fc.constantFrom('t1', 't2'), t: time }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('deleteDigest' as const), reg, path: fc.nat(3), d: fc.integer({ min: 1, max: 2 }), t: time }) },
-  { weight: 5, arbitrary: fc.record({ k: fc.constant('deliver' as const), pick: fc.nat(), mode: fc.constantFrom('once', 'once', 'duplicate', 'drop') }) },
+  // `burst`: how many events the step hands over at once (a concurrent driver starts them all without waiting);
+  // `stall`: delivered once, but (on a concurrent driver) paused for long at store call `stallAt`.
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      k: fc.constant('deliver' as const),
+      pick: fc.nat(),
+      mode: fc.constantFrom('once', 'once', 'duplicate', 'drop', 'stall', 'stall'),
+      burst: fc.integer({ min: 1, max: 3 }),
+      stallAt: fc.integer({ min: 1, max: 12 }),
+    }),
+  },
 );
 export type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 export const steps = fc.array(step, { minLength: 8, maxLength: 30, size: 'max' });
@@ -59,8 +70,8 @@ export type Driver = {
   namespace(ns: string, ws: string | null): Promise<Outcome>;
   /** Sends the change as the registry would (Harbor: signed with the project `signAs`, default its own); the HTTP status. */
   notify(reg: RegOf, change: Change, signAs?: string): Promise<number>;
-  /** A bus decision; drivers whose bus cannot be steered ignore it. */
-  deliver(pick: number, mode: 'once' | 'duplicate' | 'drop'): Promise<void>;
+  /** A bus decision for `burst` events from the `pick`th newest on; drivers whose bus cannot be steered ignore it. */
+  deliver(decision: Extract<Step, { k: 'deliver' }>): Promise<void>;
   /** Everything still in flight reaches the index (the sweep recovers what was dropped). */
   settle(): Promise<void>;
   selector(ns: string): Promise<SelectorItem[]>;
@@ -203,7 +214,7 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
         break;
       }
       case 'deliver':
-        await driver.deliver(s.pick, s.mode);
+        await driver.deliver(s);
         break;
     }
     if (before) await expectRevoked(s, before);

@@ -1,5 +1,4 @@
 import { splitPath } from '../../shared/domain/model.ts';
-import { maySelect } from '../../shared/domain/rule.ts';
 
 /**
  * A plain in-memory model of the product's rule and of tag ordering: what every namespace's selector must
@@ -10,9 +9,18 @@ type TagState = { state: 'present' | 'deleted'; time: number; digest?: string };
 export type Outcome = 'ok' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_REQUEST';
 export type SelectorItem = { image: string; tagCount: number; latestTag: string; grantedBy: string[] };
 
+type SpaceTruth = { vis: 'public' | 'private'; bindings: Set<string> };
+
+/**
+ * The rule, stated here from DESIGN §1 and not imported from the product (whose rule this property checks):
+ * namespace N (bound to workspace `w`, or to none) may select the images of space S ⇔ S is public ∨ (S is bound
+ * to W ∧ N is bound to W).
+ */
+const allows = (s: SpaceTruth, w: string | null) => s.vis === 'public' || (w !== null && s.bindings.has(w));
+
 export const createModel = (hosts: Record<RegOf, string>) => {
   const hostsOf = hosts;
-  const spaces = new Map<string, { vis: 'public' | 'private'; bindings: Set<string> }>();
+  const spaces = new Map<string, SpaceTruth>();
   const tags = new Map<string, Map<string, TagState>>();
   const namespaces = new Map<string, string | null>();
   const workspaces = new Set<string>();
@@ -101,7 +109,7 @@ export const createModel = (hosts: Record<RegOf, string>) => {
     /** Whether the rule lets namespace `ns` select space-wise from `path` on `reg`, on the truth as it is now (tags aside). */
     ruleAllows(ns: string, reg: RegOf, path: string): boolean {
       const s = spaces.get(sk(reg, splitPath(path).space));
-      return !!s && maySelect({ visibility: s.vis, boundWorkspaces: [...s.bindings] }, namespaces.get(ns) ?? null);
+      return !!s && allows(s, namespaces.get(ns) ?? null);
     },
     /** Whether admission must let namespace `ns` run `image` (`host/path`, no tag): exactly what its selector offers. */
     selectable(ns: string, image: string): boolean {
@@ -114,7 +122,7 @@ export const createModel = (hosts: Record<RegOf, string>) => {
       for (const [key, m] of tags) {
         const [reg, path] = key.split('|') as [RegOf, string];
         const s = spaces.get(sk(reg, splitPath(path).space));
-        if (!s || !maySelect({ visibility: s.vis, boundWorkspaces: [...s.bindings] }, w)) continue;
+        if (!s || !allows(s, w)) continue;
         const present = [...m].filter(([, t]) => t.state === 'present');
         if (!present.length) continue;
         const [latest] = present.reduce((a, b) => (b[1].time > a[1].time || (b[1].time === a[1].time && b[0] > a[0]) ? b : a));

@@ -1,4 +1,4 @@
 import { describeModelProperty } from '../helpers/model-property.ts';
 
-// Half of the MODEL_RUNS (default 1000) sequences; the other half runs in parallel in the other file.
-describeModelProperty('part 1 of 2', Math.ceil(Number(process.env.MODEL_RUNS ?? 1000) / 2));
+// Half of the MODEL_RUNS (default 300) sequences, each with 4 concurrent indexer workers and a delay at every store call; the other half runs in the other file.
+describeModelProperty('part 1 of 2', Math.ceil(Number(process.env.MODEL_RUNS ?? 300) / 2));
