@@ -78,12 +78,16 @@ export const ROUTES: readonly Route[] = [
  * `serial`: deliveries to `fn` must never overlap: the local bus delivers its events one at a time, and in AWS the
  * function runs with a reserved concurrency of 1. The indexer is not serial: it holds a lease per space
  * (`shared/store/leases.ts`), so it runs in parallel across spaces and one at a time within one.
+ * `batchSize`: `fn` takes up to this many events per invocation, as an SQS event (`Records[].body` = the
+ * EventBridge envelope) and answers the ones it could not apply (`batchItemFailures`), which alone are retried: in
+ * AWS the rule's target is a queue that the function polls; locally the bus hands over what is queued, up to this.
  */
-export type Rule = { name: string; detailTypes: readonly string[]; fn: string; serial?: boolean };
+export type Rule = { name: string; detailTypes: readonly string[]; fn: string; serial?: boolean; batchSize?: number };
 
 /** The indexer's function: in AWS, its holder of a space stops taking handed-over work after `INDEX_HOLD_SECONDS`. */
 export const INDEXER_FN = 'index-changes';
 export const INDEX_HOLD_SECONDS = 40;
+export const INDEX_BATCH_SIZE = 10;
 
 /** The indexer re-derives the index from the truth for every change that can alter what a namespace sees. */
 export const RULES: readonly Rule[] = [
@@ -92,6 +96,9 @@ export const RULES: readonly Rule[] = [
     fn: INDEXER_FN,
     // The detail types the indexer has a handler for (`INDEX_HANDLERS`).
     detailTypes: INDEXED_DETAIL_TYPES,
+    // Events of one space in a batch are applied by one re-derivation. 10: SQS's largest batch without a batching
+    // window, which would delay every change by the window.
+    batchSize: INDEX_BATCH_SIZE,
   },
   /**
    * Pull access: converges each workspace's Harbor robot to its bound private projects, rotates and retires robots

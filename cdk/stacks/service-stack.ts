@@ -7,7 +7,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule as EventRule, type EventPattern } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, LogGroup, LogGroupClass, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -16,9 +16,10 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
-import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
+import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, ROUTES, RULES, SCHEDULES, type Rule } from '../../shared/topology.ts';
 import { accessOf } from '../access.ts';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
+import { EventQueue } from '../constructs/event-queue.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
 import { acknowledgeAnonymousRoute, acknowledgeRuntime, acknowledgeSchedulerInvoke } from '../nag.ts';
 import { stageName, type DeploySettings } from '../settings.ts';
@@ -36,6 +37,12 @@ export type ServiceStackProps = StackProps & {
 const ASYNC_RETRIES = 2;
 
 /**
+ * EventBridge's retries of a rule's delivery to its target (throttling, an unavailable Lambda or queue), then the
+ * DLQ. A handler's failures are retried by Lambda (asynchronous invocation) or by the queue (its receives).
+ */
+const RULE_DELIVERY = { retryAttempts: 20, maxEventAge: Duration.hours(6) };
+
+/**
  * The stateless half, generated from `shared/topology.ts` (the tables the local runtime reads too): one house
  * function per entry point, the HTTP API's routes, the bus rules and the schedules, each asynchronous path with
  * retries, a DLQ and an alarm.
@@ -44,6 +51,8 @@ export class ServiceStack extends Stack {
   readonly api: HttpApi;
   readonly functions = new Map<string, ServiceFunction>();
   readonly deadLetterQueues = new Map<string, DeadLetterQueue>();
+  /** The queue of each batched rule (`Rule.batchSize`), by rule name. */
+  readonly eventQueues = new Map<string, EventQueue>();
   readonly publicUrl: string;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
@@ -147,20 +156,30 @@ export class ServiceStack extends Stack {
       return dlq;
     };
 
+    /** A batched rule's target is a queue its function polls (`EventQueue`); any other rule's target is the function. */
+    const targetOf = (rule: Rule) => {
+      const deadLetterQueue = deadLetterQueueOf(rule.fn, `bus rule ${rule.name}`).queue;
+      const consumer = fnOf(rule.fn).function;
+      if (!rule.batchSize) return new LambdaFunction(consumer, { ...RULE_DELIVERY, deadLetterQueue });
+      const queue = new EventQueue(this, `${pascal(rule.name)}Queue`, {
+        queueName: `${prefix}-${rule.name}-queue`,
+        consumer,
+        batchSize: rule.batchSize,
+        deadLetterQueue,
+        alarmTopic,
+        what: `bus rule ${rule.name}`,
+      });
+      this.eventQueues.set(rule.name, queue);
+      return new SqsQueue(queue.queue, { ...RULE_DELIVERY, deadLetterQueue });
+    };
+
     for (const rule of RULES) {
       const pattern = eventPatternOf(rule);
       new EventRule(this, `${pascal(rule.name)}Rule`, {
         ruleName: `${prefix}-${rule.name}`,
         eventBus: data.bus,
         eventPattern: { source: pattern.source, detailType: pattern['detail-type'] } satisfies EventPattern,
-        targets: [
-          new LambdaFunction(fnOf(rule.fn).function, {
-            // Delivery retries (throttling, an unavailable Lambda): then the DLQ. Handler failures are Lambda's retries.
-            retryAttempts: 20,
-            maxEventAge: Duration.hours(6),
-            deadLetterQueue: deadLetterQueueOf(rule.fn, `bus rule ${rule.name}`).queue,
-          }),
-        ],
+        targets: [targetOf(rule)],
       });
     }
 

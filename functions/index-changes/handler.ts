@@ -1,4 +1,4 @@
-import { withEvent } from '../../shared/events/with-event.ts';
-import { handleIndexEvent } from '../../shared/index/indexer.ts';
+import { withEventBatch } from '../../shared/events/with-event.ts';
+import { handleIndexEvents } from '../../shared/index/indexer.ts';
 
-export const handler = withEvent(handleIndexEvent);
+export const handler = withEventBatch(handleIndexEvents);

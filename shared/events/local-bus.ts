@@ -1,11 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SOURCE, type BusEvent } from '../../events/contract.ts';
 import { logger } from '../logger.ts';
 import type { Rule } from '../topology.ts';
 import type { Bus } from './publisher.ts';
 
-export type Dispatch = (fn: string, event: EventBridgeEvent<string, unknown>) => Promise<void>;
+/** Invokes `fn` with one event (an EventBridge envelope) or, for a batched rule, an SQS event; answers its result. */
+export type Dispatch = (fn: string, event: EventBridgeEvent<string, unknown> | SQSEvent) => Promise<unknown>;
+type Envelope = EventBridgeEvent<string, unknown>;
+
+/** A batch as an SQS event source hands it to a function: each record's body is an envelope, its id the record's. */
+const sqsEventOf = (batch: readonly Envelope[]): SQSEvent => ({ Records: batch.map((e) => ({ messageId: e.id, body: JSON.stringify(e) }) as SQSRecord) });
+
+/** The envelopes of `batch` that the function reported failed (as SQS reads a response: none listed, none failed). */
+const failedOf = (batch: readonly Envelope[], response: unknown): Envelope[] => {
+  const failures = (response as Partial<SQSBatchResponse> | undefined)?.batchItemFailures;
+  if (!Array.isArray(failures)) return [];
+  const ids = new Set(failures.map((f) => f.itemIdentifier));
+  return batch.filter((e) => ids.has(e.id));
+};
 
 /** Deliveries in flight at once to a function whose rule is not `serial` (as Lambda runs several invocations). */
 export const LOCAL_WORKERS = 4;
@@ -13,26 +26,32 @@ export const LOCAL_WORKERS = 4;
 /**
  * The in-process bus of the embedded runtime: routes by the same rule table as EventBridge and delivers each
  * matched event to its function, in arrival order, up to `LOCAL_WORKERS` at a time per function (one at a time
- * for a `serial` rule's). The indexer serialises per space itself (its leases), as it must in AWS. A failed
- * delivery is retried 3 times; after that the pending mark and the sweep are the safety net, as a DLQ would be.
+ * for a `serial` rule's). A `batchSize` rule's function gets what is queued, up to that many events, as an SQS event
+ * and answers the failed ones. The indexer serialises per space itself (its leases), as it must in AWS. A failed
+ * delivery (or failed events of a batch) is retried 3 times; after that the pending mark and the sweep are the
+ * safety net, as a DLQ would be.
  */
 export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, retryDelayMs = 100) => {
-  type Lane = { queue: EventBridgeEvent<string, unknown>[]; running: number; width: number };
+  type Lane = { queue: Envelope[]; running: number; width: number; batchSize?: number };
   const lanes = new Map<string, Lane>();
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
 
-  const deliver = async (fn: string, event: EventBridgeEvent<string, unknown>) => {
+  /** Delivers `batch` (one event, unless the lane batches) until it went through or failed 3 times. */
+  const deliver = async (fn: string, lane: Lane, batch: Envelope[]) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await dispatch(fn, event);
+        if (!lane.batchSize) return void (await dispatch(fn, batch[0] as Envelope));
+        batch = failedOf(batch, await dispatch(fn, sqsEventOf(batch)));
+        if (!batch.length) return;
+        if (attempt >= 3) throw new Error(`${batch.length} event(s) of the batch failed`);
       } catch (error) {
         if (attempt >= 3) {
-          logger.error('event delivery failed; left to the sweep', { fn, detailType: event['detail-type'], error: String(error) });
+          logger.error('event delivery failed; left to the sweep', { fn, detailTypes: batch.map((e) => e['detail-type']), error: String(error) });
           return;
         }
-        await new Promise((r) => setTimeout(r, retryDelayMs * attempt));
       }
+      await new Promise((r) => setTimeout(r, retryDelayMs * attempt));
     }
   };
 
@@ -44,16 +63,17 @@ export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, retry
   };
 
   const work = async (fn: string, lane: Lane) => {
-    for (let next = lane.queue.shift(); next; next = lane.queue.shift()) await deliver(fn, next);
+    for (let next = lane.queue.splice(0, lane.batchSize ?? 1); next.length; next = lane.queue.splice(0, lane.batchSize ?? 1)) await deliver(fn, lane, next);
     lane.running--;
     inFlight--;
     settled();
   };
 
-  const enqueue = (fn: string, event: EventBridgeEvent<string, unknown>) => {
+  const enqueue = (fn: string, event: Envelope) => {
     let lane = lanes.get(fn);
     if (!lane) {
-      lane = { queue: [], running: 0, width: rules.some((r) => r.fn === fn && r.serial) ? 1 : LOCAL_WORKERS };
+      const batchSize = rules.find((r) => r.fn === fn && r.batchSize)?.batchSize;
+      lane = { queue: [], running: 0, width: rules.some((r) => r.fn === fn && r.serial) ? 1 : LOCAL_WORKERS, ...(batchSize ? { batchSize } : {}) };
       lanes.set(fn, lane);
     }
     lane.queue.push(event);
@@ -67,7 +87,7 @@ export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, retry
   const bus: Bus & { idle(): Promise<void> } = {
     async put(events: readonly BusEvent[]) {
       for (const e of events) {
-        const envelope: EventBridgeEvent<string, unknown> = {
+        const envelope: Envelope = {
           version: '0',
           id: randomUUID(),
           'detail-type': e.detailType,

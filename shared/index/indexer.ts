@@ -21,9 +21,10 @@ import type { Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
 import { metric } from '../metrics.ts';
 import { mapLimit } from '../registries/pool.ts';
-import type { TagRead, UnreadableItem, UnreadableRepository } from '../store/catalog.ts';
+import type { RepositoryRead, TagRead, UnreadableItem, UnreadableRepository } from '../store/catalog.ts';
 import type { Store } from '../store/index.ts';
 import type { PendingRef, SpaceWork } from '../store/leases.ts';
+import type { BatchItem } from '../events/with-event.ts';
 
 type IndexerDeps = Pick<Deps, 'store' | 'clock'>;
 
@@ -61,6 +62,7 @@ const isolated = async (failures: IndexFailure[], item: Omit<IndexFailure, 'erro
 
 /** Logs every failure with its item and counts them on their registries. Never throws: the caller throws next. */
 const recordFailures = async (deps: IndexerDeps, failures: readonly IndexFailure[]) => {
+  if (!failures.length) return;
   metric('IndexFailures', failures.length);
   for (const f of failures) logger.error('index re-derivation failed; it is retried', { ...f });
   const at = deps.clock().toISOString();
@@ -190,20 +192,19 @@ const reindexRepository = async (
   repo: Repository,
   failures: IndexFailure[],
   audit = false,
-  readTags?: () => Promise<TagRead>,
+  tagsRead?: TagRead,
+  batch?: PathBatch,
 ): Promise<number> => {
-  let read: TagRead | undefined;
-  if (readTags || (truth.live && truth.audiences.length > 0)) {
-    read = await (readTags ?? (() => store.catalog.readTags(repo.registryId, repo.path)))();
-    failures.push(...unusableTags(repo, read.unusable));
-  }
-  const changed = await writeRows(store, truth, repo, read?.tags ?? [], audit);
+  let read = tagsRead;
+  if (!read && truth.live && truth.audiences.length > 0) read = await store.catalog.readTags(repo.registryId, repo.path);
+  if (read) failures.push(...unusableTags(repo, read.unusable));
+  const changed = await writeRows(store, truth, repo, read?.tags ?? [], audit, batch?.bumps);
   // An unusable tag keeps the repository failing, and so every mark with it (retried, then swept).
-  if (read && read.unusable.length === 0) await clearMarks(store, read.marks);
+  if (read && read.unusable.length === 0) await (batch ? batch.marks.push(...read.marks) : clearMarks(store, read.marks));
   return changed;
 };
 
-const writeRows = async (store: Store, truth: SpaceTruth, repo: Repository, tags: readonly Tag[], audit: boolean) => {
+const writeRows = async (store: Store, truth: SpaceTruth, repo: Repository, tags: readonly Tag[], audit: boolean, bumpLater?: Set<string>) => {
   let rows = desiredRows(truth, repo, tags);
   const desired = rows.map((r) => r.audience);
   const previous = repo.indexedAudiences ?? [];
@@ -222,7 +223,7 @@ const writeRows = async (store: Store, truth: SpaceTruth, repo: Repository, tags
   // Record a superset first: a crash between the writes must never leave a row the record does not name.
   if (desired.some((a) => !previous.includes(a)))
     await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, [...new Set([...previous, ...desired])]);
-  await store.index.write(rows, stale, fresh);
+  await store.index.write(rows, stale, fresh, bumpLater);
   if (previous.some((a) => !desired.includes(a))) await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, desired);
   return rows.length + stale.length;
 };
@@ -283,35 +284,53 @@ const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, 
     failures.push({ registryId, space: name, path: item.path, error: `repository item unreadable, its rows withdrawn: ${item.error}` });
     changed += await isolated(failures, { registryId, space: name, path: item.path }, () => withdrawUnreadable(deps, truth, registryId, name, item, audit));
   }
+  const batch: PathBatch = { bumps: new Set(), marks: [] };
   for (const repo of withdrawn)
-    changed += await isolated(failures, { registryId, space: name, path: repo.path }, () => reindexRepository(deps.store, truth, repo, failures, audit));
+    changed += await isolated(failures, { registryId, space: name, path: repo.path }, () => reindexRepository(deps.store, truth, repo, failures, audit, undefined, batch));
+  await deps.store.index.bump(batch.bumps);
+  await clearMarks(deps.store, batch.marks);
   return changed;
 };
 
-/** Re-derives one repository whose tags changed; its tags are read meanwhile, and always (their marks are cleared). */
-const reindexPath = async (deps: IndexerDeps, truth: SpaceTruth, registryId: string, space: string, path: string, failures: IndexFailure[]) => {
-  const tags = deps.store.catalog.readTags(registryId, path);
-  // Met where it is awaited.
-  tags.catch(() => undefined);
-  const found = await deps.store.catalog.readRepository(registryId, space, path);
-  if (!found) return void (await clearMarks(deps.store, (await tags).marks));
+/**
+ * What the repositories of one batch share: the audiences their rows were put in, bumped once for all of them, and
+ * the marks their re-derivations applied, cleared after that bump (a mark never goes before its rows show).
+ */
+type PathBatch = { bumps: Set<string>; marks: PendingRef[] };
+
+/**
+ * Re-derives one repository whose tags changed, from its tags read now. When none of them carries a pending mark,
+ * every change to them was applied by a re-derivation that read it (a mark goes only after the rows it asked for
+ * were written), so there is nothing to do: an event that a whole-space re-derivation already applied costs a read.
+ */
+const reindexPath = async (deps: IndexerDeps, truth: SpaceTruth, scope: Scope & { path: string }, found: RepositoryRead, failures: IndexFailure[], batch: PathBatch) => {
+  const { registryId, space, path } = scope;
+  const tags = await deps.store.catalog.readTags(registryId, path);
+  if (!found) return void batch.marks.push(...tags.marks);
   if ('unreadable' in found) {
     failures.push({ registryId, space, path, error: `repository item unreadable, its rows withdrawn: ${found.unreadable.error}` });
     return withdrawUnreadable(deps, truth, registryId, space, found.unreadable, false);
   }
+  if (tags.marks.length === 0 && tags.unusable.length === 0) return 0;
   const withdrawn = await withdrawRepository(deps.store, truth, found.repository, false);
-  return withdrawn.changed + (await reindexRepository(deps.store, truth, withdrawn.repo, failures, false, () => tags));
+  return withdrawn.changed + (await reindexRepository(deps.store, truth, withdrawn.repo, failures, false, tags, batch));
 };
 
 /** Repositories of one space re-derived at once: they share one read of the truth and touch disjoint rows. */
 const PATH_PARALLELISM = 8;
 
-/** Re-derives some repositories of one space from one read of its truth, each isolated. Returns rows changed. */
+/**
+ * Re-derives some repositories of one space from one read of its truth and of their items, each isolated; then
+ * bumps the audiences they wrote once and clears the marks they applied. Returns rows changed.
+ */
 const reindexPaths = async (deps: IndexerDeps, registryId: string, space: string, paths: readonly string[], failures: IndexFailure[]) => {
-  const truth = await readTruth(deps.store, registryId, space, failures);
+  const [truth, found] = await Promise.all([readTruth(deps.store, registryId, space, failures), deps.store.catalog.readRepositoriesAt(registryId, space, paths)]);
+  const batch: PathBatch = { bumps: new Set(), marks: [] };
   const changed = await mapLimit(paths, PATH_PARALLELISM, (path) =>
-    isolated(failures, { registryId, space, path }, () => reindexPath(deps, truth, registryId, space, path, failures)),
+    isolated(failures, { registryId, space, path }, () => reindexPath(deps, truth, { registryId, space, path }, found.get(path), failures, batch)),
   );
+  await deps.store.index.bump(batch.bumps);
+  await clearMarks(deps.store, batch.marks);
   return changed.reduce((a, b) => a + b, 0);
 };
 
@@ -386,13 +405,12 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
   }, RENEW_MS);
   renewal.unref();
   const fenced = fence(deps, () => now() < heldUntil - FENCE_MS);
+  const applied = appliedCounter(deps);
   let changed = 0;
   try {
     for (let next: SpaceWork | undefined = mine; next; ) {
       changed += await applyWork(fenced, scope, next, failures, audit);
-      await deps.store.indexStatus
-        .recordApplied(deps.clock().toISOString(), next.paths.length)
-        .catch((error: unknown) => logger.warn('index status not recorded', { error: messageOf(error) }));
+      await applied.add(next.paths.length);
       // Lost (it ran out while this worker was stalled): the new holder has the space, and whatever was handed over.
       if (lost) {
         logger.warn('index lease lost while held: its new holder goes on', { registryId, space });
@@ -413,7 +431,32 @@ const underLease = async (deps: IndexerDeps, scope: Scope, work: SpaceWork, fail
     throw error;
   } finally {
     clearInterval(renewal);
+    await applied.flush();
   }
+};
+
+/** How often a holder records what it applied at most (`IndexStatus`: one item every holder adds to). */
+const RECORD_APPLIED_MS = 1000;
+
+/** A holder's count of what it applied, recorded at most every `RECORD_APPLIED_MS` and once at the end. */
+const appliedCounter = (deps: IndexerDeps) => {
+  let batches = 0;
+  let repositories = 0;
+  let recordedAt = deps.clock().getTime();
+  const flush = async () => {
+    if (!batches) return;
+    const [b, r] = [batches, repositories];
+    [batches, repositories, recordedAt] = [0, 0, deps.clock().getTime()];
+    await deps.store.indexStatus.recordApplied(deps.clock().toISOString(), r, b).catch((error: unknown) => logger.warn('index status not recorded', { error: messageOf(error) }));
+  };
+  return {
+    flush,
+    add: async (paths: number) => {
+      batches += 1;
+      repositories += paths;
+      if (deps.clock().getTime() - recordedAt >= RECORD_APPLIED_MS) await flush();
+    },
+  };
 };
 
 /**
@@ -442,9 +485,9 @@ const fence = (deps: IndexerDeps, held: () => boolean): IndexerDeps => {
       ...store,
       index: {
         ...store.index,
-        write: async (puts, deletes, fresh) => {
+        write: async (puts, deletes, fresh, bumpLater) => {
           if (!held()) throw lost();
-          await store.index.write(puts, deletes, fresh);
+          await store.index.write(puts, deletes, fresh, bumpLater);
           // Stalled past the lease during the write: the next holder may have withdrawn these rows meanwhile, so
           // they go again; the retry of this work writes back what the truth allows.
           if (!held()) {
@@ -575,30 +618,46 @@ const clearOwnMark = async (deps: IndexerDeps, mark: PendingRef | undefined) => 
   if (mark) await deps.store.pending.clear({ pk: mark.pk, sk: mark.sk }, mark.id);
 };
 
+/** Work on one space that an event asks for: events of one space in a batch merge into one re-derivation. */
+type ScopedWork = { scope: Scope; work: SpaceWork };
 type IndexHandler<T extends z.ZodType> = (data: z.infer<T>, mark: PendingRef | undefined, deps: IndexerDeps, failures: IndexFailure[]) => Promise<unknown>;
-type IndexEntry = { contract: EventContract; handle: IndexHandler<z.ZodType> };
+/** What the indexer does with an event: the space work it asks for (applied under the space's lease), or a handler. */
+type IndexEntry = { contract: EventContract } & (
+  | { work: (data: unknown, mark: PendingRef | undefined) => ScopedWork }
+  | { handle: IndexHandler<z.ZodType> }
+);
 const on = <T extends z.ZodType>(contract: EventContract<T>, handle: IndexHandler<T>): IndexEntry => ({ contract, handle: handle as IndexHandler<z.ZodType> });
+const onWork = <T extends z.ZodType>(contract: EventContract<T>, work: (data: z.infer<T>, mark: PendingRef | undefined) => ScopedWork): IndexEntry => ({
+  contract,
+  work: work as (data: unknown, mark: PendingRef | undefined) => ScopedWork,
+});
 
 /**
- * A change to a space's truth: the whole space is re-derived under its lease, and the event's mark is cleared (an
- * unbind's tombstone purged) by whoever applies it, this worker or the holder it was handed to.
+ * A change to a space's truth: the whole space is re-derived, and the event's mark is cleared (an unbind's
+ * tombstone purged) by whoever applies it, this worker or the holder it was handed to.
  */
-const onSpace = (unbind = false) => async (s: { registryId: string; space: string; workspaceId?: string }, mark: PendingRef | undefined, deps: IndexerDeps, failures: IndexFailure[]) =>
-  underLease(deps, s, { paths: [], whole: true, marks: mark ? [{ ...mark, ...(unbind && s.workspaceId ? { unbound: s.workspaceId } : {}) }] : [] }, failures);
+const spaceWork =
+  (unbind = false) =>
+  (s: { registryId: string; space: string; workspaceId?: string }, mark: PendingRef | undefined): ScopedWork => ({
+    scope: { registryId: s.registryId, space: s.space },
+    work: { paths: [], whole: true, marks: mark ? [{ ...mark, ...(unbind && s.workspaceId ? { unbound: s.workspaceId } : {}) }] : [] },
+  });
 
-/** A tag change: its repository is re-derived under the space's lease; the tag's mark is cleared from the tag read. */
-const onTag = async (t: { registryId: string; space: string; path: string }, _mark: PendingRef | undefined, deps: IndexerDeps, failures: IndexFailure[]) =>
-  underLease(deps, t, { paths: [t.path], whole: false, marks: [] }, failures);
+/** A tag change: its repository is re-derived; the tag's mark is cleared from the tag read. */
+const tagWork = (t: { registryId: string; space: string; path: string }): ScopedWork => ({
+  scope: { registryId: t.registryId, space: t.space },
+  work: { paths: [t.path], whole: false, marks: [] },
+});
 
 /** What the indexer does with each event it takes; the index rule (`shared/topology.ts`) routes exactly these. */
 const INDEX_HANDLERS: readonly IndexEntry[] = [
-  on(TagPushed, onTag),
-  on(TagDeleted, onTag),
-  on(SpaceCreated, onSpace()),
-  on(SpaceVisibilityChanged, onSpace()),
-  on(SpaceDeleted, onSpace()),
-  on(SpaceBound, onSpace()),
-  on(SpaceUnbound, onSpace(true)),
+  onWork(TagPushed, tagWork),
+  onWork(TagDeleted, tagWork),
+  onWork(SpaceCreated, spaceWork()),
+  onWork(SpaceVisibilityChanged, spaceWork()),
+  onWork(SpaceDeleted, spaceWork()),
+  onWork(SpaceBound, spaceWork()),
+  onWork(SpaceUnbound, spaceWork(true)),
   on(RegistryRemoved, async ({ registryId }, mark, deps, failures) => {
     const before = failures.length;
     const done = await isolated(failures, { registryId }, async () => ((await purgeRegistry(deps, registryId, failures)) ? 1 : 0));
@@ -614,20 +673,60 @@ const INDEX_HANDLERS: readonly IndexEntry[] = [
 /** The detail types the indexer takes (the index rule's). */
 export const INDEXED_DETAIL_TYPES = INDEX_HANDLERS.map((h) => h.contract.detailType);
 
-/**
- * Handles one event (a hint): re-derives the affected part of the index from the truth, and clears the pending
- * marks of what it applied. Duplicated, late or reordered events only cause extra work. When a part failed, every
- * other part was still done: the failures are counted and thrown, so the bus retries and the marks stay for the sweep.
- */
-export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {
-  const entry = INDEX_HANDLERS.find((h) => h.contract.detailType === event.detailType);
-  if (!entry) return;
-  const data = entry.contract.data.parse(event.detail.data);
+/** How a part of a batch went: the events it applied, the failures it noted, or the error that stopped it. */
+type Outcome = { itemIds: string[]; failures: IndexFailure[]; error?: unknown; repair?: true };
+
+const outcomeOf = async (itemIds: string[], run: (failures: IndexFailure[]) => Promise<unknown>, repair?: true): Promise<Outcome> => {
   const failures: IndexFailure[] = [];
-  await entry.handle(data, ownMark(entry.contract, data, event.detail.metadata), deps, failures);
-  if (failures.length) {
-    // A repair counted its own.
-    if (entry.contract !== IndexRepairRequested) await recordFailures(deps, failures);
-    throw new IndexIncompleteError(failures);
+  try {
+    await run(failures);
+    return { itemIds, failures, ...(repair ? { repair } : {}) };
+  } catch (error) {
+    return { itemIds, failures, error };
+  }
+};
+
+/**
+ * Applies a batch of events (hints): the tag and space events of one space merge into one piece of work, applied
+ * under the space's lease (spaces in parallel); the others are handled one by one. Each re-derives its part of the
+ * index from the truth and clears the pending marks of what it applied; duplicated, late or reordered events only
+ * cause extra work. A part that failed fails only its own events (their marks stay for the sweep), after every
+ * other part was done; its failures are counted on their registries.
+ */
+const applyBatch = async (items: readonly BatchItem[], deps: IndexerDeps): Promise<Outcome[]> => {
+  const spaces = new Map<string, ScopedWork & { itemIds: string[] }>();
+  const singles: (() => Promise<Outcome>)[] = [];
+  for (const { itemId, event } of items) {
+    const entry = INDEX_HANDLERS.find((h) => h.contract.detailType === event.detailType);
+    if (!entry) continue;
+    const data: unknown = entry.contract.data.parse(event.detail.data);
+    const mark = ownMark(entry.contract, data, event.detail.metadata);
+    if ('handle' in entry) {
+      singles.push(() => outcomeOf([itemId], (failures) => entry.handle(data, mark, deps, failures), entry.contract === IndexRepairRequested ? true : undefined));
+      continue;
+    }
+    const { scope, work } = entry.work(data, mark);
+    const key = `${scope.registryId}\n${scope.space}`;
+    const same = spaces.get(key);
+    if (same) spaces.set(key, { scope, work: merge(same.work, work), itemIds: [...same.itemIds, itemId] });
+    else spaces.set(key, { scope, work, itemIds: [itemId] });
+  }
+  const outcomes = await Promise.all([...spaces.values()].map((s) => outcomeOf(s.itemIds, (failures) => underLease(deps, s.scope, s.work, failures))));
+  for (const single of singles) outcomes.push(await single());
+  // A repair counted its own.
+  await recordFailures(deps, outcomes.filter((o) => !o.repair).flatMap((o) => o.failures));
+  for (const o of outcomes) if (o.error) logger.warn('index events not applied; they are retried', { events: o.itemIds.length, error: messageOf(o.error) });
+  return outcomes;
+};
+
+/** Applies a batch (the index rule's `batchSize`); answers the ids of the events that failed, which alone are retried. */
+export const handleIndexEvents = async (items: readonly BatchItem[], deps: IndexerDeps): Promise<string[]> =>
+  (await applyBatch(items, deps)).flatMap((o) => (o.error || o.failures.length ? o.itemIds : []));
+
+/** Applies one event; throws what stopped it, or `IndexIncompleteError` when a part failed (so the caller retries). */
+export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {
+  for (const o of await applyBatch([{ itemId: event.detail.metadata.id, event }], deps)) {
+    if (o.error) throw o.error;
+    if (o.failures.length) throw new IndexIncompleteError(o.failures);
   }
 };

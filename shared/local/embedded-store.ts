@@ -1,23 +1,42 @@
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
+import { Worker } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../store/schema.ts';
 
+type FromThread = { port?: number; closed?: boolean; error?: string };
+
+/** The next message of the store's thread, or its failure (it died, or exited before answering). */
+const nextMessage = (worker: Worker) =>
+  new Promise<FromThread>((resolve, reject) => {
+    const exited = (code: number) => reject(new Error(`the embedded store's thread exited (${code})`));
+    const failed = (error: Error) => reject(error);
+    const settle = () => (worker.off('error', failed), worker.off('exit', exited));
+    worker.once('message', (m: FromThread) => (settle(), resolve(m)));
+    worker.once('error', failed);
+    worker.once('exit', exited);
+  });
+
 /**
- * The embedded DynamoDB-compatible store (dynalite: the DynamoDB API over LevelDB, in process), on a
- * loopback port. With `path` it persists there; without, it lives in memory.
+ * The embedded DynamoDB-compatible store (dynalite: the DynamoDB API over LevelDB) in a thread of its own, on a
+ * loopback port: the store's work and the service's run on two cores. With `path` it persists there; without, it
+ * lives in memory.
  */
 export const startEmbeddedStore = async (opts: { path?: string; tableName: string }) => {
   if (opts.path) mkdirSync(opts.path, { recursive: true });
-  const server = dynalite({ ...(opts.path ? { path: opts.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const worker = new Worker(new URL('./embedded-store-thread.mjs', import.meta.url), { workerData: { path: opts.path } });
+  const { port } = await nextMessage(worker);
+  const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await ensureTable(client, opts.tableName);
   client.destroy();
   return {
     endpoint,
-    close: () => new Promise<void>((resolve, reject) => server.close((e?: Error) => (e ? reject(e) : resolve()))),
+    close: async () => {
+      const closed = nextMessage(worker);
+      worker.postMessage('close');
+      const { error } = await closed;
+      await worker.terminate();
+      if (error) throw new Error(error);
+    },
   };
 };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -93,9 +93,9 @@ export const startRuntime = async (opts: RuntimeOptions) => {
   const store = await startEmbeddedStore({ ...(opts.inMemory ? {} : { path: join(dataDir, 'db') }), tableName: TABLE_NAME });
   const db = createDocumentClient(store.endpoint, 'local');
 
-  const bus = createLocalBus(RULES, async (fn, event) => {
-    await (await loadHandler(fn))(event, { awsRequestId: event.id, functionName: fn } as Context);
-  });
+  const bus = createLocalBus(RULES, async (fn, event) =>
+    (await loadHandler(fn))(event, { awsRequestId: 'id' in event ? event.id : randomUUID(), functionName: fn } as Context),
+  );
 
   const server = createLocalServer({ jwtSecret, loadHandler: (fn) => loadHandler(fn) as never, extra: opts.extra, preAuthorize });
   await new Promise<void>((ok) => server.listen(opts.port ?? 3000, '127.0.0.1', ok));

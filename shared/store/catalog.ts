@@ -69,6 +69,16 @@ const unreadableRepository = (raw: Record<string, unknown>, sk: string, skPrefix
   return { sk, error, path: sk.startsWith(skPrefix) ? sk.slice(skPrefix.length) : sk, ...(record.success ? record.data : {}) };
 };
 
+/** A repository item as read: the repository, what is left of it when it fails the schema, or undefined (none). */
+export type RepositoryRead = { repository: Repository } | { unreadable: UnreadableRepository } | undefined;
+
+const repositoryRead = (raw: unknown, skPrefix: string): RepositoryRead => {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const item = raw as Record<string, unknown>;
+  const parsed = Repository.safeParse(item);
+  return parsed.success ? { repository: parsed.data } : { unreadable: unreadableRepository(item, sortKey(item), skPrefix, reason(parsed.error)) };
+};
+
 /** Repositories and tags: what the registries hold, ordered by the registry's own event time. */
 export const catalogRepository = (ops: TableOps) => ({
   /** Idempotent: records that a repository exists in a space (so the space can be re-derived). */
@@ -86,15 +96,14 @@ export const catalogRepository = (ops: TableOps) => ({
       ExpressionAttributeValues: { ':i': image, ':a': [...audiences] },
     }),
   repository: (registryId: string, space: string, path: string) => ops.get(Repository, keys.repository(registryId, space, path)),
-  /** One repository item, or what is left of it when it fails the schema; undefined when there is none. */
-  readRepository: async (registryId: string, space: string, path: string): Promise<{ repository: Repository } | { unreadable: UnreadableRepository } | undefined> => {
-    const key = keys.repository(registryId, space, path);
-    const raw = await ops.get(z.record(z.string(), z.unknown()), key);
-    if (!raw) return undefined;
-    const parsed = Repository.safeParse(raw);
-    return parsed.success
-      ? { repository: parsed.data }
-      : { unreadable: unreadableRepository(raw, key.sk, keys.repositoriesOfSpace(registryId, space).skPrefix, reason(parsed.error)) };
+  /**
+   * Repository items of one space by path (100 a round trip): each the repository, what is left of it when it fails
+   * the schema, or undefined when there is none.
+   */
+  readRepositoriesAt: async (registryId: string, space: string, paths: readonly string[]) => {
+    const skPrefix = keys.repositoriesOfSpace(registryId, space).skPrefix;
+    const found = new Map((await ops.batchGet(paths.map((p) => keys.repository(registryId, space, p)))).map((raw) => [raw.sk, raw]));
+    return new Map(paths.map((path) => [path, repositoryRead(found.get(keys.repository(registryId, space, path).sk), skPrefix)] as const));
   },
   /** The repositories of a space and, apart, the items that fail the schema (the indexer withdraws their rows). */
   readRepositories: (registryId: string, space: string) => readRepositories(ops, registryId, space),

@@ -153,8 +153,10 @@ export const imageIndexRepository = (ops: TableOps) => {
      * audience: a row's postings depend only on its image, so a row rewritten in place keeps them). Writing postings
      * again is harmless, so repair may pass every row. Order: postings before their row, a row before its postings
      * go, so a crash leaves at worst a posting without a row (skipped by search), never a row search cannot find.
+     * With `bumpLater`, the audiences of `puts` are added to it instead of bumped, for the caller to `bump` once
+     * for many writes (before it clears their marks); a removal's audience is always bumped at once.
      */
-    write: async (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = []) => {
+    write: async (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = [], bumpLater?: Set<string>) => {
       await ops.batchWrite(
         [
           ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
@@ -162,9 +164,12 @@ export const imageIndexRepository = (ops: TableOps) => {
         ],
         [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
       );
+      for (const row of bumpLater ? puts : []) bumpLater?.add(row.audience);
       // After the rows: a page read since is read under the new version, never served from before the write.
-      await Promise.all([...new Set([...puts, ...deletes].map((r) => r.audience))].map(bump));
+      await Promise.all([...new Set([...(bumpLater ? [] : puts), ...deletes].map((r) => r.audience))].map(bump));
     },
+    /** Bumps the versions of `audiences` (after writes that left them to the caller). */
+    bump: async (audiences: Iterable<string>) => void (await Promise.all([...new Set(audiences)].map(bump))),
     /**
      * The rows of `rows` that lack one of their postings (read, not written: repair passes them to `write` as
      * `fresh`, and counts them as drift).

@@ -21,11 +21,11 @@ export type IndexStatus = z.infer<typeof IndexStatus>;
  * agree to within milliseconds).
  */
 export const indexStatusRepository = (ops: TableOps) => ({
-  /** Counts one batch a holder applied, `repositories` re-derived in it, and when. One write, no read. */
-  recordApplied: (at: string, repositories: number) =>
+  /** Counts `batches` a holder applied, `repositories` re-derived in them, and when. One write, no read. */
+  recordApplied: (at: string, repositories: number, batches = 1) =>
     ops.update(keys.indexStatus(), {
-      UpdateExpression: 'SET entityType = :type, lastAppliedAt = :at ADD batchesApplied :one, repositoriesApplied :n',
-      ExpressionAttributeValues: { ':type': 'IndexStatus', ':at': at, ':one': 1, ':n': repositories },
+      UpdateExpression: 'SET entityType = :type, lastAppliedAt = :at ADD batchesApplied :b, repositoriesApplied :n',
+      ExpressionAttributeValues: { ':type': 'IndexStatus', ':at': at, ':b': batches, ':n': repositories },
     }),
 
   recordRepair: (repair: RepairOutcome) =>

@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ACCESS, accessOf } from '../../cdk/access.ts';
 import { SECRET_ACTIONS } from '../../cdk/constructs/registry-secrets.ts';
@@ -11,6 +12,9 @@ import { TABLE_INDEXES } from '../../shared/store/keys.ts';
 import { FUNCTIONS, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
 import { TEST_CONTEXT, only, resourcesOf, statementPairs, synthApp, templatesOf } from './synth.ts';
 
+/** What an SQS event source needs of its queue. */
+const CONSUME_ACTIONS = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+
 /** Data-plane services: no wildcard may reach them. */
 const DATA_SERVICES = ['dynamodb', 'events', 'secretsmanager', 'sqs', 'lambda', 'sns'];
 
@@ -20,6 +24,7 @@ describe('the stateless stack', () => {
   const fnName = (fn: string) => `image-registry-test-${fn}`;
   const functionOf = (fn: string) => only(service, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === fnName(fn), fn);
   const asyncFunctions = [...new Set([...RULES.map((r) => r.fn), ...SCHEDULES.map((s) => s.fn)])];
+  const idOf = (construct: IConstruct | undefined) => built.service.getLogicalId(construct?.node.defaultChild as CfnResource);
 
   beforeAll(() => {
     built = synthApp();
@@ -108,18 +113,69 @@ describe('the stateless stack', () => {
     ]);
   });
 
-  it('wires every bus rule from the rule table: the service source, its detail types, its function, retries and a DLQ', () => {
+  it('wires every bus rule from the rule table: the service source, its detail types, its function (a batched rule: its queue), retries and a DLQ', () => {
     const rules = Object.values(resourcesOf(service, 'AWS::Events::Rule'));
     expect(rules.length).toBe(RULES.length);
+    expect(RULES.some((r) => r.batchSize) && RULES.some((r) => !r.batchSize)).toBe(true);
     for (const rule of RULES) {
       const cfn = rules.find((r) => r.Properties.Name === `image-registry-test-${rule.name}`);
       expect(cfn?.Properties.EventPattern, rule.name).toEqual(eventPatternOf(rule));
       expect(JSON.stringify(cfn?.Properties.EventBusName)).toContain(built.data.getLogicalId(built.data.bus.node.defaultChild as CfnResource));
       const [target, ...others] = cfn?.Properties.Targets as { Arn: unknown; RetryPolicy?: object; DeadLetterConfig?: { Arn: unknown } }[];
       expect(others).toEqual([]);
-      expect(JSON.stringify(target?.Arn)).toContain(functionOf(rule.fn).logicalId);
+      const queue = built.service.eventQueues.get(rule.name);
+      expect(queue !== undefined, rule.name).toBe(rule.batchSize !== undefined);
+      expect(target?.Arn, rule.name).toEqual({ 'Fn::GetAtt': [queue ? idOf(queue.queue) : functionOf(rule.fn).logicalId, 'Arn'] });
       expect(target?.RetryPolicy).toMatchObject({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
-      expect(JSON.stringify(target?.DeadLetterConfig?.Arn)).toContain(built.service.getLogicalId(built.service.deadLetterQueues.get(rule.fn)?.queue.node.defaultChild as CfnResource));
+      expect(target?.DeadLetterConfig?.Arn).toEqual({ 'Fn::GetAtt': [idOf(built.service.deadLetterQueues.get(rule.fn)?.queue), 'Arn'] });
+    }
+  });
+
+  it('puts a queue between each batched rule and its function: polled in batches of the rule’s size, failed items alone retried, then the DLQ', () => {
+    const batched = RULES.filter((r) => r.batchSize);
+    expect(batched.map((r) => r.fn)).toContain('index-changes');
+    const mappings = Object.values(resourcesOf(service, 'AWS::Lambda::EventSourceMapping'));
+    expect(mappings.length).toBe(batched.length);
+    const resources = service.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
+    const policies = Object.values(resourcesOf(service, 'AWS::SQS::QueuePolicy'));
+    const alarms = Object.values(resourcesOf(service, 'AWS::CloudWatch::Alarm'));
+    for (const rule of batched) {
+      const queueId = idOf(built.service.eventQueues.get(rule.name)?.queue);
+      const mapping = mappings.find((m) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }));
+      expect(mapping?.Properties, rule.name).toMatchObject({
+        FunctionName: { Ref: functionOf(rule.fn).logicalId },
+        BatchSize: rule.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      // A batching window would hold every change back until it closes.
+      expect(mapping?.Properties.MaximumBatchingWindowInSeconds ?? 0).toBe(0);
+
+      const queue = resources[queueId]?.Properties ?? {};
+      // AWS's guidance for an SQS event source: a visibility timeout of at least 6× the function's timeout.
+      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * Number(functionOf(rule.fn).resource.Properties.Timeout));
+      expect(queue).toMatchObject({
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [idOf(built.service.deadLetterQueues.get(rule.fn)?.queue), 'Arn'] }, maxReceiveCount: 5 },
+      });
+
+      // EventBridge may send to it, from this rule only; nobody may use it without TLS.
+      const policy = policies.find((p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+      const statements = (policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+      const ruleId = only(service, 'AWS::Events::Rule', (r) => r.Properties.Name === `image-registry-test-${rule.name}`, rule.name).logicalId;
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: expect.arrayContaining(['sqs:SendMessage']),
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+        }),
+      );
+
+      // The consumer falling behind alarms.
+      const behind = alarms.find((a) => a.Properties.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(a.Properties.Dimensions).includes(`"${queueId}"`));
+      expect(behind?.Properties, rule.name).toMatchObject({ Threshold: 300, EvaluationPeriods: 5, Period: 60, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect((behind?.Properties.AlarmActions as unknown[]).length).toBe(1);
     }
   });
 
@@ -156,7 +212,8 @@ describe('the stateless stack', () => {
       expect((alarm?.Properties.AlarmActions as unknown[]).length).toBe(1);
     }
     const policies = Object.values(resourcesOf(service, 'AWS::SQS::QueuePolicy'));
-    expect(policies.length).toBe(asyncFunctions.length);
+    // One per DLQ and one per batched rule's queue.
+    expect(policies.length).toBe(asyncFunctions.length + RULES.filter((r) => r.batchSize).length);
     for (const policy of policies)
       expect(statementPairs((policy.Properties.PolicyDocument as { Statement: unknown }).Statement)).toContainEqual(
         expect.objectContaining({ effect: 'Deny', action: 'sqs:*' }),
@@ -176,7 +233,9 @@ describe('the stateless stack', () => {
       const index = /\/index\/(\w+)"/.exec(resource)?.[1];
       if (resource.includes(tableId)) return index ? `index ${index}` : 'table';
       if (resource.includes(busId)) return 'bus';
-      if (dlq && resource.includes(built.service.getLogicalId(dlq.queue.node.defaultChild as CfnResource))) return 'own DLQ';
+      if (dlq && resource.includes(idOf(dlq.queue))) return 'own DLQ';
+      const polled = RULES.filter((r) => r.fn === fn && r.batchSize).map((r) => idOf(built.service.eventQueues.get(r.name)?.queue));
+      if (polled.some((id) => resource.includes(`"${id}"`))) return 'own event queue';
       return `unexpected ${resource}`;
     };
     for (const fn of FUNCTIONS) {
@@ -193,6 +252,7 @@ describe('the stateless stack', () => {
         ...(access.publish ? ['Allow events:PutEvents on bus'] : []),
         ...(access.secrets ?? []).map((a) => `Allow secretsmanager:${{ read: 'GetSecretValue', create: 'CreateSecret', delete: 'DeleteSecret' }[a]} on registry secrets`),
         ...(asyncFunctions.includes(fn) ? ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].map((a) => `Allow ${a} on own DLQ`) : []),
+        ...(RULES.some((r) => r.fn === fn && r.batchSize) ? CONSUME_ACTIONS.map((a) => `Allow ${a} on own event queue`) : []),
       ].sort();
       expect(actual, fn).toEqual(expected);
       expect(resources[roleId]?.Properties.ManagedPolicyArns, fn).toBeUndefined();

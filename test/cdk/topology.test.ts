@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { EventBridgeEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rateOf } from '../../cdk/wiring.ts';
 import { ALL_EVENTS } from '../../events/index.ts';
@@ -57,15 +57,23 @@ describe('the CDK app and the local runtime see the same routes, rules and sched
   });
 
   it('delivers every published detail type locally to the same functions the EventBridge rules target', async () => {
+    // A batched rule targets a queue: its function is the one the queue's event source mapping invokes.
+    const pollers = Object.values(resourcesOf(service, 'AWS::Lambda::EventSourceMapping')).map((m) => ({
+      queueId: /"Fn::GetAtt":\["(\w+)","Arn"\]/.exec(JSON.stringify(m.Properties.EventSourceArn))?.[1] ?? '',
+      fn: fnOfLogicalId(JSON.stringify(m.Properties.FunctionName)),
+    }));
+    const fnOfTarget = (arn: string) => pollers.find((p) => arn.includes(`"${p.queueId}"`))?.fn ?? fnOfLogicalId(arn);
     const cloud = new Map<string, string[]>();
     for (const rule of Object.values(resourcesOf(service, 'AWS::Events::Rule'))) {
       const pattern = rule.Properties.EventPattern as { source: string[]; 'detail-type': string[] };
-      const targets = (rule.Properties.Targets as { Arn: unknown }[]).map((t) => fnOfLogicalId(JSON.stringify(t.Arn)));
+      const targets = (rule.Properties.Targets as { Arn: unknown }[]).map((t) => fnOfTarget(JSON.stringify(t.Arn)));
       for (const detailType of pattern['detail-type']) cloud.set(detailType, [...(cloud.get(detailType) ?? []), ...targets].sort());
     }
     const local = new Map<string, string[]>();
-    const bus = createLocalBus(RULES, async (fn, event: EventBridgeEvent<string, unknown>) => {
-      local.set(event['detail-type'], [...(local.get(event['detail-type']) ?? []), fn].sort());
+    const envelopesOf = (event: EventBridgeEvent<string, unknown> | SQSEvent) =>
+      'Records' in event ? event.Records.map((r) => JSON.parse(r.body) as EventBridgeEvent<string, unknown>) : [event];
+    const bus = createLocalBus(RULES, async (fn, event) => {
+      for (const e of envelopesOf(event)) local.set(e['detail-type'], [...(local.get(e['detail-type']) ?? []), fn].sort());
     });
     const detailTypes = [...new Set([...ALL_EVENTS.map((c) => c.detailType), ...RULES.flatMap((r) => r.detailTypes)])];
     for (const detailType of detailTypes)

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventPatternOf } from '../../cdk/wiring.ts';
 import { SOURCE } from '../../events/contract.ts';
@@ -114,10 +114,14 @@ if (endpoints.kind === 'localstack') {
         expect(got.every((e) => e.source === SOURCE), rule.name).toBe(true);
       }
 
-      // The indexer's function, fed exactly what EventBridge delivered.
+      // The indexer's function, fed exactly what EventBridge delivered: for a batched rule, as its queue's event source
+      // would (each record's body the envelope, as the SqsQueue target sends it).
       provideDeps(deps);
       const indexRule = RULES.find((r) => r.fn === 'index-changes');
-      for (const event of received.get(indexRule?.name ?? '') ?? []) await indexChanges(event, { awsRequestId: event.id } as Context);
+      const events = received.get(indexRule?.name ?? '') ?? [];
+      expect(indexRule?.batchSize).toBeGreaterThan(0);
+      const batch = { Records: events.map((e) => ({ messageId: e.id, body: JSON.stringify(e) })) } as SQSEvent;
+      expect(await indexChanges(batch, { awsRequestId: 'it-batch' } as Context)).toEqual({ batchItemFailures: [] });
       const images = await listImages('c1', 'ns-a', { limit: 10 }, admin, deps);
       expect(images.items.map((i) => `${i.image}@${i.latestTag.tag}[${i.grantedBy.join(',')}]`)).toEqual(['harbor.it/sec/db@v1[workspace:team-a]']);
       expect((await listImages('c1', 'ns-other', { limit: 10 }, admin, deps)).items).toEqual([]);
