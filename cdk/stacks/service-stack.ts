@@ -19,7 +19,7 @@ import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/d
 import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, ROUTES, RULES, SCHEDULES, type Rule } from '../../shared/topology.ts';
 import { accessOf } from '../access.ts';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
-import { EventQueue } from '../constructs/event-queue.ts';
+import { EventQueue, MAX_RECEIVE_COUNT } from '../constructs/event-queue.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
 import { acknowledgeAnonymousRoute, acknowledgeRuntime, acknowledgeSchedulerInvoke } from '../nag.ts';
 import { stageName, type DeploySettings } from '../settings.ts';
@@ -144,7 +144,7 @@ export class ServiceStack extends Stack {
         f.function.configureAsyncInvoke({ retryAttempts: ASYNC_RETRIES, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(dlq.queue) });
         new Alarm(this, `${pascal(fn)}Errors`, {
           alarmName: `${prefix}-${fn}-errors`,
-          alarmDescription: `${fn} failed repeatedly; Lambda retries ${ASYNC_RETRIES} times, then the event goes to ${prefix}-${fn}-dlq.`,
+          alarmDescription: `${fn} failed repeatedly; an event is retried (${ASYNC_RETRIES} times by Lambda, or ${MAX_RECEIVE_COUNT} receives from its queue), then goes to ${prefix}-${fn}-dlq.`,
           metric: f.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
           threshold: 5,
           evaluationPeriods: 1,

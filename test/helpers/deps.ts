@@ -3,10 +3,10 @@ import type { BusEvent } from '../../events/contract.ts';
 import type { Deps } from '../../shared/deps.ts';
 import { DEFAULT_PULL_ACCESS } from '../../shared/domain/pull-access.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from '../../shared/domain/time.ts';
-import { handleIndexEvent } from '../../shared/index/indexer.ts';
+import { handleIndexEvent, handleIndexEvents } from '../../shared/index/indexer.ts';
 import { pullPermissions, RegistryCallError, type HarborRobot, type RegistryApi } from '../../shared/registries/registry-api.ts';
 import { handlePullAccessEvent } from '../../shared/usecases/pull-access.ts';
-import { RULES } from '../../shared/topology.ts';
+import { INDEXER_FN, RULES } from '../../shared/topology.ts';
 import { createLocalSecretStore } from '../../shared/secrets/local-secret-store.ts';
 import type { Store } from '../../shared/store/index.ts';
 
@@ -113,6 +113,21 @@ const CONSUMERS: Record<string, (event: BusEvent, deps: Deps) => Promise<unknown
 export const consume = async (event: BusEvent, deps: Deps, only?: (fn: string) => boolean) => {
   for (const rule of RULES)
     if (rule.detailTypes.includes(event.detailType) && CONSUMERS[rule.fn] && (!only || only(rule.fn))) await CONSUMERS[rule.fn]?.(event, deps);
+};
+
+/**
+ * `events` delivered as the bus delivers them: to a `batchSize` rule's consumer as one batch (the indexer:
+ * `handleIndexEvents`; a failed event throws), to every other one event by event, in order.
+ */
+export const consumeBatch = async (events: readonly BusEvent[], deps: Deps, only?: (fn: string) => boolean) => {
+  for (const rule of RULES) {
+    const taken = events.filter((e) => rule.detailTypes.includes(e.detailType));
+    if (!taken.length || !CONSUMERS[rule.fn] || (only && !only(rule.fn))) continue;
+    if (rule.batchSize && rule.fn === INDEXER_FN) {
+      const failed = await handleIndexEvents(taken.map((event) => ({ itemId: event.detail.metadata.id, event })), deps);
+      if (failed.length) throw new Error(`${failed.length} of ${taken.length} events failed: ${failed.join(', ')}`);
+    } else for (const event of taken) await CONSUMERS[rule.fn]?.(event, deps);
+  }
 };
 
 export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {

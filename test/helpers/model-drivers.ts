@@ -14,11 +14,11 @@ import { bindSpace, createSpace, deleteSpace, unbindSpace, updateSpace } from '.
 import { getPullSecret } from '../../shared/usecases/pull-secret.ts';
 import { sweepPending } from '../../shared/usecases/sweep.ts';
 import { DEFAULT_PULL_ACCESS, robotNameOf } from '../../shared/domain/pull-access.ts';
-import { INDEXER_FN } from '../../shared/topology.ts';
+import { INDEX_BATCH_SIZE, INDEXER_FN } from '../../shared/topology.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { harborProjectSecret } from '../../shared/usecases/webhook-secrets.ts';
 import { applyRegistryChanges, receiveWebhook } from '../../shared/usecases/webhooks.ts';
-import { agreeableRegistryApi, consume, ctx, testDeps } from './deps.ts';
+import { agreeableRegistryApi, consumeBatch, ctx, testDeps } from './deps.ts';
 import { fixture } from './fixtures.ts';
 import { authsOf } from './pull-secrets.ts';
 import type { FakeHarbor } from './fake-harbor.ts';
@@ -68,7 +68,7 @@ const STALL_MS = 1000;
  * `resume` if that comes first, and holds no worker meanwhile. A failed delivery fails the next `start`, `idle` or
  * `resume`.
  */
-const deliveries = (run: (event: BusEvent, only: (fn: string) => boolean) => Promise<unknown>, worker: Worker) => {
+const deliveries = (run: (events: readonly BusEvent[], only: (fn: string) => boolean) => Promise<unknown>, worker: Worker) => {
   const indexing = new Set<Promise<void>>();
   const paused: { done: Promise<void>; release: () => void; timer: NodeJS.Timeout }[] = [];
   let serial = Promise.resolve();
@@ -78,17 +78,20 @@ const deliveries = (run: (event: BusEvent, only: (fn: string) => boolean) => Pro
     if (failures.length) throw failures[0];
   };
   return {
-    /** Starts delivering `event`; with `stallAt`, its delivery to the indexer pauses at that store call. */
-    async start(event: BusEvent, stallAt?: number) {
+    /**
+     * Starts delivering `events` (to the indexer as one batch, as its queue hands them over); with `stallAt`, the
+     * delivery to the indexer pauses at that store call.
+     */
+    async start(events: readonly BusEvent[], stallAt?: number) {
       rethrow();
-      serial = serial.then(() => noted(worker(() => run(event, notToIndexer)).done));
+      serial = serial.then(() => noted(worker(() => run(events, notToIndexer)).done));
       if (stallAt !== undefined) {
-        const { done, release } = worker(() => run(event, toIndexer), stallAt);
+        const { done, release } = worker(() => run(events, toIndexer), stallAt);
         paused.push({ done: noted(done), release, timer: setTimeout(release, STALL_MS) });
         return;
       }
       while (indexing.size >= INDEX_WORKERS) await Promise.race(indexing);
-      const indexed: Promise<void> = noted(worker(() => run(event, toIndexer)).done).finally(() => indexing.delete(indexed));
+      const indexed: Promise<void> = noted(worker(() => run(events, toIndexer)).done).finally(() => indexing.delete(indexed));
       indexing.add(indexed);
     },
     /** Waits until every delivery but the stalled ones is over. */
@@ -130,11 +133,11 @@ export const useCaseDriver = (store: Store, worker: Worker): Driver => {
       pool.push(...bus.take());
     }
   };
-  const lanes = deliveries((event, only) => track(() => consume(event, deps, only)), worker);
+  const lanes = deliveries((events, only) => track(() => consumeBatch(events, deps, only)), worker);
   /** Delivers the pool until it stays empty: what a real bus would still deliver, and what those deliveries publish. */
   const drain = async () => {
     for (;;) {
-      for (let event = pool.shift(); event; event = pool.shift()) await lanes.start(event);
+      for (let batch = pool.splice(0, INDEX_BATCH_SIZE); batch.length; batch = pool.splice(0, INDEX_BATCH_SIZE)) await lanes.start(batch);
       await lanes.idle();
       if (!pool.length) return;
     }
@@ -178,14 +181,17 @@ export const useCaseDriver = (store: Store, worker: Worker): Driver => {
         }
       }),
     async deliver({ pick, mode, burst, stallAt }) {
+      // The burst goes to the indexer as one batch (as its queue hands several events over), a stalled one too.
+      const batch: BusEvent[] = [];
       for (let k = 0; k < burst && pool.length; k++) {
         // Counted from the newest: fast-check favours small picks, and a bus delivers most events soon after their write.
         const i = pool.length - 1 - ((pick + k) % pool.length);
         const event = pool[i];
-        if (!event) return;
+        if (!event) break;
         if (mode !== 'duplicate') pool.splice(i, 1);
-        if (mode !== 'drop') await lanes.start(event, mode === 'stall' ? stallAt : undefined);
+        if (mode !== 'drop') batch.push(event);
       }
+      if (batch.length) await lanes.start(batch, mode === 'stall' ? stallAt : undefined);
     },
     async settle() {
       // What a real bus would still deliver, the deliveries still stalled last, then what the sweep recovers of the dropped ones.

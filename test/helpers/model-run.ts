@@ -30,7 +30,7 @@ export const step = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('forge' as const), path: fc.nat(3), tag: fc.constantFrom('t1', 't2'), d: fc.integer({ min: 1, max: 2 }), t: time, signer: space }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('deleteTag' as const), reg, path: fc.nat(3), tag: fc.constantFrom('t1', 't2'), t: time }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('deleteDigest' as const), reg, path: fc.nat(3), d: fc.integer({ min: 1, max: 2 }), t: time }) },
-  // `burst`: how many events the step hands over at once (a concurrent driver starts them all without waiting);
+  // `burst`: how many events the step hands over at once (a concurrent driver hands them to the indexer as one batch);
   // `stall`: delivered once, but (on a concurrent driver) paused for long at store call `stallAt`.
   {
     weight: 6,
@@ -38,7 +38,7 @@ export const step = fc.oneof(
       k: fc.constant('deliver' as const),
       pick: fc.nat(),
       mode: fc.constantFrom('once', 'once', 'duplicate', 'drop', 'stall', 'stall'),
-      burst: fc.integer({ min: 1, max: 3 }),
+      burst: fc.integer({ min: 1, max: 6 }),
       stallAt: fc.integer({ min: 1, max: 12 }),
     }),
   },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { handleIndexEvent, repairIndex } from '../../shared/index/indexer.ts';
+import { handleIndexEvent, handleIndexEvents, repairIndex } from '../../shared/index/indexer.ts';
 import type { Registry } from '../../shared/domain/model.ts';
 import type { Claims } from '../../shared/http/claims.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
@@ -133,6 +133,30 @@ describe('the indexer on DynamoDB Local', () => {
     expect(drift).toBe(2);
     expect(await images('ns-b')).not.toContain('harbor.test/ghost/x@v[workspace:team-b]');
     expect(await images('ns-b')).toContain('harbor.test/pub/web@v1[public]');
+  });
+
+  it('applies a batch of tag events of one space in one go, and a page cached before it shows the batch at once', async () => {
+    const before = await images('ns-a');
+    // Read twice: the second answer comes from the page cache, which the batch must invalidate (one bump, at its end).
+    expect(await images('ns-a')).toEqual(before);
+    await push('pub/batch-1', 'v1', 5000);
+    await push('pub/batch-2', 'v1', 5001);
+    const events = env.bus.take();
+    expect(events.map((e) => e.detailType)).toEqual(['TagPushed', 'TagPushed']);
+    const failed = await handleIndexEvents(events.map((event) => ({ itemId: event.detail.metadata.id, event })), env.deps);
+    expect(failed).toEqual([]);
+    expect(await images('ns-a')).toEqual([...before, 'harbor.test/pub/batch-1@v1[public,workspace:team-a]', 'harbor.test/pub/batch-2@v1[public,workspace:team-a]'].sort());
+    for (const path of ['pub/batch-1', 'pub/batch-2']) expect((await t.store.catalog.readTags(harbor.id, path)).marks).toEqual([]);
+    // Delivered again (a duplicate): the tags carry no mark any more, so nothing is written.
+    const writes = t.store.index.write;
+    let written = 0;
+    t.store.index.write = async (...args) => ((written += 1), writes(...args));
+    try {
+      expect(await handleIndexEvents(events.map((event) => ({ itemId: event.detail.metadata.id, event })), env.deps)).toEqual([]);
+    } finally {
+      t.store.index.write = writes;
+    }
+    expect(written).toBe(0);
   });
 
   it('purges a deleted space and a removed registry from every selector', async () => {
