@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { BusEvent } from '../events/contract.ts';
 import type { Claims } from '../shared/http/claims.ts';
-import { handleIndexEvent } from '../shared/index/indexer.ts';
+import { handleIndexEvents } from '../shared/index/indexer.ts';
+import { INDEX_BATCH_SIZE } from '../shared/topology.ts';
 import { AdmissionReviewV1 } from '../shared/kubernetes/admission-review.ts';
 import { logger } from '../shared/logger.ts';
 import { mapLimit } from '../shared/registries/pool.ts';
@@ -300,13 +301,20 @@ const seed = async (p: Platform) => {
   await p.drain();
 };
 
+/** The indexer on `events` as its queue hands them over: batches of `INDEX_BATCH_SIZE`, `workers` at a time. */
+const indexBatches = async (p: Platform, events: readonly BusEvent[], workers: number) => {
+  const batches = Array.from({ length: Math.ceil(events.length / INDEX_BATCH_SIZE) }, (_, i) => events.slice(i * INDEX_BATCH_SIZE, (i + 1) * INDEX_BATCH_SIZE));
+  await mapLimit(batches, workers, async (batch) => {
+    const failed = await handleIndexEvents(batch.map((event) => ({ itemId: event.detail.metadata.id, event })), p.deps);
+    if (failed.length) throw new Error(`${failed.length} events failed`);
+  });
+};
+
 /** Runs one request, then the indexer on the events it published, metered apart. */
 const requestAndIndex = async (p: Platform, rec: Recorder, name: string, request: () => Promise<unknown>, items = 1) => {
   await rec.record(name, 'request', request, items);
   const events: BusEvent[] = p.bus.take();
-  await rec.record(name, 'indexer', async () => {
-    for (const e of events) await handleIndexEvent(e, p.deps);
-  }, items);
+  await rec.record(name, 'indexer', () => indexBatches(p, events, 1), items);
 };
 type Recorder = ReturnType<typeof recorder>;
 const repeat = async (run: (i: number) => Promise<unknown>) => {
@@ -397,7 +405,7 @@ const bursts = async (p: Platform, rec: Recorder) => {
       for (let i = 0; i < refs.length; i += BATCH) await p.pushPublic(refs.slice(i, i + BATCH));
     }, BURST);
     const events: BusEvent[] = p.bus.take();
-    await rec.record(name, 'indexer', () => mapLimit(events, WORKERS, (e) => handleIndexEvent(e, p.deps)), BURST);
+    await rec.record(name, 'indexer', () => indexBatches(p, events, WORKERS), BURST);
   }
   const found = await listImages('c1', 'ns-a', { q: 'burst', limit: 100 }, READER, { ...p.deps, store: createStore(p.t.table) });
   if (found.items.length !== Math.min(BURST, 100) || found.items.some((i) => i.latestTag.tag !== '1.1')) throw new Error('after the bursts the selector does not show their last tags');
