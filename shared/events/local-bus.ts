@@ -80,7 +80,8 @@ export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, retry
     if (lane.running < lane.width) {
       lane.running++;
       inFlight++;
-      void work(fn, lane);
+      // Started after the current `put` queued all its events, so a batched lane takes them together.
+      queueMicrotask(() => void work(fn, lane));
     }
   };
 

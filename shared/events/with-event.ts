@@ -41,8 +41,8 @@ export type BatchItem = { itemId: string; event: BusEvent };
 /**
  * The wrapper of consumers that take batches (a rule's `batchSize`): each record's body is an envelope, checked
  * as `withEvent` checks one; `handle` answers the ids of the events it could not apply, and the answer lists them
- * with the records that could not be read, so those alone are retried (then dead-lettered: a bad record never
- * holds up the others).
+ * with the records that could not be read, so those alone are retried (then dead-lettered: a record that cannot be
+ * read fails alone).
  */
 export const withEventBatch = (handle: (items: readonly BatchItem[], deps: Deps) => Promise<readonly string[]>) =>
   middy<SQSEvent, SQSBatchResponse>()

@@ -183,24 +183,18 @@ const clearMarks = (store: Store, marks: readonly PendingRef[]) => Promise.all(m
  * the rows it no longer may have. Unusable tags are left out and noted as failures. Returns how many rows it
  * changed. With `audit`, existing rows are read first so unchanged rows count as no drift. A repository's image
  * never changes (a registry's host is fixed), so `indexedImage` names every row. Tags are read when an audience
- * may see the repository, or always when `readTags` is given (a tag change: the marks read with them are cleared
- * once the rows are written, so coalesced changes need no mark of their own).
+ * may see the repository, or given (`tagsRead`, a tag change); the marks read with them go to `batch`, cleared
+ * after its bump, so coalesced changes need no mark of their own.
  */
-const reindexRepository = async (
-  store: Store,
-  truth: SpaceTruth,
-  repo: Repository,
-  failures: IndexFailure[],
-  audit = false,
-  tagsRead?: TagRead,
-  batch?: PathBatch,
-): Promise<number> => {
+const reindexRepository = async (store: Store, truth: SpaceTruth, repo: Repository, failures: IndexFailure[], batch: PathBatch, audit = false, tagsRead?: TagRead): Promise<number> => {
   let read = tagsRead;
   if (!read && truth.live && truth.audiences.length > 0) read = await store.catalog.readTags(repo.registryId, repo.path);
   if (read) failures.push(...unusableTags(repo, read.unusable));
-  const changed = await writeRows(store, truth, repo, read?.tags ?? [], audit, batch?.bumps);
+  const changed = await writeRows(store, truth, repo, read?.tags ?? [], audit, batch.bumps);
+  // A change whose rows an audit found already written may have been written by a run that died before its bump.
+  if (read?.marks.length && truth.live) for (const a of truth.audiences) batch.bumps.add(a);
   // An unusable tag keeps the repository failing, and so every mark with it (retried, then swept).
-  if (read && read.unusable.length === 0) await (batch ? batch.marks.push(...read.marks) : clearMarks(store, read.marks));
+  if (read && read.unusable.length === 0) batch.marks.push(...read.marks);
   return changed;
 };
 
@@ -286,7 +280,7 @@ const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, 
   }
   const batch: PathBatch = { bumps: new Set(), marks: [] };
   for (const repo of withdrawn)
-    changed += await isolated(failures, { registryId, space: name, path: repo.path }, () => reindexRepository(deps.store, truth, repo, failures, audit, undefined, batch));
+    changed += await isolated(failures, { registryId, space: name, path: repo.path }, () => reindexRepository(deps.store, truth, repo, failures, batch, audit));
   await deps.store.index.bump(batch.bumps);
   await clearMarks(deps.store, batch.marks);
   return changed;
@@ -313,7 +307,7 @@ const reindexPath = async (deps: IndexerDeps, truth: SpaceTruth, scope: Scope & 
   }
   if (tags.marks.length === 0 && tags.unusable.length === 0) return 0;
   const withdrawn = await withdrawRepository(deps.store, truth, found.repository, false);
-  return withdrawn.changed + (await reindexRepository(deps.store, truth, withdrawn.repo, failures, false, tags, batch));
+  return withdrawn.changed + (await reindexRepository(deps.store, truth, withdrawn.repo, failures, batch, false, tags));
 };
 
 /** Repositories of one space re-derived at once: they share one read of the truth and touch disjoint rows. */
@@ -673,55 +667,81 @@ const INDEX_HANDLERS: readonly IndexEntry[] = [
 /** The detail types the indexer takes (the index rule's). */
 export const INDEXED_DETAIL_TYPES = INDEX_HANDLERS.map((h) => h.contract.detailType);
 
-/** How a part of a batch went: the events it applied, the failures it noted, or the error that stopped it. */
-type Outcome = { itemIds: string[]; failures: IndexFailure[]; error?: unknown; repair?: true };
+/**
+ * How a part of a batch went: its events (a tag event with its repository's path), the failures it noted, or the
+ * error that stopped it.
+ */
+type Outcome = { items: { itemId: string; path?: string }[]; failures: IndexFailure[]; error?: unknown; repair?: true };
 
-const outcomeOf = async (itemIds: string[], run: (failures: IndexFailure[]) => Promise<unknown>, repair?: true): Promise<Outcome> => {
+const outcomeOf = async (items: Outcome['items'], run: (failures: IndexFailure[]) => Promise<unknown>, repair?: true): Promise<Outcome> => {
   const failures: IndexFailure[] = [];
   try {
     await run(failures);
-    return { itemIds, failures, ...(repair ? { repair } : {}) };
+    return { items, failures, ...(repair ? { repair } : {}) };
   } catch (error) {
-    return { itemIds, failures, error };
+    return { items, failures, error };
   }
 };
 
 /**
+ * The events of an outcome that did not go through: all of them when it stopped; else a tag event when a failure
+ * names its repository or none, a space event (the whole space) on any failure.
+ */
+const failedOf = (o: Outcome) => {
+  if (o.error) return o.items;
+  return o.failures.length ? o.items.filter((i) => i.path === undefined || o.failures.some((f) => f.path === undefined || f.path === i.path)) : [];
+};
+
+/**
  * Applies a batch of events (hints): the tag and space events of one space merge into one piece of work, applied
- * under the space's lease (spaces in parallel); the others are handled one by one. Each re-derives its part of the
- * index from the truth and clears the pending marks of what it applied; duplicated, late or reordered events only
- * cause extra work. A part that failed fails only its own events (their marks stay for the sweep), after every
- * other part was done; its failures are counted on their registries.
+ * under the space's lease; every other event is handled on its own; all of them at once (a repair or a removal
+ * never waits for a busy space's holder). Each re-derives its part of the index from the truth and clears the
+ * pending marks of what it applied; duplicated, late or reordered events only cause extra work. A part that
+ * failed fails only its own events (their marks stay for the sweep); its failures are counted on their registries.
  */
 const applyBatch = async (items: readonly BatchItem[], deps: IndexerDeps): Promise<Outcome[]> => {
-  const spaces = new Map<string, ScopedWork & { itemIds: string[] }>();
-  const singles: (() => Promise<Outcome>)[] = [];
+  const spaces = new Map<string, ScopedWork & { items: Outcome['items'] }>();
+  const parts: Promise<Outcome>[] = [];
   for (const { itemId, event } of items) {
     const entry = INDEX_HANDLERS.find((h) => h.contract.detailType === event.detailType);
     if (!entry) continue;
-    const data: unknown = entry.contract.data.parse(event.detail.data);
-    const mark = ownMark(entry.contract, data, event.detail.metadata);
+    const read = readEvent(entry, event);
+    if ('error' in read) {
+      parts.push(Promise.resolve({ items: [{ itemId }], failures: [], error: read.error }));
+      continue;
+    }
+    const { data, mark } = read;
     if ('handle' in entry) {
-      singles.push(() => outcomeOf([itemId], (failures) => entry.handle(data, mark, deps, failures), entry.contract === IndexRepairRequested ? true : undefined));
+      parts.push(outcomeOf([{ itemId }], (failures) => entry.handle(data, mark, deps, failures), entry.contract === IndexRepairRequested ? true : undefined));
       continue;
     }
     const { scope, work } = entry.work(data, mark);
     const key = `${scope.registryId}\n${scope.space}`;
+    const item = { itemId, ...(work.whole ? {} : { path: work.paths[0] }) };
     const same = spaces.get(key);
-    if (same) spaces.set(key, { scope, work: merge(same.work, work), itemIds: [...same.itemIds, itemId] });
-    else spaces.set(key, { scope, work, itemIds: [itemId] });
+    spaces.set(key, same ? { scope, work: merge(same.work, work), items: [...same.items, item] } : { scope, work, items: [item] });
   }
-  const outcomes = await Promise.all([...spaces.values()].map((s) => outcomeOf(s.itemIds, (failures) => underLease(deps, s.scope, s.work, failures))));
-  for (const single of singles) outcomes.push(await single());
+  for (const s of spaces.values()) parts.push(outcomeOf(s.items, (failures) => underLease(deps, s.scope, s.work, failures)));
+  const outcomes = await Promise.all(parts);
   // A repair counted its own.
   await recordFailures(deps, outcomes.filter((o) => !o.repair).flatMap((o) => o.failures));
-  for (const o of outcomes) if (o.error) logger.warn('index events not applied; they are retried', { events: o.itemIds.length, error: messageOf(o.error) });
+  for (const o of outcomes) if (o.error) logger.warn('index events not applied; they are retried', { events: o.items.length, error: messageOf(o.error) });
   return outcomes;
+};
+
+/** An event's data checked against its contract, and its own mark; or why it cannot be used. */
+const readEvent = (entry: IndexEntry, event: BusEvent): { data: unknown; mark: PendingRef | undefined } | { error: unknown } => {
+  try {
+    const data: unknown = entry.contract.data.parse(event.detail.data);
+    return { data, mark: ownMark(entry.contract, data, event.detail.metadata) };
+  } catch (error) {
+    return { error };
+  }
 };
 
 /** Applies a batch (the index rule's `batchSize`); answers the ids of the events that failed, which alone are retried. */
 export const handleIndexEvents = async (items: readonly BatchItem[], deps: IndexerDeps): Promise<string[]> =>
-  (await applyBatch(items, deps)).flatMap((o) => (o.error || o.failures.length ? o.itemIds : []));
+  (await applyBatch(items, deps)).flatMap((o) => failedOf(o).map((i) => i.itemId));
 
 /** Applies one event; throws what stopped it, or `IndexIncompleteError` when a part failed (so the caller retries). */
 export const handleIndexEvent = async (event: BusEvent, deps: IndexerDeps) => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { logger } from '../logger.ts';
 import { ensureTable } from '../store/schema.ts';
 
 type FromThread = { port?: number; closed?: boolean; error?: string };
@@ -24,19 +25,28 @@ const nextMessage = (worker: Worker) =>
 export const startEmbeddedStore = async (opts: { path?: string; tableName: string }) => {
   if (opts.path) mkdirSync(opts.path, { recursive: true });
   const worker = new Worker(new URL('./embedded-store-thread.mjs', import.meta.url), { workerData: { path: opts.path } });
-  const { port } = await nextMessage(worker);
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await ensureTable(client, opts.tableName);
-  client.destroy();
-  return {
-    endpoint,
-    close: async () => {
-      const closed = nextMessage(worker);
-      worker.postMessage('close');
-      const { error } = await closed;
-      await worker.terminate();
-      if (error) throw new Error(error);
-    },
-  };
+  // The thread's lifetime: a failure after start is logged (never an unhandled 'error'), and close() knows it ended.
+  const ended = new Promise<void>((resolve) => {
+    worker.on('error', (error) => logger.error("the embedded store's thread failed", { error: String(error) }));
+    worker.once('exit', () => resolve());
+  });
+  try {
+    const { port } = await nextMessage(worker);
+    const endpoint = `http://127.0.0.1:${port}`;
+    const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await ensureTable(client, opts.tableName).finally(() => client.destroy());
+    return {
+      endpoint,
+      close: async () => {
+        const closed = Promise.race([nextMessage(worker), ended.then(() => ({ error: undefined }))]);
+        worker.postMessage('close');
+        const { error } = await closed;
+        await worker.terminate();
+        if (error) throw new Error(error);
+      },
+    };
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
 };

@@ -112,7 +112,7 @@ const PAGE_CACHE_SIZE = 500;
 /**
  * Pages read before, each under the version of its audience read just before it: a hit costs one small GetItem
  * instead of a Query on the audience's partition (the hot `public` one above all). Exact: every write to an
- * audience bumps its version after the write, so a page is served from here only if nothing was written to its
+ * audience bumps its version after the write (a batch of puts once, before the marks of its changes go), so a page is served from here only if nothing was written to its
  * audience since it was read — as if the Query ran again.
  */
 const pageCache = () => {
@@ -157,16 +157,21 @@ export const imageIndexRepository = (ops: TableOps) => {
      * for many writes (before it clears their marks); a removal's audience is always bumped at once.
      */
     write: async (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = [], bumpLater?: Set<string>) => {
-      await ops.batchWrite(
-        [
-          ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
-          ...puts.map((row) => ({ ...keys.indexRow(row.audience, row.image), entityType: 'IndexRow', ...row })),
-        ],
-        [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
-      );
-      for (const row of bumpLater ? puts : []) bumpLater?.add(row.audience);
-      // After the rows: a page read since is read under the new version, never served from before the write.
-      await Promise.all([...new Set([...(bumpLater ? [] : puts), ...deletes].map((r) => r.audience))].map(bump));
+      try {
+        await ops.batchWrite(
+          [
+            ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
+            ...puts.map((row) => ({ ...keys.indexRow(row.audience, row.image), entityType: 'IndexRow', ...row })),
+          ],
+          [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
+        );
+        for (const row of bumpLater ? puts : []) bumpLater?.add(row.audience);
+        // After the rows: a page read since is read under the new version, never served from before the write.
+        await Promise.all([...new Set((bumpLater ? [] : puts).map((r) => r.audience))].map(bump));
+      } finally {
+        // Even after a write that failed part way: some rows may be gone already, and no page may keep showing them.
+        await Promise.all([...new Set(deletes.map((r) => r.audience))].map(bump));
+      }
     },
     /** Bumps the versions of `audiences` (after writes that left them to the caller). */
     bump: async (audiences: Iterable<string>) => void (await Promise.all([...new Set(audiences)].map(bump))),

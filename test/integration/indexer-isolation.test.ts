@@ -4,7 +4,7 @@ import { SpaceVisibilityChanged, TagPushed, type BusEvent } from '../../events/i
 import { createEvent } from '../../shared/events/publisher.ts';
 import type { Registry } from '../../shared/domain/model.ts';
 import type { Claims } from '../../shared/http/claims.ts';
-import { handleIndexEvent, IndexIncompleteError, repairIndex } from '../../shared/index/indexer.ts';
+import { handleIndexEvent, handleIndexEvents, IndexIncompleteError, repairIndex } from '../../shared/index/indexer.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { explainImage } from '../../shared/usecases/explain.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
@@ -200,5 +200,16 @@ describe('one stored item the indexer cannot use stops nothing and leaks nothing
     const failure = await handleIndexEvent(hint, env.deps).catch((error: unknown) => error);
     expect(failedItems([failure])).toEqual(['one']);
     for (const audience of ['public', 'workspace:team-a', 'workspace:team-b']) expect((await rows(audience)).filter((i) => i.includes('/one/'))).toEqual([]);
+  });
+  it('fails, in a batch, only the events of the repository with an unusable tag; the others of its space and batch go through', async () => {
+    for (const path of ['two/odd', 'two/app', 'three/web']) await push(path, 'v3', BASE + 20);
+    const events = env.bus.take();
+    const idOf = (path: string) => events.find((e) => (e.detail.data as { path?: string }).path === path)?.detail.metadata.id;
+    const first = events[0] as BusEvent;
+    const junk = { ...first, detail: { metadata: { ...first.detail.metadata, id: 'junk' }, data: { path: 7 } } };
+    const failed = await handleIndexEvents([...events, junk].map((event) => ({ itemId: event.detail.metadata.id, event })), env.deps);
+    expect(failed.sort()).toEqual([idOf('two/odd'), 'junk'].sort());
+    for (const path of ['two/app', 'three/web']) expect((await t.store.catalog.readTags(harbor.id, path)).marks).toEqual([]);
+    expect((await t.store.catalog.readTags(harbor.id, 'two/odd')).marks.length).toBeGreaterThan(0);
   });
 });
