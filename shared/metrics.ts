@@ -5,7 +5,9 @@ import { inLambda } from './logger.ts';
  * CloudWatch metrics of the indexer, as EMF lines in Lambda (`PlatformImageRegistry` namespace, the same as the
  * admission refusals). The embedded runtime shows the same figures at `GET /api/v1/status` instead.
  */
-export const metrics = new Metrics({ namespace: 'PlatformImageRegistry', serviceName: 'image-registry' });
+export const METRICS_NAMESPACE = 'PlatformImageRegistry';
+export const METRICS_SERVICE = 'image-registry';
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
 export type MetricName =
   /** Batches a space's holder applied, and the repositories or whole spaces in them. */

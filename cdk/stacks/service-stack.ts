@@ -3,7 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule as EventRule, type EventPattern } from 'aws-cdk-lib/aws-events';
@@ -16,6 +16,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics.ts';
 import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, ROUTES, RULES, SCHEDULES, type Rule } from '../../shared/topology.ts';
 import { accessOf } from '../access.ts';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
@@ -204,6 +205,17 @@ export class ServiceStack extends Stack {
         }),
       });
     }
+
+    // A batched consumer reports failed events instead of failing, so Lambda's errors miss them: the indexer's own count.
+    new Alarm(this, 'IndexFailures', {
+      alarmName: `${prefix}-index-failures`,
+      alarmDescription: 'The indexer could not apply parts of its batches 5 times or more in 5 minutes (retried from its queue; GET /api/v1/status and its logs say which).',
+      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'IndexFailures', dimensionsMap: { service: METRICS_SERVICE }, period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(alarmTopic));
 
     // One log line per refused review (audit mode: would-be refusal) → a count per cluster and mode.
     new MetricFilter(this, 'AdmissionRefusals', {

@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { METRICS_NAMESPACE, METRICS_SERVICE, metrics } from '../../shared/metrics.ts';
 import type { CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -193,6 +194,14 @@ describe('the stateless stack', () => {
       expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: expect.any(Number) });
       expect(JSON.stringify(target.DeadLetterConfig?.Arn)).toContain('Dlq');
     }
+  });
+
+  it("alarms on the indexer's own failure count, the EMF metric its handler emits (a batch's failed events are not Lambda errors)", () => {
+    const alarm = Object.values(resourcesOf(service, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'IndexFailures');
+    expect(alarm?.Properties).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }], Statistic: 'Sum', Threshold: 5 });
+    expect((alarm?.Properties.AlarmActions as unknown[]).length).toBe(1);
+    // The handler emits it under that very namespace and service.
+    expect(metrics).toMatchObject({ namespace: METRICS_NAMESPACE });
   });
 
   it('retries every asynchronous invocation and sends what still fails to an encrypted, TLS-only DLQ with an alarm on its first message', () => {
