@@ -34,7 +34,7 @@ type IndexerDeps = Pick<Deps, 'store' | 'clock'>;
  */
 export type IndexFailure = { registryId?: string; space?: string; path?: string; audience?: string; error: string };
 
-/** Thrown once an event was handled as far as it could be, so the bus retries it (in AWS: then dead-letters it). */
+/** What `handleIndexEvent` throws once its event was handled as far as it could be (a batch answers the event failed instead). */
 export class IndexIncompleteError extends Error {
   constructor(readonly failures: readonly IndexFailure[]) {
     const first = failures[0];
@@ -60,7 +60,7 @@ const isolated = async (failures: IndexFailure[], item: Omit<IndexFailure, 'erro
   }
 };
 
-/** Logs every failure with its item and counts them on their registries. Never throws: the caller throws next. */
+/** Logs every failure with its item and counts them on their registries. Never throws: the caller reports the events failed. */
 const recordFailures = async (deps: IndexerDeps, failures: readonly IndexFailure[]) => {
   if (!failures.length) return;
   metric('IndexFailures', failures.length);
@@ -198,7 +198,7 @@ const reindexRepository = async (store: Store, truth: SpaceTruth, repo: Reposito
   return changed;
 };
 
-const writeRows = async (store: Store, truth: SpaceTruth, repo: Repository, tags: readonly Tag[], audit: boolean, bumpLater?: Set<string>) => {
+const writeRows = async (store: Store, truth: SpaceTruth, repo: Repository, tags: readonly Tag[], audit: boolean, bumpLater: Set<string>) => {
   let rows = desiredRows(truth, repo, tags);
   const desired = rows.map((r) => r.audience);
   const previous = repo.indexedAudiences ?? [];
@@ -281,8 +281,7 @@ const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, 
   const batch: PathBatch = { bumps: new Set(), marks: [] };
   for (const repo of withdrawn)
     changed += await isolated(failures, { registryId, space: name, path: repo.path }, () => reindexRepository(deps.store, truth, repo, failures, batch, audit));
-  await deps.store.index.bump(batch.bumps);
-  await clearMarks(deps.store, batch.marks);
+  await settle(deps.store, batch);
   return changed;
 };
 
@@ -291,6 +290,12 @@ const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, 
  * the marks their re-derivations applied, cleared after that bump (a mark never goes before its rows show).
  */
 type PathBatch = { bumps: Set<string>; marks: PendingRef[] };
+
+/** Ends a batch: its audiences bumped once, then its marks cleared. */
+const settle = async (store: Store, batch: PathBatch) => {
+  await store.index.bump(batch.bumps);
+  await clearMarks(store, batch.marks);
+};
 
 /**
  * Re-derives one repository whose tags changed, from its tags read now. When none of them carries a pending mark,
@@ -323,8 +328,7 @@ const reindexPaths = async (deps: IndexerDeps, registryId: string, space: string
   const changed = await mapLimit(paths, PATH_PARALLELISM, (path) =>
     isolated(failures, { registryId, space, path }, () => reindexPath(deps, truth, { registryId, space, path }, found.get(path), failures, batch)),
   );
-  await deps.store.index.bump(batch.bumps);
-  await clearMarks(deps.store, batch.marks);
+  await settle(deps.store, batch);
   return changed.reduce((a, b) => a + b, 0);
 };
 

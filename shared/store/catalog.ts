@@ -72,11 +72,10 @@ const unreadableRepository = (raw: Record<string, unknown>, sk: string, skPrefix
 /** A repository item as read: the repository, what is left of it when it fails the schema, or undefined (none). */
 export type RepositoryRead = { repository: Repository } | { unreadable: UnreadableRepository } | undefined;
 
-const repositoryRead = (raw: unknown, skPrefix: string): RepositoryRead => {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const item = raw as Record<string, unknown>;
-  const parsed = Repository.safeParse(item);
-  return parsed.success ? { repository: parsed.data } : { unreadable: unreadableRepository(item, sortKey(item), skPrefix, reason(parsed.error)) };
+const repositoryRead = (raw: Record<string, unknown> | undefined, skPrefix: string): RepositoryRead => {
+  if (!raw) return undefined;
+  const parsed = Repository.safeParse(raw);
+  return parsed.success ? { repository: parsed.data } : { unreadable: unreadableRepository(raw, sortKey(raw), skPrefix, reason(parsed.error)) };
 };
 
 /** Repositories and tags: what the registries hold, ordered by the registry's own event time. */

@@ -112,8 +112,8 @@ const PAGE_CACHE_SIZE = 500;
 /**
  * Pages read before, each under the version of its audience read just before it: a hit costs one small GetItem
  * instead of a Query on the audience's partition (the hot `public` one above all). Exact: every write to an
- * audience bumps its version after the write (a batch of puts once, before the marks of its changes go), so a page is served from here only if nothing was written to its
- * audience since it was read — as if the Query ran again.
+ * audience bumps its version after the write (a batch of puts once, before the marks of its changes go), so a page
+ * is served from here only if nothing was written to its audience since it was read — as if the Query ran again.
  */
 const pageCache = () => {
   const pages = new Map<string, { version: number; rows: IndexRow[] }>();
@@ -136,6 +136,7 @@ export const imageIndexRepository = (ops: TableOps) => {
   const versionOf = async (audience: string) => (await ops.get(AudienceVersion, keys.audienceVersion(audience)))?.version ?? 0;
   const bump = (audience: string) =>
     ops.update(keys.audienceVersion(audience), { UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':one': 1 } });
+  const bumpAll = async (audiences: Iterable<string>) => void (await Promise.all([...new Set(audiences)].map(bump)));
   return {
     /** The row, or undefined when there is none or it is unreadable (a row that cannot be read is never shown). */
     get: async (audience: string, image: string) => {
@@ -165,16 +166,16 @@ export const imageIndexRepository = (ops: TableOps) => {
           ],
           [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
         );
-        for (const row of bumpLater ? puts : []) bumpLater?.add(row.audience);
         // After the rows: a page read since is read under the new version, never served from before the write.
-        await Promise.all([...new Set((bumpLater ? [] : puts).map((r) => r.audience))].map(bump));
+        if (bumpLater) for (const row of puts) bumpLater.add(row.audience);
+        else await bumpAll(puts.map((r) => r.audience));
       } finally {
         // Even after a write that failed part way: some rows may be gone already, and no page may keep showing them.
-        await Promise.all([...new Set(deletes.map((r) => r.audience))].map(bump));
+        await bumpAll(deletes.map((r) => r.audience));
       }
     },
     /** Bumps the versions of `audiences` (after writes that left them to the caller). */
-    bump: async (audiences: Iterable<string>) => void (await Promise.all([...new Set(audiences)].map(bump))),
+    bump: bumpAll,
     /**
      * The rows of `rows` that lack one of their postings (read, not written: repair passes them to `write` as
      * `fresh`, and counts them as drift).
