@@ -62,7 +62,7 @@ const round = async (n: number, log: (line: string) => void) => {
       const phases = new Map<ReconcileProgress['phase'], number>();
       const t0 = performance.now();
       const onProgress = (p: ReconcileProgress) => void (phases.has(p.phase) || phases.set(p.phase, performance.now() - t0));
-      const report = await reconcileRegistry(stored, rt.deps, { correlationId: 'bench' }, { onProgress });
+      const report = await reconcileRegistry(stored, rt.deps, { correlationId: 'bench', actor: 'bench' }, { onProgress });
       const total = performance.now() - t0;
       const at = (phase: ReconcileProgress['phase']) => phases.get(phase) ?? NaN;
       const parts = `listing ${s(at('compare'))}, compare ${s(at('apply') - at('compare'))}, apply ${s(total - at('apply'))}`;

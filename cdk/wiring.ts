@@ -5,6 +5,7 @@ import type { Access, Rule, Schedule } from '../shared/topology.ts';
 /** Routes whose caller API Gateway authenticates with the JWT authorizer; the others authenticate in the handler. */
 export const JWT_ACCESS: Record<Access, boolean> = {
   admin: true,
+  'workspace-admin': true,
   reader: true,
   // Harbor and Docker Registry cannot obtain a JWT: the handler checks `Bearer <webhook secret>` itself.
   webhook: false,

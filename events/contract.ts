@@ -27,6 +27,10 @@ export const EventMetadata = z.object({
   version: z.number().int(),
   id: z.string(),
   correlationId: z.string(),
+  /** Who made the change (`Ctx.actor`); absent on events made before it was recorded. */
+  actor: z.string().max(300).optional(),
+  /** A webhook's: who acted in the registry, as its payload says (Harbor's `operator`, Docker Registry's `actor.name`). */
+  operator: z.string().max(255).optional(),
   occurredAt: z.string(),
   /** The item carrying this event's pending mark, set when the event is made (absent on events of older versions). */
   mark: MarkKey.optional(),

@@ -17,7 +17,7 @@ try {
     failed = true;
   } else {
     const bar = progressBar();
-    const report = await reconcileRegistry(registry, runtime.deps, { correlationId: `cli-sync-${randomUUID()}` }, { onProgress: (p) => bar.update(LABELS[p.phase], p.done, p.total) });
+    const report = await reconcileRegistry(registry, runtime.deps, { correlationId: `cli-sync-${randomUUID()}`, actor: 'cli-sync' }, { onProgress: (p) => bar.update(LABELS[p.phase], p.done, p.total) });
     bar.end();
     process.stderr.write('indexing ...');
     await runtime.bus.idle();

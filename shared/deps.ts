@@ -23,9 +23,13 @@ export type Deps = {
   pullAccess: PullAccessSettings;
 };
 
-/** Per-call context: ties every event of one request together. */
-export type Ctx = { correlationId: string };
+/**
+ * Per-call context: ties every event of one request together and says who acts: an admin's token `sub`,
+ * `registry:<id>` for a registry's webhook (with the registry's own `operator`, when its payload names one), or a
+ * job's name.
+ */
+export type Ctx = { correlationId: string; actor: string; operator?: string };
 
 export const newEvent = <T extends z.ZodType>(deps: Deps, ctx: Ctx, contract: EventContract<T>, data: z.input<T>) =>
-  createEvent(contract, data, { correlationId: ctx.correlationId, now: deps.clock() });
+  createEvent(contract, data, { correlationId: ctx.correlationId, actor: ctx.actor, ...(ctx.operator ? { operator: ctx.operator } : {}), now: deps.clock() });
 

@@ -6,7 +6,11 @@ import { INDEXED_DETAIL_TYPES } from './index/indexer.ts';
  * tables: HTTP routes (API Gateway / local server), bus rules (EventBridge / in-process bus) and schedules
  * (EventBridge Scheduler / timers). A function name is its folder under `functions/`.
  */
-export type Access = 'public' | 'webhook' | 'reader' | 'admin';
+/**
+ * `reader`: any valid token (the use case checks which workspaces it reads); `workspace-admin`: a platform admin or
+ * the admin of some workspace (the use case checks which); `admin`: a platform admin.
+ */
+export type Access = 'public' | 'webhook' | 'reader' | 'workspace-admin' | 'admin';
 export type Route = {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;

@@ -4,6 +4,6 @@ import { bindSpace } from '../../shared/usecases/spaces.ts';
 
 export const handler = withHttp('bind-space', async (req, deps) => {
   const { registryId, space, workspaceId } = parseInput(BindingPath, req.params, 'path');
-  await bindSpace(registryId, space, workspaceId, deps, { correlationId: req.requestId });
+  await bindSpace(registryId, space, workspaceId, deps, req.ctx);
   return { status: 204 };
 });

@@ -3,5 +3,5 @@ import { RegisterRegistryInput, registerRegistry } from '../../shared/usecases/r
 
 export const handler = withHttp('create-registry', async (req, deps) => {
   const input = parseInput(RegisterRegistryInput, req.body, 'body');
-  return { status: 201, body: await registerRegistry(input, deps, { correlationId: req.requestId }) };
+  return { status: 201, body: await registerRegistry(input, deps, req.ctx) };
 });

@@ -4,6 +4,6 @@ import { deleteNamespace } from '../../shared/usecases/tenancy.ts';
 
 export const handler = withHttp('delete-namespace', async (req, deps) => {
   const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
-  await deleteNamespace(cluster, namespace, deps, { correlationId: req.requestId });
+  await deleteNamespace(cluster, namespace, deps, req.ctx);
   return { status: 204 };
 });

@@ -4,6 +4,6 @@ import { removeRegistry } from '../../shared/usecases/registries.ts';
 
 export const handler = withHttp('delete-registry', async (req, deps) => {
   const { registryId } = parseInput(RegistryPath, req.params, 'path');
-  await removeRegistry(registryId, deps, { correlationId: req.requestId });
+  await removeRegistry(registryId, deps, req.ctx);
   return { status: 204 };
 });

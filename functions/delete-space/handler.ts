@@ -4,6 +4,6 @@ import { deleteSpace } from '../../shared/usecases/spaces.ts';
 
 export const handler = withHttp('delete-space', async (req, deps) => {
   const { registryId, space } = parseInput(SpacePath, req.params, 'path');
-  await deleteSpace(registryId, space, deps, { correlationId: req.requestId });
+  await deleteSpace(registryId, space, deps, req.ctx);
   return { status: 204 };
 });

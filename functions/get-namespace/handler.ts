@@ -4,5 +4,5 @@ import { getNamespace } from '../../shared/usecases/tenancy.ts';
 
 export const handler = withHttp('get-namespace', async (req, deps) => {
   const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
-  return { status: 200, body: await getNamespace(cluster, namespace, req.claims, deps) };
+  return { status: 200, body: await getNamespace(cluster, namespace, req.caller, deps) };
 });

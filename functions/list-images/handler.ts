@@ -5,5 +5,5 @@ import { ListImagesQuery, listImages } from '../../shared/usecases/selector.ts';
 export const handler = withHttp('list-images', async (req, deps) => {
   const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
   const query = parseInput(ListImagesQuery, req.query, 'query');
-  return { status: 200, body: await listImages(cluster, namespace, query, req.claims, deps) };
+  return { status: 200, body: await listImages(cluster, namespace, query, req.caller, deps) };
 });

@@ -1,4 +1,4 @@
 import { withHttp } from '../../shared/http/with-http.ts';
 import { listMyNamespaces } from '../../shared/usecases/me.ts';
 
-export const handler = withHttp('list-my-namespaces', async (req, deps) => ({ status: 200, body: await listMyNamespaces(req.claims, deps) }));
+export const handler = withHttp('list-my-namespaces', async (req, deps) => ({ status: 200, body: await listMyNamespaces(req.caller, deps) }));

@@ -5,5 +5,5 @@ import { ListTagsQuery, listTags } from '../../shared/usecases/selector.ts';
 export const handler = withHttp('list-tags', async (req, deps) => {
   const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
   const { image } = parseInput(ListTagsQuery, req.query, 'query');
-  return { status: 200, body: await listTags(cluster, namespace, image, req.claims, deps) };
+  return { status: 200, body: await listTags(cluster, namespace, image, req.caller, deps) };
 });

@@ -5,6 +5,6 @@ import { PutNamespaceInput, putNamespace } from '../../shared/usecases/tenancy.t
 export const handler = withHttp('put-namespace', async (req, deps) => {
   const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
   const input = parseInput(PutNamespaceInput, req.body, 'body');
-  const result = await putNamespace(cluster, namespace, input, deps, { correlationId: req.requestId });
+  const result = await putNamespace(cluster, namespace, input, deps, req.ctx);
   return { status: result.created ? 201 : 200, body: result.namespace };
 });

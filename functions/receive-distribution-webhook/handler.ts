@@ -4,5 +4,5 @@ import { receiveWebhook } from '../../shared/usecases/webhooks.ts';
 export const handler = withHttp('receive-distribution-webhook', async (req, deps) => {
   // The id is not parsed here: a malformed one answers 401 like a wrong secret, never 400.
   const input = { registryId: req.params.registryId ?? '', authorization: req.headers.authorization, body: req.body };
-  return { status: 200, body: await receiveWebhook('docker-registry', input, deps, { correlationId: req.requestId }) };
+  return { status: 200, body: await receiveWebhook('docker-registry', input, deps, req.ctx) };
 });

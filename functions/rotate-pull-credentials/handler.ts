@@ -4,5 +4,5 @@ import { rotateWorkspacePullCredentials } from '../../shared/usecases/pull-acces
 
 export const handler = withHttp('rotate-pull-credentials', async (req, deps) => {
   const { workspaceId } = parseInput(WorkspacePath, req.params, 'path');
-  return { status: 202, body: await rotateWorkspacePullCredentials(workspaceId, deps, { correlationId: req.requestId }) };
+  return { status: 202, body: await rotateWorkspacePullCredentials(workspaceId, deps, req.ctx) };
 });

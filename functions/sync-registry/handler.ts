@@ -4,5 +4,5 @@ import { syncRegistry } from '../../shared/usecases/registries.ts';
 
 export const handler = withHttp('sync-registry', async (req, deps) => {
   const { registryId } = parseInput(RegistryPath, req.params, 'path');
-  return { status: 202, body: await syncRegistry(registryId, deps, { correlationId: req.requestId }) };
+  return { status: 202, body: await syncRegistry(registryId, deps, req.ctx) };
 });

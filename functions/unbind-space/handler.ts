@@ -4,6 +4,6 @@ import { unbindSpace } from '../../shared/usecases/spaces.ts';
 
 export const handler = withHttp('unbind-space', async (req, deps) => {
   const { registryId, space, workspaceId } = parseInput(BindingPath, req.params, 'path');
-  await unbindSpace(registryId, space, workspaceId, deps, { correlationId: req.requestId });
+  await unbindSpace(registryId, space, workspaceId, deps, req.ctx);
   return { status: 204 };
 });

@@ -5,5 +5,5 @@ import { UpdateSpaceInput, updateSpace } from '../../shared/usecases/spaces.ts';
 export const handler = withHttp('update-space', async (req, deps) => {
   const { registryId, space } = parseInput(SpacePath, req.params, 'path');
   const input = parseInput(UpdateSpaceInput, req.body, 'body');
-  return { status: 200, body: await updateSpace(registryId, space, input, deps, { correlationId: req.requestId }) };
+  return { status: 200, body: await updateSpace(registryId, space, input, deps, req.ctx) };
 });

@@ -13,7 +13,7 @@ export type Bus = { put(events: readonly BusEvent[]): Promise<void> };
 export const createEvent = <T extends z.ZodType>(
   contract: EventContract<T>,
   data: z.input<T>,
-  context: { correlationId: string; now: Date; id?: string },
+  context: { correlationId: string; actor?: string; operator?: string; now: Date; id?: string },
 ): BusEvent<EventContract<T>> => {
   const parsed = contract.data.parse(data);
   const mark = contract.marked?.(parsed);
@@ -24,6 +24,8 @@ export const createEvent = <T extends z.ZodType>(
         version: contract.version,
         id: context.id ?? randomUUID(),
         correlationId: context.correlationId,
+        ...(context.actor ? { actor: context.actor } : {}),
+        ...(context.operator ? { operator: context.operator } : {}),
         occurredAt: context.now.toISOString(),
         ...(mark ? { mark: { pk: mark.pk, sk: mark.sk } } : {}),
       },

@@ -1,7 +1,5 @@
 import * as z from 'zod';
 
-export const ADMIN_ROLE = 'platform-admin';
-
 /**
  * API Gateway's JWT authorizer flattens an array claim to the string "[a b]"; the local server passes real arrays.
  * Accepted: an array of strings, or a string of exactly that form (brackets around zero or more items separated by
@@ -17,12 +15,10 @@ const StringList = z.union([
     .transform((v) => (v === '[]' ? [] : v.slice(1, -1).split(' '))),
 ]);
 
-/** The token claims this service reads. */
+/** The token claims this service reads; what they grant is `shared/domain/caller.ts`'s to say. */
 export const Claims = z.object({
   sub: z.string().min(1),
   roles: StringList.default([]),
   workspaces: StringList.default([]),
 });
 export type Claims = z.infer<typeof Claims>;
-
-export const isAdmin = (claims: Claims) => claims.roles.includes(ADMIN_ROLE);

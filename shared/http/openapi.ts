@@ -471,8 +471,8 @@ const components = (names: Map<z.ZodType, string>, io: 'input' | 'output') => {
   return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, clean(s)]));
 };
 
-const SECURITY: Record<Access, unknown[]> = { public: [], webhook: [{ webhookSecret: [] }], reader: [{ bearer: [] }], admin: [{ bearer: [] }] };
-const ACCESS_ERRORS: Record<Access, number[]> = { public: [], webhook: [401], reader: [401, 403], admin: [401, 403] };
+const SECURITY: Record<Access, unknown[]> = { public: [], webhook: [{ webhookSecret: [] }], reader: [{ bearer: [] }], 'workspace-admin': [{ bearer: [] }], admin: [{ bearer: [] }] };
+const ACCESS_ERRORS: Record<Access, number[]> = { public: [], webhook: [401], reader: [401, 403], 'workspace-admin': [401, 403], admin: [401, 403] };
 
 const operation = (route: Route, op: Op | undefined) => {
   if (!op)

@@ -1,12 +1,13 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
-import type { Deps } from '../deps.ts';
+import type { Ctx, Deps } from '../deps.ts';
 import { DomainError, badRequest, forbidden, unauthorized, type ErrorCode } from '../errors.ts';
 import { logContext, logger, logInvocation } from '../logger.ts';
 import { getDeps } from '../runtime.ts';
 import { ROUTES, type Access, type Route } from '../topology.ts';
-import { Claims, isAdmin } from './claims.ts';
+import { isAnyAdmin, isPlatformAdmin, type Caller } from '../domain/caller.ts';
+import { Claims } from './claims.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpRequest = {
@@ -14,9 +15,11 @@ export type HttpRequest = {
   query: Record<string, string | undefined>;
   body: unknown;
   headers: Record<string, string | undefined>;
-  /** Present on reader and admin routes. */
-  claims: Claims;
+  /** From the token on reader and admin routes; `anonymous` on public and webhook routes. */
+  caller: Caller;
   requestId: string;
+  /** The request's id and who acts (the token's `sub`), for the events and the audit trail of its changes. */
+  ctx: Ctx;
 };
 /** A JSON body; or `text` sent as is with its `contentType` (the deploy UI's page and assets). */
 export type HttpResult =
@@ -77,12 +80,13 @@ const readBody = (event: HttpEvent, maxBytes: number): unknown => {
 };
 
 /** Route access, checked from the authorizer's claims (API Gateway's JWT authorizer, or the local server). */
-const authorize = (access: Access, event: HttpEvent): Claims => {
-  const anonymous: Claims = { sub: 'anonymous', roles: [], workspaces: [] };
+const authorize = (access: Access, event: HttpEvent): Caller => {
+  const anonymous: Caller = { sub: 'anonymous', roles: [], workspaces: [] };
   if (access === 'public' || access === 'webhook') return anonymous;
   const claims = Claims.safeParse(event.requestContext.authorizer?.jwt?.claims);
   if (!claims.success) throw unauthorized('a valid bearer token is required');
-  if (access === 'admin' && !isAdmin(claims.data)) throw forbidden('this needs the platform-admin role');
+  if (access === 'admin' && !isPlatformAdmin(claims.data)) throw forbidden('this needs the platform-admin role');
+  if (access === 'workspace-admin' && !isAnyAdmin(claims.data)) throw forbidden('this needs the platform-admin role or a workspace-admin role');
   return claims.data;
 };
 
@@ -112,7 +116,7 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
     .handler(async (event, context) => {
       const requestId = event.requestContext.requestId ?? context.awsRequestId;
       logContext({ correlationId: requestId });
-      const claims = authorize(route.access, event);
+      const caller = authorize(route.access, event);
       const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
       // Read on first use: a webhook handler checks its secret first, so an unauthenticated body is never parsed.
       let body: { value: unknown } | undefined;
@@ -124,8 +128,9 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
             return (body ??= { value: readBody(event, maxBodyOf(route)) }).value;
           },
           headers,
-          claims,
+          caller,
           requestId,
+          ctx: { correlationId: requestId, actor: caller.sub },
         },
         getDeps(),
       );

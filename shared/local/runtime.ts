@@ -8,7 +8,7 @@ import { DEFAULT_PULL_ACCESS, type PullAccessSettings } from '../domain/pull-acc
 import { DEFAULT_CLOCK_SKEW_MS } from '../domain/time.ts';
 import { DomainError } from '../errors.ts';
 import { createLocalBus } from '../events/local-bus.ts';
-import { ADMIN_ROLE } from '../http/claims.ts';
+import { PLATFORM_ADMIN } from '../domain/caller.ts';
 import { logger } from '../logger.ts';
 import { egressPolicyFromEnv } from '../registries/egress.ts';
 import { createHttpRegistryApi, type RegistryApi } from '../registries/registry-api.ts';
@@ -132,7 +132,7 @@ export const startRuntime = async (opts: RuntimeOptions) => {
     bus,
     jwtSecret,
     generatedSecret,
-    adminToken: (ttlSeconds = 12 * 3600) => signJwt({ sub: 'local-admin', roles: [ADMIN_ROLE], workspaces: [] }, jwtSecret, ttlSeconds),
+    adminToken: (ttlSeconds = 12 * 3600) => signJwt({ sub: 'local-admin', roles: [PLATFORM_ADMIN], workspaces: [] }, jwtSecret, ttlSeconds),
     async close() {
       for (const t of timers) clearInterval(t);
       await new Promise<void>((ok) => server.close(() => ok()));

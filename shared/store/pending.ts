@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { BusEvent } from '../../events/contract.ts';
+import { EventMetadata, type BusEvent } from '../../events/contract.ts';
 import { keys, type Key } from './keys.ts';
 import type { TableOps } from './table.ts';
 
@@ -16,7 +16,7 @@ const PendingItem = z.object({ pk: z.string(), sk: z.string(), pendingId: z.stri
 const StoredEvent = z.object({
   detailType: z.string(),
   detail: z.object({
-    metadata: z.object({ version: z.number(), id: z.string(), correlationId: z.string(), occurredAt: z.string() }),
+    metadata: EventMetadata,
     data: z.unknown(),
   }),
 });

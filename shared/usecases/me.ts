@@ -1,11 +1,11 @@
 import * as z from 'zod';
 import { Namespace } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
-import { isAdmin, type Claims } from '../http/claims.ts';
+import { isPlatformAdmin, readableWorkspaces, type Caller } from '../domain/caller.ts';
 
 export const MyNamespaces = z.object({
   admin: z.boolean(),
-  workspaces: z.array(z.string()).describe('the token’s `workspaces` claim'),
+  workspaces: z.array(z.string()).describe('the workspaces whose namespaces the token reads: its `workspaces` claim and those it is the admin of (`workspace-admin:<id>` roles)'),
   items: z.array(Namespace.pick({ cluster: true, namespace: true, workspaceId: true })).describe('sorted by cluster, then namespace'),
 });
 export type MyNamespaces = z.infer<typeof MyNamespaces>;
@@ -15,9 +15,9 @@ export type MyNamespaces = z.infer<typeof MyNamespaces>;
  * workspace), or every registered namespace for an admin. A namespace that just moved may still be listed for a
  * moment (GSI lag); the selector checks the truth on every call, so that never grants anything.
  */
-export const listMyNamespaces = async (claims: Claims, deps: Deps): Promise<MyNamespaces> => {
-  const admin = isAdmin(claims);
-  const workspaces = [...new Set(claims.workspaces)];
+export const listMyNamespaces = async (caller: Caller, deps: Deps): Promise<MyNamespaces> => {
+  const admin = isPlatformAdmin(caller);
+  const workspaces = readableWorkspaces(caller);
   const found = admin
     ? await deps.store.tenancy.listNamespaces()
     : (await Promise.all(workspaces.map((w) => deps.store.tenancy.namespacesOfWorkspace(w)))).flat();

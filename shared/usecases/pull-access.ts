@@ -215,7 +215,7 @@ const grantsOfWorkspace = async (deps: Deps, workspaceId: string) => {
 
 /** The `sync-pull-access` consumer: converges every pair the change touches. */
 export const handlePullAccessEvent = async (event: BusEvent, deps: Deps): Promise<SyncOutcome[]> => {
-  const ctx = { correlationId: event.detail.metadata.correlationId };
+  const ctx = { correlationId: event.detail.metadata.correlationId, actor: 'sync-pull-access' };
   const outcomes: SyncOutcome[] = [];
   for (const { registryId, workspaceId, ...opts } of await pairsOf(deps, event)) outcomes.push(await syncPullGrant(deps, ctx, registryId, workspaceId, opts));
   return outcomes;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PullCredentials, type PullGrant, type Registry } from '../domain/model.ts';
 import type { Deps } from '../deps.ts';
-import type { Claims } from '../http/claims.ts';
+import type { Caller } from '../domain/caller.ts';
 import { conflict } from '../errors.ts';
 import { entryProblem, PULL_SECRET_NAME, pullSecret, pullSecretLabels, renderJson, renderYaml, type PullEntry } from '../kubernetes/pull-secret.ts';
 import { logger } from '../logger.ts';
@@ -69,10 +69,10 @@ export const formatOf = (accept: string | undefined): PullSecretFormat => (/\b(a
 export const getPullSecret = async (
   cluster: string,
   namespace: string,
-  request: { claims: Claims; ifNoneMatch?: string; format: PullSecretFormat },
+  request: { caller: Caller; ifNoneMatch?: string; format: PullSecretFormat },
   deps: Deps,
 ): Promise<{ etag: string; notModified: true } | { etag: string; notModified: false; text: string; contentType: string }> => {
-  const ns = await readableNamespace(deps, request.claims, cluster, namespace);
+  const ns = await readableNamespace(deps, request.caller, cluster, namespace);
   const workspaceId = ns?.workspaceId ?? null;
   const sources = await sourcesOf(deps, workspaceId);
   const etag = etagOf(`${cluster}/${namespace}`, workspaceId, request.format, sources);

@@ -376,7 +376,7 @@ export const reconcileRegistry = async (registry: Registry, deps: Deps, ctx: Ctx
 
 /** Reconciles the registry a sync request names; an admin's request also audits the registry's index afterwards. */
 export const handleSyncRequest = async (event: BusEvent, deps: Deps) => {
-  const ctx = { correlationId: event.detail.metadata.correlationId };
+  const ctx = { correlationId: event.detail.metadata.correlationId, actor: 'reconcile-registry' };
   const request = RegistrySyncRequested.data.parse(event.detail.data);
   const registry = await deps.store.registries.get(request.registryId);
   if (!registry) return void logger.info('reconcile skipped: registry is gone', { registryId: request.registryId });

@@ -4,7 +4,7 @@ import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
 import { isoTime } from '../domain/time.ts';
 import type { Deps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
-import type { Claims } from '../http/claims.ts';
+import type { Caller } from '../domain/caller.ts';
 import { readableNamespace } from './tenancy.ts';
 
 export const ListImagesQuery = z.strictObject({
@@ -38,10 +38,10 @@ export const listImages = async (
   cluster: string,
   namespace: string,
   query: z.infer<typeof ListImagesQuery>,
-  claims: Claims,
+  caller: Caller,
   deps: Deps,
 ) => {
-  const ns = await readableNamespace(deps, claims, cluster, namespace);
+  const ns = await readableNamespace(deps, caller, cluster, namespace);
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const readAt = deps.clock().toISOString();
   // limit + 1 from each audience is enough to fill a page of the union and know whether more follow.
@@ -69,8 +69,8 @@ export const listImages = async (
  * against the truth too, so a row not yet removed after a change can never reveal a tag. A tag that cannot
  * be used (it fails its schema, or its time is beyond any date) is left out.
  */
-export const listTags = async (cluster: string, namespace: string, image: string, claims: Claims, deps: Deps) => {
-  const ns = await readableNamespace(deps, claims, cluster, namespace);
+export const listTags = async (cluster: string, namespace: string, image: string, caller: Caller, deps: Deps) => {
+  const ns = await readableNamespace(deps, caller, cluster, namespace);
   const hidden = () => notFound(`image ${image} is not available to namespace ${cluster}/${namespace}`);
   const rows = await Promise.all(audiencesOfNamespace(ns?.workspaceId).map((a) => deps.store.index.get(a, image)));
   const row = rows.find((r) => r);

@@ -3,7 +3,7 @@ import { NamespaceBound } from '../../events/index.ts';
 import { WorkspaceId, type Namespace } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
-import { isAdmin, type Claims } from '../http/claims.ts';
+import { isPlatformAdmin, mayReadWorkspace, type Caller } from '../domain/caller.ts';
 import { pullGrantView, requestRotation } from './pull-access.ts';
 
 export const PutWorkspaceInput = z.strictObject({ displayName: z.string().trim().min(1).max(200).optional() });
@@ -66,17 +66,20 @@ export const putNamespace = async (cluster: string, namespace: string, input: z.
   return { namespace: ns, created: !existing };
 };
 
-/** Readers see the namespaces of their workspaces; admins see every namespace (absent → undefined). */
-export const readableNamespace = async (deps: Deps, claims: Claims, cluster: string, namespace: string): Promise<Namespace | undefined> => {
+/**
+ * Readers (and workspace admins) see the namespaces of their workspaces; platform admins see every namespace (absent
+ * → undefined).
+ */
+export const readableNamespace = async (deps: Deps, caller: Caller, cluster: string, namespace: string): Promise<Namespace | undefined> => {
   const ns = await deps.store.tenancy.getNamespace(cluster, namespace);
-  if (isAdmin(claims)) return ns;
-  if (!ns?.workspaceId || !claims.workspaces.includes(ns.workspaceId))
+  if (isPlatformAdmin(caller)) return ns;
+  if (!ns?.workspaceId || !mayReadWorkspace(caller, ns.workspaceId))
     throw forbidden(`your token does not grant namespace ${cluster}/${namespace}`);
   return ns;
 };
 
-export const getNamespace = async (cluster: string, namespace: string, claims: Claims, deps: Deps) => {
-  const ns = await readableNamespace(deps, claims, cluster, namespace);
+export const getNamespace = async (cluster: string, namespace: string, caller: Caller, deps: Deps) => {
+  const ns = await readableNamespace(deps, caller, cluster, namespace);
   if (!ns) throw notFound(`namespace ${cluster}/${namespace} not found`);
   return ns;
 };

@@ -128,10 +128,12 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
  */
 export const receiveWebhook = async (kind: RegistryKind, input: { registryId: string; authorization?: string; body: unknown }, deps: Deps, ctx: Ctx) => {
   const { registry, project } = await authenticateWebhook(input.registryId, kind, input.authorization, deps);
-  if (kind === 'docker-registry') return applyRegistryChanges(registry, parseDistributionWebhook(input.body), deps, ctx);
+  // The registry acts, whoever's token reached this route.
+  const asRegistry: Ctx = { correlationId: ctx.correlationId, actor: `registry:${registry.id}` };
+  if (kind === 'docker-registry') return applyRegistryChanges(registry, parseDistributionWebhook(input.body), deps, asRegistry);
   const delivery = parseHarborWebhook(input.body);
   // The space each change lands in, not only what the payload says its project is, must be the token's.
   if (delivery.project !== undefined && delivery.project !== project) throw refused();
   if (delivery.changes.some((c) => splitPath(c.path).space !== project)) throw refused();
-  return applyRegistryChanges(registry, delivery.changes, deps, ctx);
+  return applyRegistryChanges(registry, delivery.changes, deps, asRegistry);
 };

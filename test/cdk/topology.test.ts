@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rateOf } from '../../cdk/wiring.ts';
 import { ALL_EVENTS } from '../../events/index.ts';
 import { createLocalBus } from '../../shared/events/local-bus.ts';
-import { ADMIN_ROLE } from '../../shared/http/claims.ts';
+import { PLATFORM_ADMIN as ADMIN_ROLE } from '../../shared/domain/caller.ts';
 import { signJwt } from '../../shared/local/jwt.ts';
 import { createLocalServer } from '../../shared/local/server.ts';
 import { RULES, SCHEDULES } from '../../shared/topology.ts';

@@ -150,7 +150,7 @@ export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {
   return { deps, bus, deliver };
 };
 
-export const ctx = { correlationId: 'test' };
+export const ctx = { correlationId: 'test', actor: 'test' };
 
 /** A base for registry event times in tests: the service refuses times before 2000 or ahead of its clock. */
 export const T0 = Date.UTC(2026, 0, 1);

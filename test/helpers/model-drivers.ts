@@ -209,7 +209,7 @@ export const useCaseDriver = (store: Store, worker: Worker): Driver => {
     dockerPullCredentials: true,
     robotProjects: async (w) => harbor.robots.projectsOf(robotNameOf(DEFAULT_PULL_ACCESS, w)),
     async pullHosts(ns) {
-      const answer = await getPullSecret('c', ns, { claims: admin, format: 'json' }, deps);
+      const answer = await getPullSecret('c', ns, { caller: admin, format: 'json' }, deps);
       return answer.notModified ? [] : authHosts(answer.text);
     },
     async admitted(ns, image) {

@@ -97,7 +97,7 @@ const world = async () => {
     await deliver();
   };
   const auths = async (ns: string) => {
-    const answer = await getPullSecret('prod', ns, { claims: admin, format: 'json' }, deps);
+    const answer = await getPullSecret('prod', ns, { caller: admin, format: 'json' }, deps);
     if (answer.notModified) throw new Error('unexpected 304');
     return authsOf(answer.text);
   };
@@ -316,7 +316,7 @@ describe('pull access after the attacker review: the fixes hold on DynamoDB Loca
       moved = true;
       await putNamespace('prod', 'ns-a', { workspaceId: 'team-b' }, w.deps, ctx);
     };
-    const answer = getPullSecret('prod', 'ns-a', { claims: admin, format: 'json' }, w.deps);
+    const answer = getPullSecret('prod', 'ns-a', { caller: admin, format: 'json' }, w.deps);
     await expect(answer).rejects.toBeInstanceOf(DomainError);
     await expect(answer).rejects.toMatchObject({ code: 'CONFLICT' });
     w.secrets.beforeOpen = undefined;

@@ -65,7 +65,7 @@ const world = async () => {
     await deliver();
   };
   const pullSecret = async (ns: string, claims = admin) => {
-    const answer = await getPullSecret('prod', ns, { claims, format: 'json' }, deps);
+    const answer = await getPullSecret('prod', ns, { caller: claims, format: 'json' }, deps);
     if (answer.notModified) throw new Error('unexpected 304');
     return { etag: answer.etag, auths: authsOf(answer.text) };
   };

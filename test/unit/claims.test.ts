@@ -1,6 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Claims, isAdmin } from '../../shared/http/claims.ts';
+import { isPlatformAdmin } from '../../shared/domain/caller.ts';
+import { Claims } from '../../shared/http/claims.ts';
 import { withHttp, type HttpEvent } from '../../shared/http/with-http.ts';
 import { provideDeps } from '../../shared/runtime.ts';
 import { createStore } from '../../shared/store/index.ts';
@@ -27,7 +28,7 @@ describe('token claims, as the local server and API Gateway pass them', () => {
       expect(roles(value).success, value).toBe(false);
     // One item holding a comma is a role of that name, not two roles.
     const comma = roles('[viewer,platform-admin]');
-    expect(comma.data && isAdmin(comma.data)).toBe(false);
+    expect(comma.data && isPlatformAdmin(comma.data)).toBe(false);
   });
 
   it('refuses arrays of non-strings and other types', () => {
@@ -53,7 +54,7 @@ describe('withHttp: claims, errors and headers', () => {
     return { status: result.statusCode, headers: result.headers ?? {}, body: result.body ? (JSON.parse(result.body) as unknown) : undefined };
   };
   // An admin route whose handler only echoes who called it.
-  const admin = withHttp('list-registries', async (req) => ({ status: 200, body: { roles: req.claims.roles } }));
+  const admin = withHttp('list-registries', async (req) => ({ status: 200, body: { roles: req.caller.roles } }));
 
   beforeAll(() => {
     // withHttp hands deps to the handler; none is used here, and nothing connects to this endpoint.
