@@ -251,11 +251,11 @@ const platform = async (endpoint: string) => {
   const { deps, bus } = env;
   const dr = await registerRegistry({ name: 'dr', kind: 'docker-registry', mode: 'integrated', url: 'https://registry.example.com' }, deps, ctx);
   const hb = await registerRegistry({ name: 'hb', kind: 'harbor', mode: 'integrated', url: 'https://harbor.example.com' }, deps, ctx);
-  for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, deps);
+  for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, deps, ctx);
   for (const [ns, w] of [['ns-a', 'team-a'], ['ns-b', 'team-b'], ['ns-m', 'team-a']] as const) await putNamespace('c1', ns, { workspaceId: w }, deps, ctx);
   await createSpace(hb.id, { name: 'sec', visibility: 'private' }, deps, ctx);
   await bindSpace(hb.id, 'sec', 'team-a', deps, ctx);
-  const admission = (await putCluster('c1', { unmanagedImages: 'deny' }, deps)).body as { admissionToken: string };
+  const admission = (await putCluster('c1', { unmanagedImages: 'deny' }, deps, ctx)).body as { admissionToken: string };
   let n = 0;
   const at = () => Date.now() - 3_600_000 + n++;
   /** A Docker Registry notification of pushes (`space/repo:tag` each). */

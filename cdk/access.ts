@@ -32,12 +32,17 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'get-ui': { embed: () => ({ __DEPLOY_UI_ASSETS__: JSON.stringify(buildUiSync()) }) },
   // Reads the marks' GSI, the index's bookkeeping item and the registries.
   'get-status': read,
+  // Reads the audit trail's day partitions.
+  'list-audit': read,
 
   'create-registry': { table: 'write', publish: true, secrets: ['create'] },
+  // The same use case, for a registry a workspace owns.
+  'create-workspace-registry': { table: 'write', publish: true, secrets: ['create'] },
   'list-registries': read,
   'get-registry': read,
-  // Checks new pull credentials against the registry, seals them with the registry's other secrets in a new item.
-  'update-registry': { table: 'write', secrets: ['read', 'create', 'delete'] },
+  // Checks new credentials against the registry and seals them in new items (the old ones removed); a host change
+  // publishes the index repair; a Harbor's webhook policies are registered again with its credentials.
+  'update-registry': { table: 'write', publish: true, secrets: ['read', 'create', 'delete'] },
   // Marks its pull grants for retirement (sync-pull-access deletes the robots, then the registry's secrets).
   'delete-registry': { table: 'write', publish: true, secrets: ['delete'] },
   // Shows no secret: only the registration and rotation answers do.
@@ -94,8 +99,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
 
   // The indexer only re-derives rows from the truth; it publishes nothing.
   'index-changes': write,
-  // Reads old pending marks and re-emits their events; the indexer clears the marks.
-  'sweep-pending': { table: 'read', publish: true },
+  // Reads old pending marks and re-emits their events, recording them in the audit trail again; the indexer clears the marks.
+  'sweep-pending': { table: 'write', publish: true },
   // Lists one registry with its credentials and repairs the truth (and Harbor's webhook policies).
   'reconcile-registry': harborCall,
   // Asks for one reconcile per registry on the bus.

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { PullAccessEnv } from '../shared/config.ts';
+import { Config, PullAccessEnv } from '../shared/config.ts';
 
 /**
  * The deploy-time settings, read once from CDK context (`-c key=value` or cdk.json). No defaults for what
@@ -33,6 +33,8 @@ export const DeploySettings = z.object({
   robotNamePrefix: PullAccessEnv.ROBOT_NAME_PREFIX,
   /** A pull robot's lifetime in days (rotated with a third left). */
   robotDurationDays: PullAccessEnv.ROBOT_DURATION_DAYS,
+  /** Days an audit entry is kept (DynamoDB's TTL deletes it some time after). */
+  auditTtlDays: Config.shape.AUDIT_TTL_DAYS,
 });
 export type DeploySettings = z.infer<typeof DeploySettings>;
 

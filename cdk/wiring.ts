@@ -1,16 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { SOURCE } from '../events/contract.ts';
-import type { Access, Rule, Schedule } from '../shared/topology.ts';
-
-/** Routes whose caller API Gateway authenticates with the JWT authorizer; the others authenticate in the handler. */
-export const JWT_ACCESS: Record<Access, boolean> = {
-  admin: true,
-  'workspace-admin': true,
-  reader: true,
-  // Harbor and Docker Registry cannot obtain a JWT: the handler checks `Bearer <webhook secret>` itself.
-  webhook: false,
-  public: false,
-};
+import type { Rule, Schedule } from '../shared/topology.ts';
 
 /** API Gateway's route key of a route: `GET /api/v1/...`. */
 export const routeKey = (route: { method: string; path: string }) => `${route.method} ${route.path}`;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_AUDIT_TTL_DAYS } from './domain/audit.ts';
 import { DEFAULT_PULL_ACCESS, ROBOT_PREFIX_PATTERN, type PullAccessSettings } from './domain/pull-access.ts';
 
 /** The pull-robot settings, read by every runtime the same way. */
@@ -13,6 +14,12 @@ export const pullAccessOf = (env: { ROBOT_NAME_PREFIX: string; ROBOT_DURATION_DA
   robotPrefix: env.ROBOT_NAME_PREFIX,
   robotDays: env.ROBOT_DURATION_DAYS,
 });
+
+/** The audit trail's setting, read by every runtime the same way. */
+export const AuditEnv = {
+  /** Days an audit entry is kept (DynamoDB's TTL deletes it some time later; reads skip it at once). */
+  AUDIT_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_AUDIT_TTL_DAYS),
+};
 
 /** The environment every function reads once per cold start (and the local runtime sets before serving). */
 export const Config = z.object({
@@ -34,6 +41,7 @@ export const Config = z.object({
   REGISTRY_DENY_CIDRS: z.string().optional(),
   REGISTRY_ALLOW_CIDRS: z.string().optional(),
   ...PullAccessEnv,
+  ...AuditEnv,
 });
 export type Config = z.infer<typeof Config>;
 

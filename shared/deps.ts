@@ -21,6 +21,8 @@ export type Deps = {
   publicUrl: string;
   /** How the Harbor pull robots are named and aged. */
   pullAccess: PullAccessSettings;
+  /** Days an audit entry is kept (`AUDIT_TTL_DAYS`). */
+  auditTtlDays: number;
 };
 
 /**

@@ -36,6 +36,7 @@ export const getDeps = (): Deps => {
     clockSkewMs: config.CLOCK_SKEW_SECONDS * 1000,
     publicUrl: config.PUBLIC_URL,
     pullAccess: pullAccessOf(config),
+    auditTtlDays: config.AUDIT_TTL_DAYS,
   };
   return built;
 };

@@ -1,4 +1,4 @@
-import { ALL_EVENTS, PullAccessSyncRequested, RegistrySyncRequested, SpaceBound, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged } from '../events/index.ts';
+import { ALL_EVENTS, PullAccessSyncRequested, RegistrySyncRequested, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged } from '../events/index.ts';
 import { INDEXED_DETAIL_TYPES } from './index/indexer.ts';
 
 /**
@@ -7,10 +7,29 @@ import { INDEXED_DETAIL_TYPES } from './index/indexer.ts';
  * (EventBridge Scheduler / timers). A function name is its folder under `functions/`.
  */
 /**
- * `reader`: any valid token (the use case checks which workspaces it reads); `workspace-admin`: a platform admin or
- * the admin of some workspace (the use case checks which); `admin`: a platform admin.
+ * Who may call a route (`shared/http/with-http.ts` checks it, `shared/domain/caller.ts` says what a token grants):
+ * - `reader`: any valid token; the use case checks which namespaces it reads.
+ * - `workspace-admin`: a platform admin, or the admin of the path's `{workspaceId}`; on a path without one, the
+ *   admin of any workspace (the use case answers only what their workspaces hold).
+ * - `registry-admin`: a platform admin, or the admin of the workspace that owns the path's `{registryId}` (any other
+ *   id, existing or not, is refused alike).
+ * - `admin`: a platform admin.
  */
-export type Access = 'public' | 'webhook' | 'reader' | 'workspace-admin' | 'admin';
+export type Access = 'public' | 'webhook' | 'reader' | 'workspace-admin' | 'registry-admin' | 'admin';
+
+/**
+ * Routes whose caller the JWT authorizer (API Gateway) or the local server authenticates before the handler runs;
+ * the others authenticate in the handler, if at all.
+ */
+export const JWT_ACCESS: Record<Access, boolean> = {
+  admin: true,
+  'workspace-admin': true,
+  'registry-admin': true,
+  reader: true,
+  // Harbor and Docker Registry cannot obtain a JWT: the handler checks `Bearer <webhook secret>` itself.
+  webhook: false,
+  public: false,
+};
 export type Route = {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
@@ -34,35 +53,37 @@ export const ROUTES: readonly Route[] = [
   route('GET', '/ui/{asset}', 'get-ui', 'public'),
   route('GET', '/openapi.json', 'get-openapi', 'public'),
   route('GET', '/api/v1/status', 'get-status', 'admin'),
+  route('GET', '/api/v1/audit', 'list-audit', 'workspace-admin'),
   route('POST', '/api/v1/registries', 'create-registry', 'admin'),
-  route('GET', '/api/v1/registries', 'list-registries', 'admin'),
-  route('GET', '/api/v1/registries/{registryId}', 'get-registry', 'admin'),
-  route('PATCH', '/api/v1/registries/{registryId}', 'update-registry', 'admin'),
-  route('DELETE', '/api/v1/registries/{registryId}', 'delete-registry', 'admin'),
-  route('POST', '/api/v1/registries/{registryId}/sync', 'sync-registry', 'admin'),
-  route('GET', '/api/v1/registries/{registryId}/webhook-config', 'get-webhook-config', 'admin'),
-  route('POST', '/api/v1/registries/{registryId}/webhook-secret', 'rotate-webhook-secret', 'admin'),
-  route('GET', '/api/v1/registries/{registryId}/spaces', 'list-spaces', 'admin'),
-  route('POST', '/api/v1/registries/{registryId}/spaces', 'create-space', 'admin'),
-  route('GET', '/api/v1/registries/{registryId}/spaces/{space}', 'get-space', 'admin'),
-  route('PATCH', '/api/v1/registries/{registryId}/spaces/{space}', 'update-space', 'admin'),
-  route('DELETE', '/api/v1/registries/{registryId}/spaces/{space}', 'delete-space', 'admin'),
-  route('POST', '/api/v1/registries/{registryId}/spaces/{space}/preview', 'preview-space-change', 'admin'),
-  route('GET', '/api/v1/registries/{registryId}/spaces/{space}/bindings', 'list-bindings', 'admin'),
+  route('GET', '/api/v1/registries', 'list-registries', 'workspace-admin'),
+  route('GET', '/api/v1/registries/{registryId}', 'get-registry', 'registry-admin'),
+  route('PATCH', '/api/v1/registries/{registryId}', 'update-registry', 'registry-admin'),
+  route('DELETE', '/api/v1/registries/{registryId}', 'delete-registry', 'registry-admin'),
+  route('POST', '/api/v1/registries/{registryId}/sync', 'sync-registry', 'registry-admin'),
+  route('GET', '/api/v1/registries/{registryId}/webhook-config', 'get-webhook-config', 'registry-admin'),
+  route('POST', '/api/v1/registries/{registryId}/webhook-secret', 'rotate-webhook-secret', 'registry-admin'),
+  route('GET', '/api/v1/registries/{registryId}/spaces', 'list-spaces', 'registry-admin'),
+  route('POST', '/api/v1/registries/{registryId}/spaces', 'create-space', 'registry-admin'),
+  route('GET', '/api/v1/registries/{registryId}/spaces/{space}', 'get-space', 'registry-admin'),
+  route('PATCH', '/api/v1/registries/{registryId}/spaces/{space}', 'update-space', 'registry-admin'),
+  route('DELETE', '/api/v1/registries/{registryId}/spaces/{space}', 'delete-space', 'registry-admin'),
+  route('POST', '/api/v1/registries/{registryId}/spaces/{space}/preview', 'preview-space-change', 'registry-admin'),
+  route('GET', '/api/v1/registries/{registryId}/spaces/{space}/bindings', 'list-bindings', 'registry-admin'),
   route('PUT', '/api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}', 'bind-space', 'admin'),
   route('DELETE', '/api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}', 'unbind-space', 'admin'),
-  route('GET', '/api/v1/workspaces', 'list-workspaces', 'admin'),
+  route('GET', '/api/v1/workspaces', 'list-workspaces', 'workspace-admin'),
+  route('POST', '/api/v1/workspaces/{workspaceId}/registries', 'create-workspace-registry', 'workspace-admin'),
   route('PUT', '/api/v1/workspaces/{workspaceId}', 'put-workspace', 'admin'),
-  route('GET', '/api/v1/workspaces/{workspaceId}', 'get-workspace', 'admin'),
+  route('GET', '/api/v1/workspaces/{workspaceId}', 'get-workspace', 'workspace-admin'),
   route('DELETE', '/api/v1/workspaces/{workspaceId}', 'delete-workspace', 'admin'),
   route('POST', '/api/v1/workspaces/{workspaceId}/pull-credentials/rotate', 'rotate-pull-credentials', 'admin'),
-  route('GET', '/api/v1/namespaces', 'list-namespaces', 'admin'),
+  route('GET', '/api/v1/namespaces', 'list-namespaces', 'workspace-admin'),
   route('PUT', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'put-namespace', 'admin'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'get-namespace', 'reader'),
   route('DELETE', '/api/v1/clusters/{cluster}/namespaces/{namespace}', 'delete-namespace', 'admin'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/images', 'list-images', 'reader'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/tags', 'list-tags', 'reader'),
-  route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/explain', 'explain-image', 'admin'),
+  route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/explain', 'explain-image', 'workspace-admin'),
   route('GET', '/api/v1/clusters/{cluster}/namespaces/{namespace}/pull-secret', 'get-pull-secret', 'reader'),
   route('GET', '/api/v1/me/namespaces', 'list-my-namespaces', 'reader'),
   route('GET', '/api/v1/clusters', 'list-clusters', 'admin'),
@@ -105,7 +126,8 @@ export const RULES: readonly Rule[] = [
     batchSize: INDEX_BATCH_SIZE,
   },
   /**
-   * Pull access: converges each workspace's Harbor robot to its bound private projects, rotates and retires robots
+   * Pull access: converges each workspace's Harbor robot to its bound private projects (and the private projects of
+   * the registries it owns: a new one shows up as `SpaceCreated`), rotates and retires robots
    * (`PullAccessSyncRequested`, also carried by each pull grant's pending mark). Serial: two syncs of one robot must
    * never interleave (both would create it).
    */
@@ -113,7 +135,7 @@ export const RULES: readonly Rule[] = [
     name: 'sync-pull-access',
     fn: 'sync-pull-access',
     serial: true,
-    detailTypes: [SpaceBound, SpaceUnbound, SpaceVisibilityChanged, SpaceDeleted, PullAccessSyncRequested].map((c) => c.detailType),
+    detailTypes: [SpaceCreated, SpaceBound, SpaceUnbound, SpaceVisibilityChanged, SpaceDeleted, PullAccessSyncRequested].map((c) => c.detailType),
   },
   /** Reconcile lists a registry and repairs the truth, when an admin or the schedule asks. */
   { name: 'reconcile-registry', fn: 'reconcile-registry', detailTypes: [RegistrySyncRequested.detailType] },

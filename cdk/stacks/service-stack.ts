@@ -17,14 +17,14 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics.ts';
-import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, ROUTES, RULES, SCHEDULES, type Rule } from '../../shared/topology.ts';
+import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, JWT_ACCESS, ROUTES, RULES, SCHEDULES, type Rule } from '../../shared/topology.ts';
 import { accessOf } from '../access.ts';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
 import { EventQueue, MAX_RECEIVE_COUNT } from '../constructs/event-queue.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
 import { acknowledgeAnonymousRoute, acknowledgeRuntime, acknowledgeSchedulerInvoke } from '../nag.ts';
 import { stageName, type DeploySettings } from '../settings.ts';
-import { JWT_ACCESS, eventPatternOf, pascal, rateOf } from '../wiring.ts';
+import { eventPatternOf, pascal, rateOf } from '../wiring.ts';
 import type { DataStack } from './data-stack.ts';
 
 export type ServiceStackProps = StackProps & {
@@ -97,6 +97,7 @@ export class ServiceStack extends Stack {
           CLOCK_SKEW_SECONDS: String(props.settings.clockSkewSeconds),
           ROBOT_NAME_PREFIX: props.settings.robotNamePrefix,
           ROBOT_DURATION_DAYS: String(props.settings.robotDurationDays),
+          AUDIT_TTL_DAYS: String(props.settings.auditTtlDays),
           ...(props.settings.registryDenyCidrs ? { REGISTRY_DENY_CIDRS: props.settings.registryDenyCidrs } : {}),
           ...(props.settings.registryAllowCidrs ? { REGISTRY_ALLOW_CIDRS: props.settings.registryAllowCidrs } : {}),
           // A space's holder stops taking handed-over work well within the 60 s timeout (`underLease`).

@@ -4,6 +4,6 @@ import { deleteCluster } from '../../shared/usecases/clusters.ts';
 
 export const handler = withHttp('delete-cluster', async (req, deps) => {
   const { cluster } = parseInput(ClusterPath, req.params, 'path');
-  await deleteCluster(cluster, deps);
+  await deleteCluster(cluster, deps, req.ctx);
   return { status: 204 };
 });

@@ -4,6 +4,6 @@ import { deleteWorkspace } from '../../shared/usecases/tenancy.ts';
 
 export const handler = withHttp('delete-workspace', async (req, deps) => {
   const { workspaceId } = parseInput(WorkspacePath, req.params, 'path');
-  await deleteWorkspace(workspaceId, deps);
+  await deleteWorkspace(workspaceId, deps, req.ctx);
   return { status: 204 };
 });

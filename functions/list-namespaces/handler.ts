@@ -1,4 +1,4 @@
 import { withHttp } from '../../shared/http/with-http.ts';
 import { listNamespaces } from '../../shared/usecases/tenancy.ts';
 
-export const handler = withHttp('list-namespaces', async (_req, deps) => ({ status: 200, body: await listNamespaces(deps) }));
+export const handler = withHttp('list-namespaces', async (req, deps) => ({ status: 200, body: await listNamespaces(req.caller, deps) }));

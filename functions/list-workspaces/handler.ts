@@ -1,4 +1,4 @@
 import { withHttp } from '../../shared/http/with-http.ts';
 import { listWorkspaces } from '../../shared/usecases/tenancy.ts';
 
-export const handler = withHttp('list-workspaces', async (_req, deps) => ({ status: 200, body: await listWorkspaces(deps) }));
+export const handler = withHttp('list-workspaces', async (req, deps) => ({ status: 200, body: await listWorkspaces(req.caller, deps) }));

@@ -5,6 +5,6 @@ import { PutClusterInput, putCluster } from '../../shared/usecases/clusters.ts';
 export const handler = withHttp('put-cluster', async (req, deps) => {
   const { cluster } = parseInput(ClusterPath, req.params, 'path');
   const input = parseInput(PutClusterInput, req.body, 'body');
-  const result = await putCluster(cluster, input, deps);
+  const result = await putCluster(cluster, input, deps, req.ctx);
   return { status: result.created ? 201 : 200, body: result.body };
 });

@@ -5,6 +5,6 @@ import { PutWorkspaceInput, putWorkspace } from '../../shared/usecases/tenancy.t
 export const handler = withHttp('put-workspace', async (req, deps) => {
   const { workspaceId } = parseInput(WorkspacePath, req.params, 'path');
   const input = parseInput(PutWorkspaceInput, req.body ?? {}, 'body');
-  const { workspace, created } = await putWorkspace(workspaceId, input, deps);
+  const { workspace, created } = await putWorkspace(workspaceId, input, deps, req.ctx);
   return { status: created ? 201 : 200, body: workspace };
 });

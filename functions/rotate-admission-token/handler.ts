@@ -5,5 +5,5 @@ import { RotateAdmissionTokenInput, rotateAdmissionToken } from '../../shared/us
 export const handler = withHttp('rotate-admission-token', async (req, deps) => {
   const { cluster } = parseInput(ClusterPath, req.params, 'path');
   const input = parseInput(RotateAdmissionTokenInput, req.body ?? {}, 'body');
-  return { status: 200, body: await rotateAdmissionToken(cluster, input, deps) };
+  return { status: 200, body: await rotateAdmissionToken(cluster, input, deps, req.ctx) };
 });

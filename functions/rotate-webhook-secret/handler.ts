@@ -5,5 +5,5 @@ import { rotateWebhookSecret, RotateWebhookSecretInput } from '../../shared/usec
 export const handler = withHttp('rotate-webhook-secret', async (req, deps) => {
   const { registryId } = parseInput(RegistryPath, req.params, 'path');
   const input = parseInput(RotateWebhookSecretInput, req.body ?? {}, 'body');
-  return { status: 200, body: await rotateWebhookSecret(registryId, input, deps) };
+  return { status: 200, body: await rotateWebhookSecret(registryId, input, deps, req.ctx) };
 });

@@ -5,5 +5,5 @@ import { UpdateRegistryInput, updateRegistry } from '../../shared/usecases/regis
 export const handler = withHttp('update-registry', async (req, deps) => {
   const { registryId } = parseInput(RegistryPath, req.params, 'path');
   const input = parseInput(UpdateRegistryInput, req.body ?? {}, 'body');
-  return { status: 200, body: await updateRegistry(registryId, input, deps) };
+  return { status: 200, body: await updateRegistry(registryId, input, deps, req.ctx) };
 });

@@ -103,6 +103,11 @@ export const Registry = z.object({
    */
   pullCredentialsRef: z.string().optional(),
   pullCredentialsSetAt: z.string().optional(),
+  /**
+   * The workspace that owns the registry (absent: a platform registry). Its spaces are offered to that workspace's
+   * namespaces only, whatever their visibility; they take no bindings. Set when the registry is connected, never changed.
+   */
+  ownerWorkspaceId: WorkspaceId.optional(),
   createdAt: z.string(),
   /** Tombstone: the registry was removed; the indexer purges its spaces. */
   deleted: z.boolean().optional(),

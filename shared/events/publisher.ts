@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { BusEvent, EventContract } from '../../events/contract.ts';
+import type { Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
+import { auditEvents } from '../usecases/audit.ts';
 
 /** Where events go: EventBridge in AWS, the in-process bus locally. Both route by the same rule table. */
 export type Bus = { put(events: readonly BusEvent[]): Promise<void> };
@@ -43,10 +45,12 @@ export const publishOrThrow = async (bus: Bus, events: readonly BusEvent[]) => {
 };
 
 /**
- * Publishes after the write. A failure is logged, not thrown: the change is already durable and carries
- * its pending mark, so the sweep re-emits it.
+ * Publishes after the write, recording the state changes among the events in the audit trail first (so a crash
+ * before the bus leaves the pending mark whose re-emission records them). A failure is logged, not thrown: the change
+ * is already durable and carries its pending mark, so the sweep re-emits it.
  */
-export const publish = async (deps: { bus: Bus }, ...events: readonly BusEvent[]) => {
+export const publish = async (deps: Pick<Deps, 'bus' | 'store' | 'clock' | 'auditTtlDays'>, ...events: readonly BusEvent[]) => {
+  await auditEvents(deps, events);
   try {
     await publishOrThrow(deps.bus, events);
   } catch (error) {

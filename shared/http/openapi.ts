@@ -15,10 +15,12 @@ import { RotateWebhookSecretInput } from '../usecases/webhook-config.ts';
 import { AdmissionDecision, Cluster } from '../domain/admission.ts';
 import { AdmissionConfigQuery } from '../usecases/admission-config.ts';
 import { ListAdmissionDecisionsQuery, PutClusterInput, RotateAdmissionTokenInput } from '../usecases/clusters.ts';
+import { AuditEntry } from '../domain/audit.ts';
+import { ListAuditQuery } from '../usecases/audit.ts';
 
 /** What the handlers answer, as schemas (requests use the use cases' own input schemas). */
 export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
-export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, lastSuccessAt: true, webhookCoverage: true, skipped: true, clockSkew: true, indexFailures: true, previousWebhookSecretUntil: true, pullAccess: true, pullCredentialsSetAt: true, createdAt: true });
+export const RegistryView = Registry.pick({ id: true, name: true, kind: true, mode: true, url: true, host: true, insecure: true, status: true, statusCheckedAt: true, statusMessage: true, lastSuccessAt: true, webhookCoverage: true, skipped: true, clockSkew: true, indexFailures: true, previousWebhookSecretUntil: true, pullAccess: true, pullCredentialsSetAt: true, ownerWorkspaceId: true, createdAt: true });
 export const RegistryCreated = RegistryView.extend({
   webhook: z.object({
     url: z.string(),
@@ -89,6 +91,10 @@ export const AdmissionDecisionList = z.object({
   capacity: z.int().describe('the log keeps this many refusals, the newest'),
   items: z.array(AdmissionDecision.omit({ cluster: true })).describe('newest first'),
 });
+export const AuditPage = z.object({
+  items: z.array(AuditEntry).describe('newest first'),
+  nextCursor: z.string().nullable().describe('pass it as `cursor` for older entries (a page may hold fewer than `limit` and still have one); null: nothing older matches'),
+});
 const AdmissionReviewBody = z.looseObject({ apiVersion: z.literal('admission.k8s.io/v1'), kind: z.literal('AdmissionReview'), request: z.looseObject({}) }).describe('AdmissionReview (admission.k8s.io/v1) as the API server sends it');
 const AdmissionReviewAnswer = z.object({
   apiVersion: z.literal('admission.k8s.io/v1'),
@@ -155,6 +161,8 @@ const SCHEMA_NAMES = new Map<z.ZodType, string>([
   [AdmissionDecisionList, 'AdmissionDecisionList'],
   [AdmissionReviewAnswer, 'AdmissionReviewAnswer'],
   [ServiceStatus, 'ServiceStatus'],
+  [AuditEntry, 'AuditEntry'],
+  [AuditPage, 'AuditPage'],
 ]);
 const INPUT_NAMES = new Map<z.ZodType, string>([
   [RegisterRegistryInput, 'RegisterRegistryInput'],
@@ -192,6 +200,15 @@ export const OPERATIONS: Record<string, Op> = {
       '`index.lagSeconds` is the age of the oldest change the indexer has not applied yet (0 when none waits); `pending` counts the waiting changes (up to 1,000); both come from the pending marks’ index, eventually consistent. `lastRepair` is the last full reindex (`drift`: rows it found wrong and fixed). Each registry’s `syncAgeSeconds` is the time since its last complete reconcile.',
     ok: { status: 200, description: 'the status', schema: ServiceStatus },
   },
+  'GET /api/v1/audit': {
+    tag: 'meta',
+    summary: 'Who changed what: the audit trail, newest first',
+    description:
+      'Every state change: `actor` (a token’s `sub`, `registry:<id>` for a webhook with the registry’s own `operator`, or a job’s name), `action`, `target`, `change` (before → after of a visibility, a binding, a namespace’s workspace, a cluster’s mode) and the `requestId`. A platform admin sees every entry; a workspace admin those that concern their workspaces (`workspaces`), and a `workspaceId` of another workspace answers 403. `since` (inclusive) and `until` (exclusive) are ISO times; entries are kept `AUDIT_TTL_DAYS` (400). A request reads a bounded number of entries: follow `nextCursor`.',
+    query: ListAuditQuery,
+    ok: { status: 200, description: 'a page', schema: AuditPage },
+    errors: [400],
+  },
   'POST /api/v1/registries': {
     tag: 'registries',
     summary: 'Connect a registry',
@@ -200,13 +217,28 @@ export const OPERATIONS: Record<string, Op> = {
     ok: { status: 201, description: 'connected', schema: RegistryCreated },
     errors: [400, 409],
   },
-  'GET /api/v1/registries': { tag: 'registries', summary: 'List registries', ok: { status: 200, description: 'registries', schema: RegistryList } },
+  'POST /api/v1/workspaces/{workspaceId}/registries': {
+    tag: 'registries',
+    summary: 'Connect a registry owned by a workspace',
+    description:
+      'That workspace’s admin or a platform admin. Same body and answer as `POST /api/v1/registries`, with `ownerWorkspaceId`. Every image of the registry, public or private in it, is offered to the workspace’s namespaces only: never to the `public` audience, and its spaces take no bindings (409). Its admins manage it through the registry routes; the workspace cannot be deleted while it owns registries.',
+    path: WorkspacePath,
+    body: RegisterRegistryInput,
+    ok: { status: 201, description: 'connected', schema: RegistryCreated },
+    errors: [400, 404, 409],
+  },
+  'GET /api/v1/registries': {
+    tag: 'registries',
+    summary: 'List registries',
+    description: 'Every registry, with its owner, for a platform admin; for a workspace admin, the registries their workspaces own.',
+    ok: { status: 200, description: 'registries', schema: RegistryList },
+  },
   'GET /api/v1/registries/{registryId}': { tag: 'registries', summary: 'Get a registry', path: RegistryPath, ok: { status: 200, description: 'the registry', schema: RegistryView }, errors: [404] },
   'PATCH /api/v1/registries/{registryId}': {
     tag: 'registries',
-    summary: 'Edit a registry: its name, a Docker Registry’s read-only pull credentials',
+    summary: 'Edit a registry: name, url, admin credentials, a Docker Registry’s read-only pull credentials, insecure',
     description:
-      '`pullCredentials` (Docker Registry only, never the admin account) go into every namespace’s pull secret; they are checked against the registry first (refused: 400 with its reason; no answer: 503; nothing changes). `null` removes them.',
+      'The whole request is checked before any of it is stored. New `credentials` and `pullCredentials` (Docker Registry only, never the admin account; `null` removes them) are checked against the registry at its new address first: refused → 400 with its reason, no answer → 503, nothing changes. A `url` on the same host is stored as given; one on another host needs `confirmHostChange: true` (400 otherwise, 409 when another registry serves that host), must be accepted by the registry there, and re-derives every image reference in the index. A Harbor’s webhook policies are registered again when its url changes. Id, spaces, bindings and the index are kept. 409 also when the registry changed meanwhile (retry).',
     path: RegistryPath,
     body: UpdateRegistryInput,
     ok: { status: 200, description: 'the registry', schema: RegistryView },
@@ -279,9 +311,21 @@ export const OPERATIONS: Record<string, Op> = {
     ok: { status: 200, description: 'bindings', schema: BindingList },
     errors: [404],
   },
-  'PUT /api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}': { tag: 'spaces', summary: 'Bind a space to a workspace', path: BindingPath, ok: { status: 204, description: 'bound' }, errors: [404] },
+  'PUT /api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}': {
+    tag: 'spaces',
+    summary: 'Bind a space to a workspace',
+    description: 'A workspace-owned registry’s spaces take no binding (409): they are offered to their owner only.',
+    path: BindingPath,
+    ok: { status: 204, description: 'bound' },
+    errors: [404, 409],
+  },
   'DELETE /api/v1/registries/{registryId}/spaces/{space}/bindings/{workspaceId}': { tag: 'spaces', summary: 'Unbind a space from a workspace', path: BindingPath, ok: { status: 204, description: 'unbound' }, errors: [404] },
-  'GET /api/v1/workspaces': { tag: 'tenancy', summary: 'List workspaces', ok: { status: 200, description: 'workspaces', schema: WorkspaceList } },
+  'GET /api/v1/workspaces': {
+    tag: 'tenancy',
+    summary: 'List workspaces',
+    description: 'Every workspace for a platform admin; for a workspace admin, theirs.',
+    ok: { status: 200, description: 'workspaces', schema: WorkspaceList },
+  },
   'PUT /api/v1/workspaces/{workspaceId}': {
     tag: 'tenancy',
     summary: 'Create or update a workspace',
@@ -300,8 +344,20 @@ export const OPERATIONS: Record<string, Op> = {
     ok: { status: 202, description: 'rotation queued', schema: RotationRequested },
     errors: [404],
   },
-  'DELETE /api/v1/workspaces/{workspaceId}': { tag: 'tenancy', summary: 'Delete an unused workspace', path: WorkspacePath, ok: { status: 204, description: 'deleted' }, errors: [404, 409] },
-  'GET /api/v1/namespaces': { tag: 'tenancy', summary: 'List namespaces', ok: { status: 200, description: 'namespaces', schema: NamespaceList } },
+  'DELETE /api/v1/workspaces/{workspaceId}': {
+    tag: 'tenancy',
+    summary: 'Delete an unused workspace',
+    description: 'Refused (409, naming them) while spaces or namespaces are bound to it or it owns registries: remove those first.',
+    path: WorkspacePath,
+    ok: { status: 204, description: 'deleted' },
+    errors: [404, 409],
+  },
+  'GET /api/v1/namespaces': {
+    tag: 'tenancy',
+    summary: 'List namespaces',
+    description: 'Every namespace for a platform admin; for a workspace admin, those of their workspaces.',
+    ok: { status: 200, description: 'namespaces', schema: NamespaceList },
+  },
   'GET /api/v1/me/namespaces': {
     tag: 'selector',
     summary: 'Namespaces the caller may open in the selector',
@@ -344,7 +400,8 @@ export const OPERATIONS: Record<string, Op> = {
     tag: 'selector',
     summary: 'Explain: why an image is, or is not, offered to a namespace',
     description:
-      'The chain of facts (registry, `space S private`, `namespace → workspace W`, `S bound to W`, tags, index row), up to the first missing link. ' +
+      'The chain of facts (registry, `space S private`, `namespace → workspace W`, `S bound to W` or the registry owned by W, tags, index row), up to the first missing link. ' +
+      'A platform admin, or the admin of the namespace’s workspace: they are told of what their workspace may select, and of anything else exactly what a space that does not exist would tell (`registry R offers no space S to workspace W`). ' +
       '`asOf`: every change to this image’s truth made before it is in the index — the read time when no change touching it awaits the indexer, else the oldest such pending change.',
     path: NamespacePath,
     query: ExplainQuery,
@@ -471,8 +528,8 @@ const components = (names: Map<z.ZodType, string>, io: 'input' | 'output') => {
   return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, clean(s)]));
 };
 
-const SECURITY: Record<Access, unknown[]> = { public: [], webhook: [{ webhookSecret: [] }], reader: [{ bearer: [] }], 'workspace-admin': [{ bearer: [] }], admin: [{ bearer: [] }] };
-const ACCESS_ERRORS: Record<Access, number[]> = { public: [], webhook: [401], reader: [401, 403], 'workspace-admin': [401, 403], admin: [401, 403] };
+const SECURITY: Record<Access, unknown[]> = { public: [], webhook: [{ webhookSecret: [] }], reader: [{ bearer: [] }], 'workspace-admin': [{ bearer: [] }], 'registry-admin': [{ bearer: [] }], admin: [{ bearer: [] }] };
+const ACCESS_ERRORS: Record<Access, number[]> = { public: [], webhook: [401], reader: [401, 403], 'workspace-admin': [401, 403], 'registry-admin': [401, 403], admin: [401, 403] };
 
 const operation = (route: Route, op: Op | undefined) => {
   if (!op)
@@ -524,14 +581,15 @@ export const openApiDocument = () => {
     info: {
       title: 'Platform image registry service',
       version: '1',
-      description: 'Spaces, workspaces and the image selector. Errors are `{error, message, details?}`. The rule: a namespace may select a space’s images ⇔ the space is public ∨ it is bound to the namespace’s workspace.',
+      description:
+        'Spaces, workspaces and the image selector. Errors are `{error, message, details?}`. The rule: a namespace may select a space’s images ⇔ the space’s registry is owned by the namespace’s workspace, or the registry is a platform one and the space is public ∨ bound to the namespace’s workspace.',
     },
     servers: [{ url: '/' }],
     paths,
     components: {
       schemas: { ...components(INPUT_NAMES, 'input'), ...components(SCHEMA_NAMES, 'output') },
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'claims `sub`, `roles` (`platform-admin`), `workspaces`' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'claims `sub`, `roles` (`platform-admin`, `workspace-admin:<workspaceId>`), `workspaces`' },
         webhookSecret: { type: 'http', scheme: 'bearer', description: 'the webhook secret handed out when the registry was connected (admission: the cluster’s admission token)' },
       },
     },

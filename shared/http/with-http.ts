@@ -6,7 +6,8 @@ import { DomainError, badRequest, forbidden, unauthorized, type ErrorCode } from
 import { logContext, logger, logInvocation } from '../logger.ts';
 import { getDeps } from '../runtime.ts';
 import { ROUTES, type Access, type Route } from '../topology.ts';
-import { isAnyAdmin, isPlatformAdmin, type Caller } from '../domain/caller.ts';
+import { isAnyAdmin, isPlatformAdmin, mayAdminWorkspace, type Caller } from '../domain/caller.ts';
+import { RegistryId } from '../domain/model.ts';
 import { Claims } from './claims.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -80,15 +81,30 @@ const readBody = (event: HttpEvent, maxBytes: number): unknown => {
 };
 
 /** Route access, checked from the authorizer's claims (API Gateway's JWT authorizer, or the local server). */
-const authorize = (access: Access, event: HttpEvent): Caller => {
+const authorize = async (access: Access, event: HttpEvent, deps: () => Deps): Promise<Caller> => {
   const anonymous: Caller = { sub: 'anonymous', roles: [], workspaces: [] };
   if (access === 'public' || access === 'webhook') return anonymous;
   const claims = Claims.safeParse(event.requestContext.authorizer?.jwt?.claims);
   if (!claims.success) throw unauthorized('a valid bearer token is required');
-  if (access === 'admin' && !isPlatformAdmin(claims.data)) throw forbidden('this needs the platform-admin role');
-  if (access === 'workspace-admin' && !isAnyAdmin(claims.data)) throw forbidden('this needs the platform-admin role or a workspace-admin role');
-  return claims.data;
+  const caller = claims.data;
+  if (access === 'reader' || isPlatformAdmin(caller)) return caller;
+  if (access === 'admin') throw forbidden('this needs the platform-admin role');
+  const { workspaceId, registryId } = event.pathParameters ?? {};
+  if (access === 'workspace-admin' && (workspaceId === undefined ? isAnyAdmin(caller) : mayAdminWorkspace(caller, workspaceId))) return caller;
+  if (access === 'registry-admin' && registryId !== undefined && isAnyAdmin(caller)) {
+    const owner = (await ownerOf(deps(), registryId)) ?? '';
+    if (mayAdminWorkspace(caller, owner)) return caller;
+  }
+  throw forbidden(
+    access === 'registry-admin'
+      ? 'this needs the platform-admin role, or the workspace-admin role of the workspace that owns the registry'
+      : `this needs the platform-admin role or ${workspaceId === undefined ? 'a workspace-admin role' : `the workspace-admin role of ${workspaceId}`}`,
+  );
 };
+
+/** The workspace that owns a live registry (none: a platform registry, or no such registry; the path's id is unchecked). */
+const ownerOf = async (deps: Deps, registryId: string) =>
+  RegistryId.safeParse(registryId).success ? (await deps.store.registries.get(registryId))?.ownerWorkspaceId : undefined;
 
 /** middy's onError: domain errors → their status; anything else → 500 with a generic message, logged. */
 const errorResponses = (): MiddlewareObj<HttpEvent, APIGatewayProxyStructuredResultV2> => ({
@@ -116,7 +132,7 @@ export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => P
     .handler(async (event, context) => {
       const requestId = event.requestContext.requestId ?? context.awsRequestId;
       logContext({ correlationId: requestId });
-      const caller = authorize(route.access, event);
+      const caller = await authorize(route.access, event, getDeps);
       const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
       // Read on first use: a webhook handler checks its secret first, so an unauthenticated body is never parsed.
       let body: { value: unknown } | undefined;

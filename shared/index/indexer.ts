@@ -94,7 +94,7 @@ const loadSpace = async (store: Store, registryId: string, name: string): Promis
     store.spaces.bindings(registryId, name),
   ]);
   if (!registry || registry.deleted || !space || space.deleted) return { live: false, registry, space };
-  return { live: true, registry, space, audiences: audiencesOfSpace(space.visibility, bindings.map((b) => b.workspaceId)) };
+  return { live: true, registry, space, audiences: audiencesOfSpace({ visibility: space.visibility, boundWorkspaces: bindings.map((b) => b.workspaceId), owner: registry.ownerWorkspaceId }) };
 };
 
 /**
@@ -118,18 +118,20 @@ const present = async (store: Store, image: string, audiences: readonly string[]
   (await Promise.all(audiences.map(async (a) => ((await store.index.has(a, image)) ? a : undefined)))).filter((a): a is string => !!a);
 
 /**
- * Deletes the repository's rows in audiences the space no longer allows. Reads no tag, so no tag can hold a
- * withdrawal up. Returns the record left and the rows removed.
+ * Deletes the repository's rows in audiences the space no longer allows, and every row of an image whose registry
+ * moved to another host (an edit with `confirmHostChange`): its reference changed. Reads no tag, so no tag can hold
+ * a withdrawal up. Returns the record left and the rows removed.
  */
 const withdrawRepository = async (store: Store, truth: SpaceTruth, repo: Repository, audit: boolean) => {
   const allowed: readonly string[] = truth.live ? truth.audiences : [];
   const previous = repo.indexedAudiences ?? [];
-  const gone = previous.filter((a) => !allowed.includes(a));
   const image = repo.indexedImage;
+  const moved = truth.live && image !== imageRef(truth.registry.host, repo.path);
+  const gone = moved ? previous : previous.filter((a) => !allowed.includes(a));
   if (!image || gone.length === 0) return { repo, changed: 0 };
   const doomed = audit ? await present(store, image, gone) : gone;
   await store.index.write([], doomed.map((audience) => ({ audience, image })));
-  const kept = previous.filter((a) => allowed.includes(a));
+  const kept = moved ? [] : previous.filter((a) => allowed.includes(a));
   await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, kept);
   return { repo: { ...repo, indexedAudiences: kept }, changed: doomed.length };
 };
@@ -181,8 +183,8 @@ const clearMarks = (store: Store, marks: readonly PendingRef[]) => Promise.all(m
 /**
  * Re-derives one repository's rows from the truth and its usable tags (after `withdrawRepository`), and removes
  * the rows it no longer may have. Unusable tags are left out and noted as failures. Returns how many rows it
- * changed. With `audit`, existing rows are read first so unchanged rows count as no drift. A repository's image
- * never changes (a registry's host is fixed), so `indexedImage` names every row. Tags are read when an audience
+ * changed. With `audit`, existing rows are read first so unchanged rows count as no drift. `withdrawRepository` ran
+ * first, so `indexedImage` names every row (a moved image's rows are gone). Tags are read when an audience
  * may see the repository, or given (`tagsRead`, a tag change); the marks read with them go to `batch`, cleared
  * after its bump, so coalesced changes need no mark of their own.
  */
@@ -665,7 +667,12 @@ const INDEX_HANDLERS: readonly IndexEntry[] = [
   // Nothing to index: a namespace's move is O(1) by design, a registry's first space arrives with its own event.
   on(RegistryConnected, (_r, mark, deps) => clearOwnMark(deps, mark)),
   on(NamespaceBound, (_n, mark, deps) => clearOwnMark(deps, mark)),
-  on(IndexRepairRequested, async ({ registryId }, _mark, deps, failures) => void failures.push(...(await repairIndex(deps, registryId)).failed)),
+  // A host change carries its mark (every image reference moved): it goes once the whole repair went through.
+  on(IndexRepairRequested, async ({ registryId }, mark, deps, failures) => {
+    const { failed } = await repairIndex(deps, registryId);
+    failures.push(...failed);
+    if (failed.length === 0) await clearOwnMark(deps, mark);
+  }),
 ];
 
 /** The detail types the indexer takes (the index rule's). */

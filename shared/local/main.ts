@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { PullAccessEnv, pullAccessOf } from '../config.ts';
+import { AuditEnv, PullAccessEnv, pullAccessOf } from '../config.ts';
 import { logger } from '../logger.ts';
 import { startRuntime } from './runtime.ts';
 
@@ -10,6 +10,7 @@ const Env = z.object({
   PUBLIC_URL: z.url().optional(),
   CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   ...PullAccessEnv,
+  ...AuditEnv,
 });
 
 const env = Env.parse(process.env);
@@ -20,6 +21,7 @@ const runtime = await startRuntime({
   publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
   clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
   pullAccess: pullAccessOf(env),
+  auditTtlDays: env.AUDIT_TTL_DAYS,
 });
 console.log(`image registry service listening on ${runtime.url} (data in ${env.DATA_DIR})`);
 if (runtime.generatedSecret) console.log(`admin token (12 h): ${runtime.adminToken()}`);

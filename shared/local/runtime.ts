@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
+import { DEFAULT_AUDIT_TTL_DAYS } from '../domain/audit.ts';
 import { DEFAULT_PULL_ACCESS, type PullAccessSettings } from '../domain/pull-access.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from '../domain/time.ts';
 import { DomainError } from '../errors.ts';
@@ -36,6 +37,8 @@ export type RuntimeOptions = {
   clockSkewMs?: number;
   /** See `Deps.pullAccess`. */
   pullAccess?: PullAccessSettings;
+  /** See `Deps.auditTtlDays`. */
+  auditTtlDays?: number;
   extra?: Extra;
 };
 
@@ -112,6 +115,7 @@ export const startRuntime = async (opts: RuntimeOptions) => {
     clockSkewMs: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
     publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
     pullAccess: opts.pullAccess ?? DEFAULT_PULL_ACCESS,
+    auditTtlDays: opts.auditTtlDays ?? DEFAULT_AUDIT_TTL_DAYS,
   };
   provideDeps(deps);
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { maxBodyOf, RESPONSE_HEADERS, type HttpEvent } from '../http/with-http.ts';
 import { logger } from '../logger.ts';
-import { ROUTES, type Route } from '../topology.ts';
+import { JWT_ACCESS, ROUTES, type Route } from '../topology.ts';
 import { verifyJwt } from './jwt.ts';
 
 type HttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -162,7 +162,7 @@ export const createLocalServer = (opts: { jwtSecret: string; loadHandler: LoadHa
     const headers = flatHeaders(req);
 
     let claims: Record<string, unknown> | undefined;
-    if (route.access === 'admin' || route.access === 'reader') {
+    if (JWT_ACCESS[route.access]) {
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       claims = token ? verifyJwt(token, opts.jwtSecret) : undefined;
       if (!claims) return refuse(req, res, 401, 'UNAUTHORIZED', 'a valid bearer token is required');

@@ -1,3 +1,4 @@
+import { auditRepository } from './audit.ts';
 import { catalogRepository } from './catalog.ts';
 import { clustersRepository } from './clusters.ts';
 import { imageIndexRepository } from './image-index.ts';
@@ -24,6 +25,7 @@ export const createStore = (table: Table) => {
     indexStatus: indexStatusRepository(ops),
     pullGrants: pullGrantsRepository(ops),
     clusters: clustersRepository(ops),
+    audit: auditRepository(ops),
   };
 };
 export type Store = ReturnType<typeof createStore>;

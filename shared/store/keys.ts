@@ -84,6 +84,15 @@ export const keys = {
    * repair's outcome (`GET /api/v1/status`). Written once per applied batch by every holder.
    */
   indexStatus: (): Key => ({ pk: 'INDEXSTATUS', sk: 'INDEXSTATUS' }),
+  /**
+   * An audit entry: one partition per UTC day (`at` is an ISO time, so its first 10 characters), sorted by time, then
+   * by id, so a day reads newest first and the same event written again lands on the same item.
+   */
+  auditEntry: (at: string, id: string): Key => ({ pk: `AUDIT#${at.slice(0, 10)}`, sk: `${at}#${id}` }),
+  auditDay: (day: string) => ({ pk: `AUDIT#${day}` }),
+  /** The days that hold audit entries, so a listing steps from one to the next without reading the empty ones. */
+  auditDayMark: (day: string): Key => ({ pk: 'AUDITDAYS', sk: day }),
+  auditDays: () => ({ pk: 'AUDITDAYS' }),
   /** GSI2 (sparse): a pending-index mark, sorted by when it was set, so the sweep finds old ones first. */
   pendingMark: (at: string, eventId: string) => ({ gsi2pk: 'PENDING', gsi2sk: `${at}#${eventId}` }),
   allPending: () => ({ gsi2pk: 'PENDING' }),

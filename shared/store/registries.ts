@@ -76,14 +76,15 @@ export const registriesRepository = (ops: TableOps) => ({
   countClockSkew: (id: string, at: string, eventTime: number) =>
     countOn(ops, id, 'clockSkew', 1, { lastAt: at, lastEventTime: Number.isSafeInteger(eventTime) ? eventTime : 0 }),
   /**
-   * Swaps in a new webhook secret: the old one's hash stays accepted until `until`. Conditional on the hash the caller
-   * rotated from, so two rotations at once cannot leave the item and the sealed secrets disagreeing.
+   * Swaps in a new webhook secret: the old one's hash stays accepted until `until`. Conditional on the hash and the
+   * sealed item the caller rotated from, so two rotations at once (or a rotation and an edit of the credentials) cannot
+   * leave the item and the sealed secrets disagreeing.
    */
-  rotateWebhookSecret: (id: string, rotation: { fromHash: string; secretRef: string; hash: string; until: string }) =>
+  rotateWebhookSecret: (id: string, rotation: { fromHash: string; fromRef: string; secretRef: string; hash: string; until: string }) =>
     ops.update(keys.registry(id), {
       UpdateExpression: 'SET secretRef = :ref, webhookSecretHash = :h, previousWebhookSecretHash = :old, previousWebhookSecretUntil = :until',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted) AND webhookSecretHash = :old',
-      ExpressionAttributeValues: { ':ref': rotation.secretRef, ':h': rotation.hash, ':old': rotation.fromHash, ':until': rotation.until },
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted) AND webhookSecretHash = :old AND secretRef = :fromRef',
+      ExpressionAttributeValues: { ':ref': rotation.secretRef, ':h': rotation.hash, ':old': rotation.fromHash, ':fromRef': rotation.fromRef, ':until': rotation.until },
     }),
   setPullAccess: (id: string, pullAccess: NonNullable<Registry['pullAccess']>) =>
     ops.update(keys.registry(id), {
@@ -92,24 +93,37 @@ export const registriesRepository = (ops: TableOps) => ({
       ExpressionAttributeValues: { ':p': pullAccess },
     }),
   /**
-   * Applies an edit (`PATCH`): sets `fields`; with `pull`, replaces the pull credentials (`ref`, `setAt`; none: removes
-   * them) only if they are still `from` (two edits at once cannot leave a removed account in force). False when the
-   * registry is gone or its pull credentials changed meanwhile.
+   * Applies an edit (`PATCH`) in one conditional write: sets `fields` and removes `remove`. With `pull`, replaces the
+   * pull credentials (`ref`, `setAt`; none: removes them) only if they are still `from`; with `secret`, swaps the sealed
+   * secrets only if `secretRef` is still `from` (two edits at once, or an edit and a rotation, cannot leave a removed
+   * account or secret in force); with `event`, carries its pending mark. False when the registry is gone or changed meanwhile.
    */
-  edit: (id: string, fields: Partial<Pick<Registry, 'name'>>, pull?: { from: string | undefined; ref?: string; setAt?: string }) => {
-    const remove = pull && !pull.ref ? ['pullCredentialsRef', 'pullCredentialsSetAt'] : [];
-    const all = { ...fields, ...(pull?.ref ? { pullCredentialsRef: pull.ref, pullCredentialsSetAt: pull.setAt } : {}) };
+  edit: (
+    id: string,
+    fields: Partial<Pick<Registry, 'name' | 'url' | 'host' | 'insecure' | 'status' | 'statusCheckedAt'>>,
+    change: { remove?: readonly 'statusMessage'[]; pull?: { from: string | undefined; ref?: string; setAt?: string }; secret?: { from: string; ref: string }; event?: BusEvent } = {},
+  ) => {
+    const { pull, secret, event } = change;
+    const remove = [...(change.remove ?? []), ...(pull && !pull.ref ? ['pullCredentialsRef', 'pullCredentialsSetAt'] : [])];
+    const all = {
+      ...fields,
+      ...(pull?.ref ? { pullCredentialsRef: pull.ref, pullCredentialsSetAt: pull.setAt } : {}),
+      ...(secret ? { secretRef: secret.ref } : {}),
+      ...(event ? pendingMark(event) : {}),
+    };
     const entries = Object.entries(all).filter(([, v]) => v !== undefined);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const sets = entries.map(([k, v], i) => ((names[`#s${i}`] = k), (values[`:s${i}`] = v), `#s${i} = :s${i}`));
     const removes = remove.map((k, i) => ((names[`#r${i}`] = k), `#r${i}`));
-    if (pull?.from !== undefined) values[':from'] = pull.from;
-    const unchanged = !pull ? '' : pull.from === undefined ? ' AND attribute_not_exists(pullCredentialsRef)' : ' AND pullCredentialsRef = :from';
+    const conditions = ['attribute_exists(pk)', 'attribute_not_exists(deleted)'];
+    if (pull) conditions.push(pull.from === undefined ? 'attribute_not_exists(pullCredentialsRef)' : 'pullCredentialsRef = :pullFrom');
+    if (pull?.from !== undefined) values[':pullFrom'] = pull.from;
+    if (secret) conditions.push('secretRef = :secretFrom'), (values[':secretFrom'] = secret.from);
     if (sets.length === 0 && removes.length === 0) return Promise.resolve(true);
     return ops.update(keys.registry(id), {
       UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deleted)${unchanged}`,
+      ConditionExpression: conditions.join(' AND '),
       ExpressionAttributeNames: names,
       ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
     });

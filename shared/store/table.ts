@@ -38,6 +38,8 @@ type QuerySpec = {
   before?: string;
   index?: keyof typeof TABLE_INDEXES;
   limit?: number;
+  /** Sort key descending (newest first, where it is a time). */
+  descending?: true;
 };
 
 /** Entity-agnostic reads and writes; the repositories own keys and schemas. */
@@ -137,6 +139,7 @@ export const tableOps = ({ db, name }: Table) => {
         ExclusiveStartKey: startKey,
         Limit: spec.limit,
         Select: spec.count ? 'COUNT' : undefined,
+        ScanIndexForward: spec.descending ? false : undefined,
         ConsistentRead: index ? undefined : true,
       }),
     );

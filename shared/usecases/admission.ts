@@ -1,12 +1,16 @@
 import { ADMISSION_REFUSED_LOG, ALWAYS_EXEMPT, type Cluster, type RefusedImage } from '../domain/admission.ts';
 import { imageRef, Label, splitPath, type Namespace, type Registry } from '../domain/model.ts';
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
+import { systemCaller } from '../domain/caller.ts';
 import type { Deps } from '../deps.ts';
 import { AdmissionReviewV1, imagesOf, reviewResponse, ReviewShapeError, type PodImage } from '../kubernetes/admission-review.ts';
 import { hostKey, isImageId, normalizeImageReference } from '../kubernetes/image-reference.ts';
 import { logger } from '../logger.ts';
 import { mapLimit } from '../registries/pool.ts';
 import { explainImage, type ExplainFact } from './explain.ts';
+
+/** The review explains a refusal with the whole chain; `tenantReason` decides what the tenant is told. */
+const REVIEWER = systemCaller('review-admission');
 
 export { AdmissionReviewV1 };
 type AdmissionReview = AdmissionReviewV1;
@@ -97,12 +101,14 @@ export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview,
   const audiences = audiencesOfNamespace(ns?.workspaceId);
   // Whether the namespace may select a space under the rule, read from the truth (once per space and review).
   const spaceAllows = new Map<string, Promise<boolean>>();
-  const truthAllows = (registryId: string, space: string) => {
-    const key = `${registryId}/${space}`;
+  const truthAllows = (registry: Registry, space: string) => {
+    const key = `${registry.id}/${space}`;
     let allows = spaceAllows.get(key);
     if (!allows) {
-      allows = Promise.all([deps.store.spaces.getLive(registryId, space), ns?.workspaceId ? deps.store.spaces.binding(registryId, space, ns.workspaceId) : undefined]).then(
-        ([live, binding]) => !!live && maySelect({ visibility: live.visibility, boundWorkspaces: binding ? [binding.workspaceId] : [] }, ns?.workspaceId),
+      allows = Promise.all([deps.store.spaces.getLive(registry.id, space), ns?.workspaceId ? deps.store.spaces.binding(registry.id, space, ns.workspaceId) : undefined]).then(
+        ([live, binding]) =>
+          !!live &&
+          maySelect({ visibility: live.visibility, boundWorkspaces: binding ? [binding.workspaceId] : [], owner: registry.ownerWorkspaceId }, ns?.workspaceId),
       );
       spaceAllows.set(key, allows);
     }
@@ -121,7 +127,7 @@ export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview,
     // The index row and the truth behind it, read together: one round trip.
     const allowed = await Promise.all(
       served.map(async (r) => {
-        const [rows, truth] = await Promise.all([Promise.all(audiences.map((a) => deps.store.index.get(a, imageRef(r.host, ref.path)))), truthAllows(r.id, space)]);
+        const [rows, truth] = await Promise.all([Promise.all(audiences.map((a) => deps.store.index.get(a, imageRef(r.host, ref.path)))), truthAllows(r, space)]);
         return truth && rows.some((row) => row?.registryId === r.id && row.space === space);
       }),
     );
@@ -133,7 +139,7 @@ export const reviewAdmission = async (cluster: Cluster, review: AdmissionReview,
   let explained = 0;
   await mapLimit([...decided.values()], 4, async (v) => {
     if (v.outcome !== 'refused' || !v.explainAs) return;
-    const fact = explained++ < MAX_EXPLAINED ? await explainImage(cluster.cluster, namespace, v.explainAs, deps).then((e) => e.missingLink, () => null) : null;
+    const fact = explained++ < MAX_EXPLAINED ? await explainImage(cluster.cluster, namespace, v.explainAs, REVIEWER, deps).then((e) => e.missingLink, () => null) : null;
     Object.assign(v, tenantReason(fact, nsName, ns));
   });
 

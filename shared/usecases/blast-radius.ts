@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { WorkspaceId, type Namespace, type Visibility } from '../domain/model.ts';
-import { audiencesOfSpace, maySelect } from '../domain/rule.ts';
+import { WorkspaceId, type Namespace } from '../domain/model.ts';
+import { audiencesOfSpace, maySelect, type SpaceGrant } from '../domain/rule.ts';
 import type { Deps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { getRegistryOrThrow } from './registry-access.ts';
@@ -15,7 +15,11 @@ export const SpaceChangePreviewInput = z.discriminatedUnion('action', [
 ]);
 export type SpaceChangePreviewInput = z.infer<typeof SpaceChangePreviewInput>;
 
-const SpaceRule = z.object({ visibility: z.enum(['public', 'private']), boundWorkspaces: z.array(z.string()) });
+const SpaceRule = z.object({
+  visibility: z.enum(['public', 'private']),
+  boundWorkspaces: z.array(z.string()),
+  owner: z.string().optional().describe('the workspace that owns the registry: the only one offered its spaces'),
+});
 
 export const BlastRadius = z.object({
   registryId: z.string(),
@@ -43,7 +47,7 @@ export const BlastRadius = z.object({
 });
 export type BlastRadius = z.infer<typeof BlastRadius>;
 
-type Rule = { visibility: Visibility; boundWorkspaces: string[] };
+type Rule = SpaceGrant & { boundWorkspaces: string[] };
 const sees = (rule: Rule | null, workspaceId: string | null) => rule !== null && maySelect(rule, workspaceId);
 
 /**
@@ -61,19 +65,22 @@ export const previewSpaceChange = async (registryId: string, spaceName: string, 
 
   const [bindings, repositories] = await Promise.all([deps.store.spaces.bindings(registryId, spaceName), deps.store.catalog.repositories(registryId, spaceName)]);
   const bound = [...new Set(bindings.map((b) => b.workspaceId))].sort();
-  const before: Rule = { visibility: space.visibility, boundWorkspaces: bound };
+  const owner = registry.ownerWorkspaceId ? { owner: registry.ownerWorkspaceId } : {};
+  const before: Rule = { visibility: space.visibility, boundWorkspaces: bound, ...owner };
   const after: Rule | null =
     input.action === 'delete'
       ? null
       : input.action === 'make-private'
-        ? { visibility: 'private', boundWorkspaces: bound }
-        : { visibility: space.visibility, boundWorkspaces: bound.filter((w) => w !== input.workspaceId) };
+        ? { visibility: 'private', boundWorkspaces: bound, ...owner }
+        : { visibility: space.visibility, boundWorkspaces: bound.filter((w) => w !== input.workspaceId), ...owner };
+  // The workspaces whose namespaces may see the space now, besides every namespace when it is public.
+  const granted = [...new Set([...bound, ...(registry.ownerWorkspaceId ? [registry.ownerWorkspaceId] : [])])];
 
   // Losing the public audience can touch any namespace; otherwise only those of the bound workspaces.
   const losesPublic = sees(before, null) && !sees(after, null);
   const candidates: Namespace[] = losesPublic
     ? await deps.store.tenancy.listNamespaces()
-    : (await Promise.all(bound.map((w) => deps.store.tenancy.namespacesOfWorkspace(w)))).flat();
+    : (await Promise.all(granted.map((w) => deps.store.tenancy.namespacesOfWorkspace(w)))).flat();
   const losing = candidates
     .filter((n) => sees(before, n.workspaceId) && !sees(after, n.workspaceId))
     .map((n) => `${n.cluster}/${n.namespace}`)
@@ -84,13 +91,13 @@ export const previewSpaceChange = async (registryId: string, spaceName: string, 
     .map((r) => r.indexedImage ?? '')
     .sort();
   // Pull access follows the rule: a namespace may pull iff it may select (public projects pull anonymously).
-  const losingWorkspaces = bound.filter((w) => sees(before, w) && !sees(after, w));
+  const losingWorkspaces = granted.filter((w) => sees(before, w) && !sees(after, w));
   const grants = registry.kind === 'harbor' ? await deps.store.pullGrants.ofRegistry(registryId) : [];
   const robots = grants
     .filter((g) => losingWorkspaces.includes(g.workspaceId) && g.robot?.projects.includes(spaceName))
     .map((g) => ({ workspaceId: g.workspaceId, robot: g.robot?.name ?? '' }));
-  const beforeAudiences = audiencesOfSpace(before.visibility, before.boundWorkspaces);
-  const afterAudiences = after ? audiencesOfSpace(after.visibility, after.boundWorkspaces) : [];
+  const beforeAudiences = audiencesOfSpace(before);
+  const afterAudiences = after ? audiencesOfSpace(after) : [];
   return {
     registryId,
     space: spaceName,

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { ALWAYS_EXEMPT, AdmissionMode, Cluster, DECISION_LOG_SIZE, DECISION_TTL_DAYS, UnmanagedImages } from '../domain/admission.ts';
 import { Label } from '../domain/model.ts';
-import type { Deps } from '../deps.ts';
+import type { Ctx, Deps } from '../deps.ts';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.ts';
+import { recordAudit } from './audit.ts';
 import { hashSecret, RotateSecretInput, sameSecret, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
 export const PutClusterInput = z.strictObject({
@@ -61,7 +62,7 @@ export const getClusterOrThrow = async (deps: Deps, cluster: string) => {
  * Registers a cluster (201, with its admission token, shown only in this answer) or replaces its settings (200; the
  * token stays). Namespaces are registered on their own and keep working for the selector either way.
  */
-export const putCluster = async (cluster: string, input: PutClusterInput, deps: Deps) => {
+export const putCluster = async (cluster: string, input: PutClusterInput, deps: Deps, ctx: Ctx) => {
   const at = deps.clock().toISOString();
   const settings = {
     cluster,
@@ -74,12 +75,15 @@ export const putCluster = async (cluster: string, input: PutClusterInput, deps: 
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await deps.store.clusters.get(cluster);
     if (existing) {
-      if (await deps.store.clusters.updateSettings(settings)) return { created: false, body: clusterView(deps, { ...existing, ...settings }) };
-      continue;
+      if (!(await deps.store.clusters.updateSettings(settings))) continue;
+      await recordAudit(deps, ctx, { action: 'ClusterUpdated', target: { cluster }, change: { field: 'mode', before: existing.mode, after: settings.mode } });
+      return { created: false, body: clusterView(deps, { ...existing, ...settings }) };
     }
     const token = newToken();
     const created: Cluster = { ...settings, tokenHash: hashSecret(token), tokenRotatedAt: at, createdAt: at };
-    if (await deps.store.clusters.create(created)) return { created: true, body: { ...clusterView(deps, created), admissionToken: token } };
+    if (!(await deps.store.clusters.create(created))) continue;
+    await recordAudit(deps, ctx, { action: 'ClusterCreated', target: { cluster }, change: { field: 'mode', before: null, after: settings.mode } });
+    return { created: true, body: { ...clusterView(deps, created), admissionToken: token } };
   }
   throw conflict(`cluster ${cluster} changed meanwhile; retry`);
 };
@@ -89,18 +93,20 @@ export const getCluster = async (cluster: string, deps: Deps) => clusterView(dep
 export const listClusters = async (deps: Deps) => ({ items: (await deps.store.clusters.list()).map((c) => clusterView(deps, c)) });
 
 /** Forgets the cluster and its decision log: its API server's reviews are refused (401) from then on. Its namespaces stay. */
-export const deleteCluster = async (cluster: string, deps: Deps) => {
+export const deleteCluster = async (cluster: string, deps: Deps, ctx: Ctx) => {
   if (!(await deps.store.clusters.remove(cluster))) throw notFound(`cluster ${cluster} not found`);
+  await recordAudit(deps, ctx, { action: 'ClusterDeleted', target: { cluster } });
 };
 
 /** A new admission token, shown once; the old one keeps working for `graceSeconds` (24 h by default). */
-export const rotateAdmissionToken = async (cluster: string, input: z.infer<typeof RotateAdmissionTokenInput>, deps: Deps) => {
+export const rotateAdmissionToken = async (cluster: string, input: z.infer<typeof RotateAdmissionTokenInput>, deps: Deps, ctx: Ctx) => {
   const existing = await getClusterOrThrow(deps, cluster);
   const now = deps.clock();
   const token = newToken();
   const previousUntil = new Date(now.getTime() + (input.graceSeconds ?? WEBHOOK_SECRET_GRACE_MS / 1000) * 1000).toISOString();
   const rotation = { fromHash: existing.tokenHash, hash: hashSecret(token), at: now.toISOString(), previousUntil };
   if (!(await deps.store.clusters.rotateToken(cluster, rotation))) throw conflict(`the admission token of cluster ${cluster} changed meanwhile; retry`);
+  await recordAudit(deps, ctx, { action: 'AdmissionTokenRotated', target: { cluster } });
   return { cluster, admissionToken: token, webhookUrl: admissionUrl(deps, cluster), previousTokenValidUntil: previousUntil };
 };
 

@@ -3,7 +3,8 @@ import { RepositoryName, SpaceName, imageRef, splitPath, type Namespace, type Re
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
 import { isoTime } from '../domain/time.ts';
 import type { Deps } from '../deps.ts';
-import { badRequest } from '../errors.ts';
+import { isPlatformAdmin, mayAdminWorkspace, type Caller } from '../domain/caller.ts';
+import { badRequest, forbidden } from '../errors.ts';
 import { keys, type Key } from '../store/keys.ts';
 
 export const ExplainQuery = z.strictObject({
@@ -74,8 +75,9 @@ const freshness = async (deps: Deps, readAt: Date, registryId: string | undefine
       (!!space && key.pk === keys.bindingsOfSpace(registryId, space).pk) ||
       key.pk === keys.tagsOfRepository(registryId, path).pk);
   const pending = marks.filter((m) => touches(m.key)).map((m) => ({ detailType: m.event.detailType, occurredAt: m.event.detail.metadata.occurredAt }));
-  const bound = marks.length >= MAX_PENDING_READ ? marks[0]?.event.detail.metadata.occurredAt : pending[0]?.occurredAt;
-  return { asOf: bound ?? readAt.toISOString(), pending };
+  const oldest = marks[0]?.event.detail.metadata.occurredAt;
+  const bound = marks.length >= MAX_PENDING_READ ? oldest : pending[0]?.occurredAt;
+  return { asOf: bound ?? readAt.toISOString(), pending, oldestOfAll: oldest ?? readAt.toISOString() };
 };
 
 const fmtWorkspaces = (ws: readonly string[]) => (ws.length ? ws.join(', ') : 'no workspace');
@@ -109,14 +111,20 @@ const chain = (input: {
   add('space', true, `space ${space.name} ${space.visibility}${bound.length ? `, bound to ${fmtWorkspaces(bound)}` : ''}`);
 
   const workspace = ns?.workspaceId ?? null;
+  const owner = registry.ownerWorkspaceId;
   if (workspace) add('namespace', true, `namespace ${input.nsName} → workspace ${workspace}`);
   else {
     const why = ns ? 'is bound to no workspace' : 'is not registered';
-    const holds = space.visibility === 'public';
-    if (!add('namespace', holds, `namespace ${input.nsName} ${why}: it sees public images only${holds ? '' : `, and space ${space.name} is private`}`)) return facts;
+    const holds = !owner && space.visibility === 'public';
+    const unless = owner ? `, and registry ${registry.id} is owned by workspace ${owner}` : `, and space ${space.name} is private`;
+    if (!add('namespace', holds, `namespace ${input.nsName} ${why}: it sees public images only${holds ? '' : unless}`)) return facts;
   }
 
-  if (space.visibility === 'public') add('grant', true, `space ${space.name} is public: offered to every namespace`);
+  if (owner) {
+    const holds = maySelect({ visibility: space.visibility, boundWorkspaces: bound, owner }, workspace);
+    if (!add('grant', holds, `registry ${registry.id} is owned by workspace ${owner}: its spaces are offered to ${holds ? `${owner}'s namespaces` : `no other workspace than ${owner}`}, whatever their visibility`))
+      return facts;
+  } else if (space.visibility === 'public') add('grant', true, `space ${space.name} is public: offered to every namespace`);
   else if (!add('grant', maySelect({ visibility: space.visibility, boundWorkspaces: bound }, workspace),
     bound.includes(workspace ?? '') ? `space ${space.name} bound to ${workspace}` : `space ${space.name} is not bound to ${workspace} (bound to ${fmtWorkspaces(bound)})`))
     return facts;
@@ -150,12 +158,15 @@ const chain = (input: {
 const pullFact = async (deps: Deps, registry: Registry | undefined, space: Space | undefined, workspaceId: string | null, bound: string[], image: string): Promise<ExplainFact | null> => {
   if (!registry || !space) return null;
   const fact = (holds: boolean, statement: string): ExplainFact => ({ link: 'pull', holds, statement });
+  const owner = registry.ownerWorkspaceId;
+  if (owner && workspaceId !== owner) return fact(false, `no pull access: registry ${registry.id} is owned by workspace ${owner}, and its pull access goes to ${owner}'s namespaces only`);
   if (registry.kind === 'docker-registry')
     return registry.pullCredentialsRef && registry.pullCredentialsSetAt
       ? fact(true, `can pull ${image} with registry ${registry.id}'s pull credentials (set at ${registry.pullCredentialsSetAt})`)
       : fact(false, `registry ${registry.id} has no pull credentials: its pull secret entry is missing (PATCH the registry with pullCredentials), only anonymous pulls work`);
   if (space.visibility === 'public') return fact(true, `project ${space.name} is public: Harbor serves it to anonymous pulls`);
-  if (!workspaceId || !bound.includes(workspaceId)) return fact(false, `no pull access: project ${space.name} is private and not bound to ${workspaceId ?? 'the namespace’s workspace (none)'}`);
+  // An owned registry's private projects go to its owner's robot (checked above), a platform one's to the bound workspaces'.
+  if (!workspaceId || (!owner && !bound.includes(workspaceId))) return fact(false, `no pull access: project ${space.name} is private and not bound to ${workspaceId ?? 'the namespace’s workspace (none)'}`);
   const grant = await deps.store.pullGrants.get(registry.id, workspaceId);
   if (grant?.status === 'refused') return fact(false, `Harbor refused the robot of ${workspaceId}: ${grant.statusMessage ?? 'no reason given'}`);
   const robot = grant?.robot;
@@ -165,15 +176,30 @@ const pullFact = async (deps: Deps, registry: Registry | undefined, space: Space
 };
 
 /**
- * Why an image is, or is not, offered to a namespace (admins only: it names private spaces). Answers the
- * chain of facts of the rule (registry → space and visibility → namespace → workspace → binding), then the
- * repository's tags and the index row the selector reads, stopping at the first missing link; see
- * `freshness` for `asOf`.
+ * What a workspace admin is told of an image their namespace may not select: exactly what they would be told of a
+ * space that does not exist, so another workspace's private space, its bindings and its pending changes stay unseen.
+ * `asOf` is the oldest pending change of all, a bound that names nothing.
  */
-export const explainImage = async (cluster: string, namespace: string, image: string, deps: Deps): Promise<Explanation> => {
+const notOffered = (base: Pick<Explanation, 'image' | 'reference' | 'namespace'>, registry: Registry, spaceName: string, workspaceId: string, asOf: string): Explanation => {
+  const registryFact: ExplainFact = { link: 'registry', holds: true, statement: `host ${registry.host} → registry ${registry.id}` };
+  const missing: ExplainFact = { link: 'space', holds: false, statement: `registry ${registry.id} offers no space ${spaceName} to workspace ${workspaceId}` };
+  return { ...base, visible: false, facts: [registryFact, missing], missingLink: missing, pullAccess: null, offeredBy: [], asOf, pendingChanges: [] };
+};
+
+/**
+ * Why an image is, or is not, offered to a namespace. Platform admins see the whole chain, private spaces of any
+ * workspace included; the admin of the namespace's workspace sees it for what that workspace may select, and
+ * `notOffered` for anything else. Answers the chain of facts of the rule (registry → space and visibility →
+ * namespace → workspace → binding or ownership), then the repository's tags and the index row the selector reads,
+ * stopping at the first missing link; see `freshness` for `asOf`.
+ */
+export const explainImage = async (cluster: string, namespace: string, image: string, caller: Caller, deps: Deps): Promise<Explanation> => {
   const ref = parseImageReference(image);
   const readAt = deps.clock();
   const [ns, registries] = await Promise.all([deps.store.tenancy.getNamespace(cluster, namespace), deps.store.registries.list()]);
+  const platformAdmin = isPlatformAdmin(caller);
+  if (!platformAdmin && (!ns?.workspaceId || !mayAdminWorkspace(caller, ns.workspaceId)))
+    throw forbidden(`explaining needs the platform-admin role, or the admin role of namespace ${cluster}/${namespace}'s workspace`);
   const { space: spaceName, repository } = splitPath(ref.path);
   const candidates = registries.filter((r) => r.host === ref.host);
   const spaces = await Promise.all(candidates.map((r) => (SpaceName.safeParse(spaceName).success ? deps.store.spaces.getLive(r.id, spaceName) : undefined)));
@@ -182,7 +208,7 @@ export const explainImage = async (cluster: string, namespace: string, image: st
   const space = found >= 0 ? spaces[found] : undefined;
   const imageName = imageRef(ref.host, ref.path);
 
-  const { asOf, pending } = await freshness(deps, readAt, registry?.id, space?.name, ref.path);
+  const { asOf, pending, oldestOfAll } = await freshness(deps, readAt, registry?.id, space?.name, ref.path);
   const validPath = RepositoryName.safeParse(ref.path).success;
   const [bindings, tags, rows] = await Promise.all([
     registry && space ? deps.store.spaces.bindings(registry.id, space.name) : [],
@@ -190,6 +216,14 @@ export const explainImage = async (cluster: string, namespace: string, image: st
     Promise.all(audiencesOfNamespace(ns?.workspaceId).map(async (a) => ((await deps.store.index.get(a, imageName)) ? a : undefined))),
   ]);
   const offeredBy = rows.filter((a): a is string => !!a);
+  const allBound = bindings.map((b) => b.workspaceId).sort();
+  if (!platformAdmin && ns?.workspaceId) {
+    const base = { image: imageName, reference: { ...(ref.tag ? { tag: ref.tag } : {}), ...(ref.digest ? { digest: ref.digest } : {}) }, namespace: `${cluster}/${namespace}` };
+    const grant = { visibility: space?.visibility ?? 'private', boundWorkspaces: allBound, owner: registry?.ownerWorkspaceId };
+    if (registry && (!space || !maySelect(grant, ns.workspaceId))) return notOffered(base, registry, spaceName, ns.workspaceId, oldestOfAll);
+  }
+  // A workspace admin is not told which other workspaces a space they may select is bound to.
+  const bound = platformAdmin ? allBound : allBound.filter((w) => w === ns?.workspaceId);
   const facts = chain({
     ref,
     image: imageName,
@@ -199,13 +233,13 @@ export const explainImage = async (cluster: string, namespace: string, image: st
     space,
     spaceName,
     repository,
-    bound: bindings.map((b) => b.workspaceId).sort(),
+    bound,
     tags,
     offeredBy,
     pending: pending.length,
   });
   const missingLink = facts.find((f) => !f.holds) ?? null;
-  const pullAccess = await pullFact(deps, registry, space, ns?.workspaceId ?? null, bindings.map((b) => b.workspaceId), imageName);
+  const pullAccess = await pullFact(deps, registry, space, ns?.workspaceId ?? null, bound, imageName);
   return {
     image: imageName,
     reference: { ...(ref.tag ? { tag: ref.tag } : {}), ...(ref.digest ? { digest: ref.digest } : {}) },

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { PullAccessSyncRequested, SpaceBound, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, type BusEvent } from '../../events/index.ts';
+import { PullAccessSyncRequested, SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged, type BusEvent } from '../../events/index.ts';
 import { robotNameOf, rotationDue } from '../domain/pull-access.ts';
 import { RegistrySecrets, WorkspaceId, type PullGrant, type Registry } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { durationToLast, RegistryCallError, robotMatches, type HarborRobot, type RegistryTarget, type RobotSpec } from '../registries/registry-api.ts';
+import { recordAudit } from './audit.ts';
 import { dropSecret, targetOf } from './registry-access.ts';
 
 /**
@@ -25,10 +26,22 @@ export type SyncOptions = {
 export type SyncOutcome = { registryId: string; workspaceId: string; action: 'none' | 'created' | 'updated' | 'unchanged' | 'deleted'; rotated: boolean; status: PullGrant['status'] | 'gone' };
 
 /**
- * The bound private projects of W on R, from the truth. Candidates: W's bindings on GSI1, `focus` and `held` (what
- * the grant holds); each candidate's binding and space are then read consistently.
+ * The private projects of R that W's namespaces may select, from the truth. R owned by W: every private project of R;
+ * owned by another workspace: none. A platform R: W's bound private projects. Candidates: W's bindings on GSI1,
+ * `focus` and `held` (what the grant holds); each candidate's binding and space are then read consistently.
  */
-export const desiredProjects = async (deps: Deps, registryId: string, workspaceId: string, focus: string[] = [], held: string[] = []): Promise<string[]> => {
+export const desiredProjects = async (
+  deps: Deps,
+  registry: Registry,
+  workspaceId: string,
+  focus: string[] = [],
+  held: string[] = [],
+): Promise<string[]> => {
+  const registryId = registry.id;
+  if (registry.ownerWorkspaceId)
+    return registry.ownerWorkspaceId === workspaceId
+      ? (await deps.store.spaces.list(registryId)).filter((s) => s.visibility === 'private').map((s) => s.name).sort()
+      : [];
   const listed = (await deps.store.spaces.bindingsOfWorkspace(workspaceId)).filter((b) => b.registryId === registryId).map((b) => b.space);
   // GSI1 may still show a space unbound a moment ago (a robot would regain it) or miss one bound (a robot would lose it).
   const candidates = [...new Set([...listed, ...focus, ...held])];
@@ -114,7 +127,7 @@ export const syncPullGrant = async (deps: Deps, ctx: Ctx, registryId: string, wo
   const grant = await deps.store.pullGrants.get(registryId, workspaceId);
   const outcome = (action: SyncOutcome['action'], status: SyncOutcome['status'], rotated = false): SyncOutcome => ({ registryId, workspaceId, action, rotated, status });
   if (!registry || registry.kind !== 'harbor') return outcome(grant ? await retireGrant(deps, ctx, grant) : 'none', 'gone');
-  const projects = await desiredProjects(deps, registryId, workspaceId, opts.focus, [...(grant?.projects ?? []), ...(grant?.robot?.projects ?? [])]);
+  const projects = await desiredProjects(deps, registry, workspaceId, opts.focus, [...(grant?.projects ?? []), ...(grant?.robot?.projects ?? [])]);
   // Nothing to hold and nothing held; reconcile still looks for a robot of ours Harbor has and we do not know.
   if (!grant && projects.length === 0 && !opts.verify) return outcome('none', 'gone');
   const now = deps.clock();
@@ -172,12 +185,21 @@ const pairsOf = async (deps: Deps, event: BusEvent): Promise<Pair[]> => {
       const { registryId, space, workspaceId } = SpaceBound.data.parse(d);
       return [{ registryId, workspaceId, focus: [space] }];
     }
+    case SpaceCreated.detailType:
     case SpaceVisibilityChanged.detailType:
     case SpaceDeleted.detailType: {
       const { registryId, space } = SpaceDeleted.data.parse(d);
-      // Bound now (consistent), or held by a robot (an unbind or delete already went through).
-      const [bindings, grants] = await Promise.all([deps.store.spaces.bindings(registryId, space), deps.store.pullGrants.ofRegistry(registryId)]);
-      const workspaces = new Set([...bindings.map((b) => b.workspaceId), ...grants.filter((g) => g.projects.includes(space) || g.robot?.projects.includes(space)).map((g) => g.workspaceId)]);
+      // Bound now (consistent), the registry's owner, or held by a robot (an unbind or delete already went through).
+      const [bindings, grants, registry] = await Promise.all([
+        deps.store.spaces.bindings(registryId, space),
+        deps.store.pullGrants.ofRegistry(registryId),
+        deps.store.registries.get(registryId),
+      ]);
+      const workspaces = new Set([
+        ...bindings.map((b) => b.workspaceId),
+        ...(registry?.ownerWorkspaceId ? [registry.ownerWorkspaceId] : []),
+        ...grants.filter((g) => g.projects.includes(space) || g.robot?.projects.includes(space)).map((g) => g.workspaceId),
+      ]);
       return [...workspaces].map((workspaceId) => ({ registryId, workspaceId, focus: [space] }));
     }
     case PullAccessSyncRequested.detailType: {
@@ -233,7 +255,8 @@ export const requestReconcileOfPullAccess = async (deps: Deps, ctx: Ctx, registr
   const strays = (await deps.registryApi.listRobots(target, prefix))
     .map((r) => r.name.slice(r.name.indexOf(prefix) + prefix.length))
     .filter((w) => WorkspaceId.safeParse(w).success);
-  const workspaces = new Set([...bound, ...strays, ...(await deps.store.pullGrants.ofRegistry(registry.id)).map((g) => g.workspaceId)]);
+  const owner = registry.ownerWorkspaceId ? [registry.ownerWorkspaceId] : [];
+  const workspaces = new Set([...bound, ...owner, ...strays, ...(await deps.store.pullGrants.ofRegistry(registry.id)).map((g) => g.workspaceId)]);
   await publish(deps, ...[...workspaces].map((workspaceId) => newEvent(deps, ctx, PullAccessSyncRequested, { registryId: registry.id, workspaceId, reason: 'reconcile' })));
   return workspaces.size;
 };
@@ -318,6 +341,7 @@ export const rotateWorkspacePullCredentials = async (workspaceId: string, deps: 
   if (!(await deps.store.tenancy.getWorkspace(workspaceId))) throw notFound(`workspace ${workspaceId} not found`);
   const requestedAt = deps.clock().toISOString();
   const { events, robots } = await requestRotation(deps, ctx, workspaceId, requestedAt);
+  await recordAudit(deps, ctx, { action: 'PullCredentialsRotated', target: { workspaceId }, workspaces: [workspaceId] });
   await publish(deps, ...events);
   return { workspaceId, requestedAt, robots };
 };

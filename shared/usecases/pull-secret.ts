@@ -9,8 +9,9 @@ import { readableNamespace } from './tenancy.ts';
 
 /**
  * Where a namespace's pull credentials come from: its workspace's robot on every Harbor registry where the workspace
- * has a bound private space (public projects pull anonymously), and every Docker Registry's read-only pull
- * credentials (all its spaces are public). Never an integration's own credentials.
+ * has a bound private space, or that it owns and that has a private project (public projects pull anonymously); the
+ * read-only pull credentials of every platform Docker Registry (all its spaces are public) and of the Docker
+ * Registries its workspace owns. Never an integration's own credentials, never another workspace's registry's.
  */
 type Source =
   | { kind: 'robot'; registry: Registry; grant: PullGrant & { robot: NonNullable<PullGrant['robot']> } }
@@ -21,14 +22,15 @@ const sourcesOf = async (deps: Deps, workspaceId: string | null): Promise<Source
   const live = new Map(registries.map((r) => [r.id, r]));
   const sources: Source[] = [];
   for (const registry of registries)
-    if (registry.kind === 'docker-registry' && registry.pullCredentialsRef) sources.push({ kind: 'pull-credentials', registry });
+    if (registry.kind === 'docker-registry' && registry.pullCredentialsRef && (registry.ownerWorkspaceId ?? workspaceId) === workspaceId)
+      sources.push({ kind: 'pull-credentials', registry });
   for (const grant of grants) {
     const registry = live.get(grant.registryId);
     const robot = grant.robot;
     // Fail closed: a robot Harbor has not yet shrunk to the truth (an unbind or make-private it refused or missed) is
     // not handed out until it has; one still growing (a bind not yet synced) is.
     const current = robot && robot.projects.length > 0 && robot.projects.every((p) => grant.projects.includes(p));
-    if (registry?.kind === 'harbor' && robot && current) sources.push({ kind: 'robot', registry, grant: { ...grant, robot } });
+    if (registry?.kind === 'harbor' && (registry.ownerWorkspaceId ?? workspaceId) === workspaceId && robot && current) sources.push({ kind: 'robot', registry, grant: { ...grant, robot } });
   }
   return sources.sort((a, b) => (a.registry.host < b.registry.host ? -1 : 1));
 };

@@ -191,7 +191,7 @@ const followVisibility = async (run: ReconcileRun, s: ListedSpace, truth: Space,
   if (truth.visibility === s.visibility) return;
   // A visibility that only a webhook implied (private, unconfirmed) is never written back: Harbor's is learned.
   if (registry.mode === 'integrated' || truth.visibilityUnconfirmed) {
-    const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: s.name, visibility: s.visibility });
+    const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: s.name, visibility: s.visibility, previousVisibility: truth.visibility });
     if (await deps.store.spaces.setVisibility(registryId, s.name, s.visibility, deps.clock().toISOString(), event))
       events.push(event), run.spaces.visibilityFollowed.push(s.name);
     return;

@@ -75,11 +75,13 @@ export const listTags = async (cluster: string, namespace: string, image: string
   const rows = await Promise.all(audiencesOfNamespace(ns?.workspaceId).map((a) => deps.store.index.get(a, image)));
   const row = rows.find((r) => r);
   if (!row) throw hidden();
-  const [space, bindings] = await Promise.all([
+  const [registry, space, bindings] = await Promise.all([
+    deps.store.registries.get(row.registryId),
     deps.store.spaces.getLive(row.registryId, row.space),
     deps.store.spaces.bindings(row.registryId, row.space),
   ]);
-  if (!space || !maySelect({ visibility: space.visibility, boundWorkspaces: bindings.map((b) => b.workspaceId) }, ns?.workspaceId))
+  const grant = { visibility: space?.visibility ?? 'private', boundWorkspaces: bindings.map((b) => b.workspaceId), owner: registry?.ownerWorkspaceId } as const;
+  if (!registry || !space || !maySelect(grant, ns?.workspaceId))
     throw hidden();
   const tags = (await deps.store.catalog.tags(row.registryId, row.path)).filter((t) => t.state === 'present');
   tags.sort((a, b) => b.eventTime - a.eventTime || (a.tag < b.tag ? -1 : 1));

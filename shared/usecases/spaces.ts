@@ -101,7 +101,7 @@ export const updateSpace = async (registryId: string, name: string, input: z.inf
   // An unconfirmed space goes through the write anyway: the admin's word confirms it (and outranks a running reconcile).
   if (space.visibility === input.visibility && !space.visibilityUnconfirmed) return spaceView(space);
   const now = deps.clock().toISOString();
-  const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: name, visibility: input.visibility });
+  const event = newEvent(deps, ctx, SpaceVisibilityChanged, { registryId, space: name, visibility: input.visibility, previousVisibility: space.visibility });
   if (!(await deps.store.spaces.setVisibility(registryId, name, input.visibility, now, event))) throw notFound(`space ${name} not found`);
   await publish(deps, event);
   return spaceView({ ...space, visibility: input.visibility, updatedAt: now, visibilityUnconfirmed: false });
@@ -121,14 +121,22 @@ export const deleteSpace = async (registryId: string, name: string, deps: Deps, 
 };
 
 const bindingTargets = async (deps: Deps, registryId: string, space: string, workspaceId: string) => {
-  await getRegistryOrThrow(deps, registryId);
+  const registry = await getRegistryOrThrow(deps, registryId);
   await getSpaceOrThrow(deps, registryId, space);
   if (!(await deps.store.tenancy.getWorkspace(workspaceId))) throw notFound(`workspace ${workspaceId} not found`);
+  return registry;
 };
 
-/** Binds a space to a workspace (idempotent). */
+/**
+ * Binds a space to a workspace (idempotent). A workspace-owned registry's spaces take no binding: they are offered to
+ * their owner only (a binding would say otherwise, and would grant if ownership were ever lifted).
+ */
 export const bindSpace = async (registryId: string, space: string, workspaceId: string, deps: Deps, ctx: Ctx) => {
-  await bindingTargets(deps, registryId, space, workspaceId);
+  const registry = await bindingTargets(deps, registryId, space, workspaceId);
+  if (registry.ownerWorkspaceId)
+    throw conflict(`registry ${registryId} is owned by workspace ${registry.ownerWorkspaceId}: its spaces are offered to that workspace only and take no bindings`, {
+      ownerWorkspaceId: registry.ownerWorkspaceId,
+    });
   const event = newEvent(deps, ctx, SpaceBound, { registryId, space, workspaceId });
   const binding = { registryId, space, workspaceId, createdAt: deps.clock().toISOString() };
   if (await deps.store.spaces.bind(binding, event)) await publish(deps, event);

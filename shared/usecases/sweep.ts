@@ -2,6 +2,7 @@ import type { Deps } from '../deps.ts';
 import { publishOrThrow } from '../events/publisher.ts';
 import { inLambda, logger } from '../logger.ts';
 import { metric, seconds } from '../metrics.ts';
+import { auditEvents } from './audit.ts';
 
 /** Marks older than this were not cleared by the indexer in time: their events are re-emitted. */
 export const SWEEP_THRESHOLD_MS = 30_000;
@@ -13,13 +14,15 @@ const MAX_REFUSED_IN_A_ROW = 10;
  * Re-emits the events of changes whose pending-index mark is older than the threshold (the process died
  * between the write and the publish, delivery failed, or the indexer failed and is retried). The indexer is
  * idempotent, so a re-emit of an event that did arrive is harmless. An event the bus refuses never holds the
- * others back: they are then published one by one, and the refused ones counted in `failed`.
+ * others back: they are then published one by one, and the refused ones counted in `failed`. The state changes among
+ * them are recorded in the audit trail again first (the same items), so an entry lost with its process is repaired.
  */
-export const sweepPending = async (deps: Pick<Deps, 'store' | 'bus' | 'clock'>, thresholdMs = SWEEP_THRESHOLD_MS) => {
+export const sweepPending = async (deps: Pick<Deps, 'store' | 'bus' | 'clock' | 'auditTtlDays'>, thresholdMs = SWEEP_THRESHOLD_MS) => {
   const olderThan = new Date(deps.clock().getTime() - thresholdMs).toISOString();
   // One batch per run: re-emitted events are handled asynchronously, so the next run sees what is left.
   const marks = await deps.store.pending.olderThan(olderThan, 1000);
   const events = marks.map((m) => m.event);
+  await auditEvents(deps, events);
   let reemitted = 0;
   let failed = 0;
   if (events.length) {

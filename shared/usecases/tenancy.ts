@@ -3,14 +3,18 @@ import { NamespaceBound } from '../../events/index.ts';
 import { WorkspaceId, type Namespace } from '../domain/model.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
-import { isPlatformAdmin, mayReadWorkspace, type Caller } from '../domain/caller.ts';
+import { adminWorkspaces, isPlatformAdmin, mayAdminWorkspace, mayReadWorkspace, type Caller } from '../domain/caller.ts';
+import { recordAudit } from './audit.ts';
 import { pullGrantView, requestRotation } from './pull-access.ts';
 
 export const PutWorkspaceInput = z.strictObject({ displayName: z.string().trim().min(1).max(200).optional() });
 export const PutNamespaceInput = z.strictObject({ workspaceId: WorkspaceId.nullable() });
 
-export const putWorkspace = (id: string, input: z.infer<typeof PutWorkspaceInput>, deps: Deps) =>
-  deps.store.tenancy.putWorkspace(id, input.displayName, deps.clock().toISOString());
+export const putWorkspace = async (id: string, input: z.infer<typeof PutWorkspaceInput>, deps: Deps, ctx: Ctx) => {
+  const put = await deps.store.tenancy.putWorkspace(id, input.displayName, deps.clock().toISOString());
+  await recordAudit(deps, ctx, { action: put.created ? 'WorkspaceCreated' : 'WorkspaceUpdated', target: { workspaceId: id }, workspaces: [id] });
+  return put;
+};
 
 export const getWorkspace = async (id: string, deps: Deps) => {
   const workspace = await deps.store.tenancy.getWorkspace(id);
@@ -24,23 +28,35 @@ export const getWorkspaceDetail = async (id: string, deps: Deps) => ({
   pullAccess: (await deps.store.pullGrants.ofWorkspace(id)).map(pullGrantView),
 });
 
-export const listWorkspaces = async (deps: Deps) => ({ items: await deps.store.tenancy.listWorkspaces() });
+/** Every workspace for a platform admin; for a workspace admin, theirs. */
+export const listWorkspaces = async (caller: Caller, deps: Deps) => {
+  const all = await deps.store.tenancy.listWorkspaces();
+  return { items: isPlatformAdmin(caller) ? all : all.filter((w) => mayAdminWorkspace(caller, w.id)) };
+};
 
-/** Refuses while spaces or namespaces are still bound to the workspace, and says which. */
-export const deleteWorkspace = async (id: string, deps: Deps) => {
+/**
+ * Refuses while spaces or namespaces are still bound to the workspace, or it owns registries, and says which: a
+ * workspace's registries are removed by a decision of their own (it purges their spaces), never as a side effect.
+ */
+export const deleteWorkspace = async (id: string, deps: Deps, ctx: Ctx) => {
   await getWorkspace(id, deps);
-  const [bindings, namespaces] = await Promise.all([
+  const [bindings, namespaces, registries] = await Promise.all([
     deps.store.spaces.bindingsOfWorkspace(id),
     deps.store.tenancy.namespacesOfWorkspace(id),
+    deps.store.registries.list(),
   ]);
-  if (bindings.length || namespaces.length)
-    throw conflict(`workspace ${id} is still in use: unbind its spaces and namespaces first`, {
+  const owned = registries.filter((r) => r.ownerWorkspaceId === id);
+  if (bindings.length || namespaces.length || owned.length)
+    throw conflict(`workspace ${id} is still in use: unbind its spaces and namespaces and remove its registries first`, {
       spaces: bindings.slice(0, 20).map((b) => `${b.registryId}/${b.space}`),
       namespaces: namespaces.slice(0, 20).map((n) => `${n.cluster}/${n.namespace}`),
+      registries: owned.slice(0, 20).map((r) => r.id),
       spaceCount: bindings.length,
       namespaceCount: namespaces.length,
+      registryCount: owned.length,
     });
   await deps.store.tenancy.deleteWorkspace(id);
+  await recordAudit(deps, ctx, { action: 'WorkspaceDeleted', target: { workspaceId: id }, workspaces: [id] });
 };
 
 
@@ -84,7 +100,11 @@ export const getNamespace = async (cluster: string, namespace: string, caller: C
   return ns;
 };
 
-export const listNamespaces = async (deps: Deps) => ({ items: await deps.store.tenancy.listNamespaces() });
+/** Every namespace for a platform admin; for a workspace admin, those of their workspaces (GSI1, one Query each). */
+export const listNamespaces = async (caller: Caller, deps: Deps) => {
+  if (isPlatformAdmin(caller)) return { items: await deps.store.tenancy.listNamespaces() };
+  return { items: (await Promise.all(adminWorkspaces(caller).map((w) => deps.store.tenancy.namespacesOfWorkspace(w)))).flat() };
+};
 
 /** Forgets a namespace: from then on it sees the public images only, and its workspace's pull credentials are rotated. */
 export const deleteNamespace = async (cluster: string, namespace: string, deps: Deps, ctx: Ctx) => {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { Registry, RegistrySecrets, WebhookCoverage } from '../domain/model.ts';
-import type { Deps } from '../deps.ts';
+import type { Ctx, Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { mapLimit } from '../registries/pool.ts';
 import { RegistryCallError, webhookPolicyBody, type NewHarborWebhookPolicy, type RegistryTarget } from '../registries/registry-api.ts';
+import { recordAudit } from './audit.ts';
 import { dropSecret, getRegistryOrThrow, webhookOf, webhookUrl } from './registry-access.ts';
 import { harborProjectSecret, hashSecret, openSecrets, RotateSecretInput, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
@@ -123,13 +124,30 @@ export const coverNewSpace = async (deps: Deps, registry: Registry, space: strin
 };
 
 /**
+ * Harbor: registers this service's policy again on every space's project (after a rotation, or a move to another
+ * URL) and records the coverage. Best effort: the change is already stored, so a failure is logged and left to the
+ * next reconcile, which does the same. Undefined for a Docker Registry (its config.yml is edited by hand) or on failure.
+ */
+export const reRegisterWebhookPolicies = async (deps: Deps, registry: Registry, after: string): Promise<WebhookCoverage | undefined> => {
+  if (registry.kind !== 'harbor') return undefined;
+  try {
+    const coverage = await ensureWebhookCoverage(deps, registry, (await deps.store.spaces.list(registry.id)).map((s) => s.name).sort());
+    await deps.store.registries.recordCoverage(registry.id, coverage).catch(() => undefined);
+    return coverage;
+  } catch (error) {
+    logger.warn(`webhook policies not re-registered after ${after}; the next reconcile does it`, { registryId: registry.id, error: String(error) });
+    return undefined;
+  }
+};
+
+/**
  * Rotates the webhook secret. The new one is shown once, in this answer; the old one keeps working for
  * `WEBHOOK_SECRET_GRACE_MS` (Docker Registry configs are edited by hand). On Harbor the service re-registers its
  * policy, with the new project secrets, on every space's project (`coverage` tells where it could not).
  */
 export const RotateWebhookSecretInput = RotateSecretInput;
 
-export const rotateWebhookSecret = async (id: string, input: z.infer<typeof RotateWebhookSecretInput>, deps: Deps) => {
+export const rotateWebhookSecret = async (id: string, input: z.infer<typeof RotateWebhookSecretInput>, deps: Deps, ctx: Ctx) => {
   const registry = await getRegistryOrThrow(deps, id);
   const opened = await openSecrets(deps, registry);
   const previous = opened.webhookSecret;
@@ -139,21 +157,15 @@ export const rotateWebhookSecret = async (id: string, input: z.infer<typeof Rota
   const secrets: RegistrySecrets = { ...opened, webhookSecret: secret, previousWebhookSecret: previous };
   // A new secret item per version: the item and the sealed value change together, or not at all.
   const secretRef = await deps.secrets.seal(`${id}-${randomBytes(6).toString('hex')}`, JSON.stringify(secrets));
-  const rotation = { fromHash: registry.webhookSecretHash, secretRef, hash: hashSecret(secret), until };
+  const rotation = { fromHash: registry.webhookSecretHash, fromRef: registry.secretRef, secretRef, hash: hashSecret(secret), until };
   if (!(await deps.store.registries.rotateWebhookSecret(id, rotation))) {
     await deps.secrets.remove(secretRef);
     throw conflict(`the webhook secret of registry ${id} changed meanwhile; retry`);
   }
   // Committed: from here on nothing may keep the new secret (shown only in this answer) from its caller.
+  await recordAudit(deps, ctx, { action: 'WebhookSecretRotated', target: { registryId: id }, workspaces: registry.ownerWorkspaceId ? [registry.ownerWorkspaceId] : [] });
   await dropSecret(deps, registry.secretRef, { registryId: id });
   const rotated: Registry = { ...registry, secretRef, webhookSecretHash: rotation.hash, previousWebhookSecretHash: registry.webhookSecretHash, previousWebhookSecretUntil: until };
-  const coverage =
-    registry.kind === 'harbor'
-      ? await (async () => ensureWebhookCoverage(deps, rotated, (await deps.store.spaces.list(id)).map((s) => s.name).sort()))().catch((error: unknown) => {
-          logger.warn('webhook policies not re-registered after rotation; the next reconcile does it', { registryId: id, error: String(error) });
-          return undefined;
-        })
-      : undefined;
-  if (coverage) await deps.store.registries.recordCoverage(id, coverage).catch(() => undefined);
+  const coverage = await reRegisterWebhookPolicies(deps, rotated, 'rotation');
   return { registryId: id, webhook: webhookOf(deps, rotated, secret), previousSecretValidUntil: until, ...(coverage ? { coverage } : {}) };
 };

@@ -26,6 +26,9 @@ export const authenticateWebhook = async (registryId: string, kind: RegistryKind
   return { registry, project: scope.project };
 };
 
+/** The context of one change's events: the delivery's, with the registry's own operator of that change, if named. */
+const ctxOf = (ctx: Ctx, change: RegistryChange): Ctx => (change.operator ? { ...ctx, operator: change.operator } : ctx);
+
 /** A change's names, checked: the space it is in and the repository inside the space. */
 const namesOf = (change: RegistryChange) => ({ ...splitPath(change.path), path: change.path });
 
@@ -80,7 +83,7 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
       const harbor = registry.kind === 'harbor';
       const now = deps.clock().toISOString();
       const visibility = harbor ? 'private' : 'public';
-      const event = newEvent(deps, ctx, SpaceCreated, { registryId: registry.id, space, visibility });
+      const event = newEvent(deps, ctxOf(ctx, change), SpaceCreated, { registryId: registry.id, space, visibility });
       const created = { registryId: registry.id, name: space, visibility, createdAt: now, updatedAt: now, ...(harbor ? { visibilityUnconfirmed: true } : {}) } as const;
       if (await deps.store.spaces.create(created, event)) spaceEvents.push(event), (unconfirmed ||= harbor);
       known = true;
@@ -94,7 +97,7 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
     if (change.action === 'push') {
       if (!change.tag) return [];
       const tag = { ...ref, tag: change.tag, digest: change.digest, eventTime: change.eventTime };
-      const event = newEvent(deps, ctx, TagPushed, tag);
+      const event = newEvent(deps, ctxOf(ctx, change), TagPushed, tag);
       // Two items, no order between them: both are written before the event is published.
       const [, changed] = await Promise.all([deps.store.catalog.ensureRepository(ref), deps.store.catalog.push(tag, event)]);
       return changed ? [event] : [];
@@ -108,7 +111,7 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
     const events: BusEvent[] = [];
     for (const name of doomed) {
       const tag = { ...ref, tag: name, eventTime: change.eventTime };
-      const event = newEvent(deps, ctx, TagDeleted, tag);
+      const event = newEvent(deps, ctxOf(ctx, change), TagDeleted, tag);
       if (await deps.store.catalog.delete(tag, event)) events.push(event);
     }
     return events;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { badRequest } from '../errors.ts';
-import type { RegistryChange } from './changes.ts';
+import { operatorOf, type RegistryChange } from './changes.ts';
 
 const Event = z.object({
   id: z.string(),
@@ -12,7 +12,10 @@ const Event = z.object({
     repository: z.string(),
     tag: z.string().optional(),
   }),
+  /** Who acted (`actor.name`, the authenticated user): read by `operatorOf`, so a strange one never refuses the event. */
+  actor: z.unknown().optional(),
 });
+const Actor = z.object({ name: z.unknown() });
 const Envelope = z.object({ events: z.array(z.unknown()).max(1000) });
 
 const BLOB_MEDIA_TYPES = /octet-stream|\.layer\.|\.config\.|rootfs|container\.image\.v1\+json/;
@@ -33,10 +36,12 @@ export const parseDistributionWebhook = (body: unknown): RegistryChange[] => {
     const { action, target, timestamp } = parsed.data;
     const eventTime = Date.parse(timestamp);
     const path = target.repository;
+    const operator = operatorOf(Actor.safeParse(parsed.data.actor).data?.name);
+    const by = operator ? { operator } : {};
     if (action === 'push' && target.tag && target.digest && !BLOB_MEDIA_TYPES.test(target.mediaType ?? ''))
-      return [{ action: 'push', path, tag: target.tag, digest: target.digest, eventTime, at }];
-    if (action === 'delete' && target.tag) return [{ action: 'delete-tag', path, tag: target.tag, eventTime, at }];
-    if (action === 'delete' && target.digest) return [{ action: 'delete-digest', path, digest: target.digest, eventTime, at }];
+      return [{ action: 'push', path, tag: target.tag, digest: target.digest, eventTime, at, ...by }];
+    if (action === 'delete' && target.tag) return [{ action: 'delete-tag', path, tag: target.tag, eventTime, at, ...by }];
+    if (action === 'delete' && target.digest) return [{ action: 'delete-digest', path, digest: target.digest, eventTime, at, ...by }];
     return [];
   });
 };

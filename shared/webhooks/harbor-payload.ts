@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { badRequest } from '../errors.ts';
-import { realTag, type RegistryChange } from './changes.ts';
+import { operatorOf, realTag, type RegistryChange } from './changes.ts';
 
 const Resource = z.object({ digest: z.string().optional(), tag: z.string().optional(), resource_url: z.string().optional() });
 // `repo_type` (the project's visibility) is not read: a payload never decides who may see a space.
@@ -9,10 +9,10 @@ const ArtifactData = z.object({
   repository: z.object({ name: z.string(), namespace: z.string(), repo_full_name: z.string() }),
 });
 
-/** Harbor's Default format: `occur_at` in Unix seconds. */
-const DefaultPayload = z.object({ type: z.string(), occur_at: z.number(), event_data: z.unknown() });
-/** Harbor's CloudEvents 1.0 format: `time` in RFC 3339. */
-const CloudEvent = z.object({ specversion: z.string(), type: z.string(), time: z.string(), data: z.unknown() });
+/** Harbor's Default format: `occur_at` in Unix seconds. `operator` (both formats): who acted, read by `operatorOf`. */
+const DefaultPayload = z.object({ type: z.string(), occur_at: z.number(), operator: z.unknown().optional(), event_data: z.unknown() });
+/** Harbor's CloudEvents 1.0 format: `time` in RFC 3339; `operator` is an extension attribute. */
+const CloudEvent = z.object({ specversion: z.string(), type: z.string(), time: z.string(), operator: z.unknown().optional(), data: z.unknown() });
 
 const ACTIONS: Record<string, 'push' | 'delete'> = {
   PUSH_ARTIFACT: 'push',
@@ -47,13 +47,15 @@ export const parseHarborWebhook = (body: unknown): HarborDelivery => {
   // A name without `<project>/` would land in another space (`evil` → `library`): refused, never re-read.
   if (!path.startsWith(`${repository.namespace}/`))
     throw badRequest(`${prefix}.repository.repo_full_name ${JSON.stringify(path)} is not in project ${JSON.stringify(repository.namespace)}`);
+  const operator = operatorOf(cloud.success ? cloud.data.operator : plain?.data?.operator);
+  const by = operator ? { operator } : {};
   const changes = resources.flatMap((r, index): RegistryChange[] => {
     const tag = realTag(r.tag);
     if (!r.digest) return [];
     const at = `${prefix}.resources[${index}]`;
-    if (action === 'push') return [{ action, path, digest: r.digest, eventTime, at, ...(tag ? { tag } : {}) }];
+    if (action === 'push') return [{ action, path, digest: r.digest, eventTime, at, ...(tag ? { tag } : {}), ...by }];
     // Harbor deletes the artifact: every tag on that digest goes with it.
-    return [{ action: 'delete-digest', path, digest: r.digest, eventTime, at, ...(tag ? { tag } : {}) }];
+    return [{ action: 'delete-digest', path, digest: r.digest, eventTime, at, ...(tag ? { tag } : {}), ...by }];
   });
   return { project: repository.namespace, changes };
 };

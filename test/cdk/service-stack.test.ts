@@ -76,7 +76,7 @@ describe('the stateless stack', () => {
       const integrationId = JSON.stringify(cfn?.Properties.Target).match(/"Ref":"(\w+)"/)?.[1] ?? '';
       expect(JSON.stringify(integrations[integrationId].Properties.IntegrationUri), routeKey(route)).toContain(functionOf(route.fn).logicalId);
       expect(integrations[integrationId].Properties.PayloadFormatVersion).toBe('2.0');
-      const jwt = route.access === 'admin' || route.access === 'reader';
+      const jwt = route.access !== 'public' && route.access !== 'webhook';
       expect(cfn?.Properties.AuthorizationType, routeKey(route)).toBe(jwt ? 'JWT' : 'NONE');
     }
     service.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {

@@ -1,6 +1,8 @@
+import { PLATFORM_ADMIN, type Caller } from '../../shared/domain/caller.ts';
 import { randomBytes } from 'node:crypto';
 import type { BusEvent } from '../../events/contract.ts';
 import type { Deps } from '../../shared/deps.ts';
+import { DEFAULT_AUDIT_TTL_DAYS } from '../../shared/domain/audit.ts';
 import { DEFAULT_PULL_ACCESS } from '../../shared/domain/pull-access.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from '../../shared/domain/time.ts';
 import { handleIndexEvent, handleIndexEvents } from '../../shared/index/indexer.ts';
@@ -140,6 +142,7 @@ export const testDeps = (store: Store, overrides: Partial<Deps> = {}) => {
     clock: () => new Date(),
     clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
     pullAccess: DEFAULT_PULL_ACCESS,
+    auditTtlDays: DEFAULT_AUDIT_TTL_DAYS,
     publicUrl: 'http://localhost:3000',
     ...overrides,
   };
@@ -154,3 +157,6 @@ export const ctx = { correlationId: 'test', actor: 'test' };
 
 /** A base for registry event times in tests: the service refuses times before 2000 or ahead of its clock. */
 export const T0 = Date.UTC(2026, 0, 1);
+
+/** A platform admin's token, for use cases that take a caller. */
+export const ADMIN: Caller = { sub: 'admin', roles: [PLATFORM_ADMIN], workspaces: [] };

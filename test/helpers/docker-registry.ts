@@ -154,15 +154,14 @@ export const startDockerRegistry = async (opts: DockerRegistryOptions = {}) => {
   const auth = opts.auth ?? true;
   const dir = await mkdtemp(join(tmpdir(), 'docker-registry-'));
   const username = 'ci';
-  const password = randomBytes(12).toString('hex');
+  let password = randomBytes(12).toString('hex');
   const readerName = 'puller';
   const readerPassword = randomBytes(12).toString('hex');
   const config = join(dir, 'config.yml');
   const logFile = join(dir, 'registry.log');
   let child: ChildProcess | undefined;
 
-  const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  const authHeaders = (): Record<string, string> => (auth ? { authorization: basic } : {});
+  const authHeaders = (): Record<string, string> => (auth ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } : {});
 
   const logTail = () => {
     try {
@@ -243,7 +242,10 @@ export const startDockerRegistry = async (opts: DockerRegistryOptions = {}) => {
     host,
     /** Empty when started with `auth: false`. */
     username: auth ? username : '',
-    password: auth ? password : '',
+    /** The admin account's current password (see `changePassword`). */
+    get password() {
+      return auth ? password : '';
+    },
     /**
      * A second htpasswd account, the one handed out as pull credentials. Read-only by convention only:
      * distribution's htpasswd auth has no per-user access, so it could push too. Empty with `auth: false`.
@@ -285,6 +287,19 @@ export const startDockerRegistry = async (opts: DockerRegistryOptions = {}) => {
     async restart(): Promise<void> {
       await kill();
       await launch(url);
+    },
+
+    /**
+     * Gives the admin account a new password in htpasswd and restarts the registry, which reads the file only at
+     * start: from then on the old password is refused. `push` and `deleteManifest` use the new one.
+     */
+    async changePassword(next = randomBytes(12).toString('hex')): Promise<string> {
+      if (!auth) throw new Error('changePassword: the registry was started with auth: false');
+      await run('htpasswd', ['-Bb', join(dir, 'htpasswd'), username, next]);
+      password = next;
+      await kill();
+      await launch(url);
+      return next;
     },
 
     /** Stops the registry and removes its temp dir. Safe to call twice. */

@@ -25,7 +25,7 @@ import type { FakeHarbor } from './fake-harbor.ts';
 import type { Worker } from './jittery-table.ts';
 import type { Service } from './service.ts';
 import { WORKSPACES, type Change, type Driver } from './model-run.ts';
-import type { Outcome, RegOf, SelectorItem } from './reference-model.ts';
+import { OWNER, type Outcome, type RegOf, type SelectorItem } from './reference-model.ts';
 
 const admin: Claims = { sub: 'model', roles: ['platform-admin'], workspaces: [] };
 
@@ -120,7 +120,7 @@ const deliveries = (run: (events: readonly BusEvent[], only: (fn: string) => boo
 export const useCaseDriver = (store: Store, worker: Worker): Driver => {
   const harbor = agreeableRegistryApi();
   const { deps, bus } = testDeps(store, { registryApi: harbor });
-  const hosts = { H: 'harbor.test', D: 'registry.test:5000' };
+  const hosts = { H: 'harbor.test', D: 'registry.test:5000', O: 'owned.test:5000' };
   const registries = {} as Record<RegOf, Registry>;
   const secrets = {} as Record<RegOf, string>;
   const base = Math.floor(Date.now() / 1000) + 60;
@@ -145,16 +145,16 @@ export const useCaseDriver = (store: Store, worker: Worker): Driver => {
   return {
     hosts,
     async setup() {
-      for (const [key, kind] of [['H', 'harbor'], ['D', 'docker-registry']] as const) {
-        const pull = key === 'D' ? { pullCredentials: { username: 'puller', password: 'pull-only' } } : {};
-        const created = await registerRegistry({ name: key, kind, mode: 'hosted', url: `https://${hosts[key]}`, ...pull }, deps, ctx);
+      for (const w of WORKSPACES) await putWorkspace(w, {}, deps, ctx);
+      for (const [key, kind] of [['H', 'harbor'], ['D', 'docker-registry'], ['O', 'docker-registry']] as const) {
+        const pull = key === 'H' ? {} : { pullCredentials: { username: 'puller', password: 'pull-only' } };
+        const created = await registerRegistry({ name: key, kind, mode: 'hosted', url: `https://${hosts[key]}`, ...pull }, deps, ctx, key === 'O' ? OWNER : undefined);
         const stored = await store.registries.get(created.id);
         if (!stored) throw new Error('registry not stored');
         registries[key] = stored;
         secrets[key] = created.webhook.secret;
       }
-      for (const w of WORKSPACES) await putWorkspace(w, {}, deps);
-      const created = await putCluster('c', { unmanagedImages: 'deny' }, deps);
+      const created = await putCluster('c', { unmanagedImages: 'deny' }, deps, ctx);
       if (!('admissionToken' in created.body)) throw new Error('cluster c existed already');
       // As the webhook handler does, with the token; once, since no step changes the cluster's settings.
       cluster = await authenticateCluster('c', `Bearer ${created.body.admissionToken}`, deps);
@@ -238,7 +238,7 @@ const timestamp = (seconds: number) => new Date(Math.min(seconds, Date.UTC(9999,
  */
 export const webhookBody = (r: RegOf, host: string, c: Change, base: number): unknown => {
   const seconds = c.action === 'push' && c.absoluteSeconds !== undefined ? c.absoluteSeconds : base + c.eventTime;
-  if (r === 'D') {
+  if (r !== 'H') {
     const target =
       c.action === 'push'
         ? { mediaType: 'application/vnd.oci.image.manifest.v1+json', repository: c.path, digest: c.digest, ...(c.tag ? { tag: c.tag } : {}) }
@@ -280,7 +280,7 @@ const outcomeOf = (status: number): Outcome => {
 export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Driver => {
   const ws = (w: string) => `${w}-${seq}`;
   const cluster = `model-${seq}`;
-  const hosts = { H: new URL(harbor.url).host, D: `127.0.0.2:${10_000 + seq}` };
+  const hosts = { H: new URL(harbor.url).host, D: `127.0.0.2:${10_000 + seq}`, O: `127.0.0.3:${10_000 + seq}` };
   const regs = {} as Record<RegOf, z.infer<typeof Created>>;
   let admissionToken = '';
   const admin = async (method: string, path: string, body?: unknown) => outcomeOf((await svc.call(method, path, body)).status);
@@ -293,11 +293,12 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
       // The model starts empty; Harbor's default project would be imported by the first reconcile.
       const library = harbor.state.findProject('library', true);
       if (library) harbor.state.deleteProject(library.projectId);
-      for (const [key, kind, url] of [['H', 'harbor', harbor.url], ['D', 'docker-registry', `http://${hosts.D}`]] as const) {
-        const res = await svc.call('POST', '/api/v1/registries', { name: key, kind, mode: 'hosted', url, ...(key === 'H' ? { credentials: harbor.credentials } : {}) });
+      for (const w of WORKSPACES) await svc.call('PUT', `/api/v1/workspaces/${ws(w)}`, {});
+      for (const [key, kind, url] of [['H', 'harbor', harbor.url], ['D', 'docker-registry', `http://${hosts.D}`], ['O', 'docker-registry', `http://${hosts.O}`]] as const) {
+        const to = key === 'O' ? `/api/v1/workspaces/${ws(OWNER)}/registries` : '/api/v1/registries';
+        const res = await svc.call('POST', to, { name: key, kind, mode: 'hosted', url, ...(key === 'H' ? { credentials: harbor.credentials } : {}) });
         regs[key] = Created.parse(res.body);
       }
-      for (const w of WORKSPACES) await svc.call('PUT', `/api/v1/workspaces/${ws(w)}`, {});
       const res = await svc.call('PUT', `/api/v1/clusters/${cluster}`, { unmanagedImages: 'deny' });
       if (res.status !== 201) throw new Error(`cluster registration answered ${res.status}: ${res.text}`);
       admissionToken = ClusterCreated.parse(res.body).admissionToken;
@@ -333,11 +334,11 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
     async pullHosts(ns) {
       const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/pull-secret`);
       if (res.status !== 200) throw new Error(`pull secret answered ${res.status}: ${res.text}`);
-      return authHosts(res.text).filter((h) => h === hosts.H || h === hosts.D);
+      return authHosts(res.text).filter((h) => Object.values(hosts).includes(h));
     },
     async selector(ns) {
       const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/images?limit=100`);
-      const items = toItems(Page.parse(res.body).items).filter((i) => i.image.startsWith(`${hosts.H}/`) || i.image.startsWith(`${hosts.D}/`));
+      const items = toItems(Page.parse(res.body).items).filter((i) => Object.values(hosts).some((h) => i.image.startsWith(`${h}/`)));
       return items.map((i) => ({ ...i, grantedBy: i.grantedBy.map((g) => g.replace(new RegExp(`-${seq}$`), '')) }));
     },
     async admitted(ns, image) {

@@ -5,12 +5,16 @@ import { createModel, type Outcome, type RegOf, type SelectorItem } from './refe
 
 const SPACES = ['s1', 's2', 'library'] as const;
 /** Few names, so operations collide: nested paths, and `alpine` vs `library/alpine` (one space, two images). */
-const PATHS: Record<RegOf, string[]> = { H: ['s1/app', 's1/web/api', 's2/app', 'library/x'], D: ['s1/app', 's2/db', 'alpine', 'library/alpine'] };
+const PATHS: Record<RegOf, string[]> = {
+  H: ['s1/app', 's1/web/api', 's2/app', 'library/x'],
+  D: ['s1/app', 's2/db', 'alpine', 'library/alpine'],
+  O: ['s1/app', 's2/db', 'alpine', 'library/alpine'],
+};
 export const WORKSPACES = ['w1', 'w2'] as const;
 export const NAMESPACES = ['n1', 'n2', 'n3'] as const;
 export const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
-const reg = fc.constantFrom<RegOf>('H', 'H', 'H', 'D');
+const reg = fc.constantFrom<RegOf>('H', 'H', 'H', 'D', 'O');
 const vis = fc.constantFrom<'public' | 'private'>('public', 'private');
 const space = fc.constantFrom(...SPACES, 's1', 's2');
 const time = fc.integer({ min: 1, max: 6 });
@@ -93,7 +97,7 @@ export const UNMANAGED_IMAGE = 'docker.io/library/nginx';
  * it: admission ignores tag and digest, and reads a host case-insensitively (so Harbor's also in upper case).
  */
 export const admissionRepos = (hosts: Record<RegOf, string>) =>
-  (['H', 'D'] as const).flatMap((r) =>
+  (['H', 'D', 'O'] as const).flatMap((r) =>
     PATHS[r].map((path) => {
       const repo = `${hosts[r]}/${path}`;
       return { repo, spellings: [repo, `${repo}:t1`, `${repo}@${digest(1)}`, ...(r === 'H' ? [`${hosts[r].toUpperCase()}/${path}`] : [])] };
@@ -183,7 +187,7 @@ export const runSteps = async (driver: Driver, steps: readonly Step[]) => {
         break;
       case 'push': {
         // Docker Registry notifies no tagless push.
-        if (s.reg === 'D' && !s.tag) break;
+        if (s.reg !== 'H' && !s.tag) break;
         const path = PATHS[s.reg][s.path] ?? '';
         expectStatus(s, await driver.notify(s.reg, { action: 'push', path, ...(s.tag ? { tag: s.tag } : {}), digest: digest(s.d), eventTime: s.t, visibility: s.vis }), 200);
         model.push(s.reg, path, s.tag, digest(s.d), s.t);

@@ -4,19 +4,22 @@ import { splitPath } from '../../shared/domain/model.ts';
  * A plain in-memory model of the product's rule and of tag ordering: what every namespace's selector must
  * show once every change has been indexed. Kept deliberately naive: no index, no events.
  */
-export type RegOf = 'H' | 'D';
+/** H: a platform Harbor; D: a platform Docker Registry; O: a Docker Registry owned by workspace `OWNER`. */
+export type RegOf = 'H' | 'D' | 'O';
+export const OWNER = 'w1';
+const ownerOf = (reg: RegOf) => (reg === 'O' ? OWNER : null);
 type TagState = { state: 'present' | 'deleted'; time: number; digest?: string };
 export type Outcome = 'ok' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_REQUEST';
 export type SelectorItem = { image: string; tagCount: number; latestTag: string; grantedBy: string[] };
 
-type SpaceTruth = { vis: 'public' | 'private'; bindings: Set<string> };
+type SpaceTruth = { vis: 'public' | 'private'; bindings: Set<string>; owner: string | null };
 
 /**
- * The rule, stated here from DESIGN §1 and not imported from the product (whose rule this property checks):
- * namespace N (bound to workspace `w`, or to none) may select the images of space S ⇔ S is public ∨ (S is bound
- * to W ∧ N is bound to W).
+ * The rule, stated here from DESIGN §1 and §4 and not imported from the product (whose rule this property checks):
+ * namespace N (bound to workspace `w`, or to none) may select the images of space S ⇔ S's registry is owned by W ∧ N
+ * is bound to W, or, on a registry no workspace owns, S is public ∨ (S is bound to W ∧ N is bound to W).
  */
-const allows = (s: SpaceTruth, w: string | null) => s.vis === 'public' || (w !== null && s.bindings.has(w));
+const allows = (s: SpaceTruth, w: string | null) => (s.owner !== null ? w === s.owner : s.vis === 'public' || (w !== null && s.bindings.has(w)));
 
 export const createModel = (hosts: Record<RegOf, string>) => {
   const hostsOf = hosts;
@@ -42,13 +45,13 @@ export const createModel = (hosts: Record<RegOf, string>) => {
   return {
     addWorkspace: (w: string) => void workspaces.add(w),
     createSpace(reg: RegOf, space: string, vis: 'public' | 'private'): Outcome {
-      if (reg === 'D' && vis === 'private') return 'BAD_REQUEST';
+      if (reg !== 'H' && vis === 'private') return 'BAD_REQUEST';
       if (spaces.has(sk(reg, space))) return 'CONFLICT';
-      spaces.set(sk(reg, space), { vis, bindings: new Set() });
+      spaces.set(sk(reg, space), { vis, bindings: new Set(), owner: ownerOf(reg) });
       return 'ok';
     },
     setVisibility(reg: RegOf, space: string, vis: 'public' | 'private'): Outcome {
-      if (reg === 'D' && vis === 'private') return 'BAD_REQUEST';
+      if (reg !== 'H' && vis === 'private') return 'BAD_REQUEST';
       const s = spaces.get(sk(reg, space));
       if (!s) return 'NOT_FOUND';
       s.vis = vis;
@@ -65,6 +68,8 @@ export const createModel = (hosts: Record<RegOf, string>) => {
     bind(reg: RegOf, space: string, w: string, bound: boolean): Outcome {
       const s = spaces.get(sk(reg, space));
       if (!s || !workspaces.has(w)) return 'NOT_FOUND';
+      // An owned registry's spaces take no binding; unbinding stays idempotent.
+      if (s.owner !== null) return bound ? 'CONFLICT' : 'ok';
       if (bound) s.bindings.add(w);
       else s.bindings.delete(w);
       return 'ok';
@@ -78,7 +83,7 @@ export const createModel = (hosts: Record<RegOf, string>) => {
     push(reg: RegOf, path: string, tag: string | undefined, digest: string, time: number) {
       const space = splitPath(path).space;
       pushed.set(`${reg}|${path}`, { reg, path });
-      if (!spaces.has(sk(reg, space))) spaces.set(sk(reg, space), { vis: reg === 'D' ? 'public' : 'private', bindings: new Set() });
+      if (!spaces.has(sk(reg, space))) spaces.set(sk(reg, space), { vis: reg === 'H' ? 'private' : 'public', bindings: new Set(), owner: ownerOf(reg) });
       if (!tag) return;
       const m = tagsOf(reg, path);
       const cur = m.get(tag);
@@ -98,10 +103,17 @@ export const createModel = (hosts: Record<RegOf, string>) => {
         .map(([key]) => key.slice(2))
         .sort();
     },
-    /** The hosts namespace `ns`'s pull secret must name: H when its workspace has a robot, D when D has pull credentials. */
+    /**
+     * The hosts namespace `ns`'s pull secret must name: H when its workspace has a robot; D when the Docker Registries
+     * have pull credentials, and O then too when the namespace is in O's owner.
+     */
     pullHosts(ns: string, dockerPullCredentials: boolean): string[] {
       const w = namespaces.get(ns) ?? null;
-      const hosts = [...(w && this.robotProjects(w).length ? [hostsOf.H] : []), ...(dockerPullCredentials ? [hostsOf.D] : [])];
+      const hosts = [
+        ...(w && this.robotProjects(w).length ? [hostsOf.H] : []),
+        ...(dockerPullCredentials ? [hostsOf.D] : []),
+        ...(dockerPullCredentials && w === OWNER ? [hostsOf.O] : []),
+      ];
       return hosts.sort();
     },
     /** The repositories ever pushed to (see `pushed`). */
@@ -126,7 +138,8 @@ export const createModel = (hosts: Record<RegOf, string>) => {
         const present = [...m].filter(([, t]) => t.state === 'present');
         if (!present.length) continue;
         const [latest] = present.reduce((a, b) => (b[1].time > a[1].time || (b[1].time === a[1].time && b[0] > a[0]) ? b : a));
-        const grantedBy = [...(s.vis === 'public' ? ['public'] : []), ...(w && s.bindings.has(w) ? [`workspace:${w}`] : [])].sort();
+        const grantedBy =
+          s.owner !== null ? [`workspace:${s.owner}`] : [...(s.vis === 'public' ? ['public'] : []), ...(w && s.bindings.has(w) ? [`workspace:${w}`] : [])].sort();
         items.push({ image: `${hosts[reg]}/${path}`, tagCount: present.length, latestTag: latest, grantedBy });
       }
       return items.sort((a, b) => (a.image < b.image ? -1 : 1));

@@ -41,7 +41,7 @@ describe('the admission decision on DynamoDB Local', () => {
     env = testDeps(t.store);
     const r = await registerRegistry({ name: 'h', kind: 'harbor', mode: 'integrated', url: 'https://harbor.test' }, env.deps, ctx);
     harbor = (await t.store.registries.get(r.id))!;
-    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps);
+    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     await putNamespace('c1', 'ns-b', { workspaceId: 'team-b' }, env.deps, ctx);
     await createSpace(harbor.id, { name: 'pub', visibility: 'public' }, env.deps, ctx);
@@ -52,7 +52,7 @@ describe('the admission decision on DynamoDB Local', () => {
     ], env.deps, ctx);
     await bindSpace(harbor.id, 'sec', 'team-a', env.deps, ctx);
     await env.deliver();
-    const created = await putCluster('c1', { unmanagedImages: 'deny' }, env.deps);
+    const created = await putCluster('c1', { unmanagedImages: 'deny' }, env.deps, ctx);
     token = (created.body as { admissionToken: string }).admissionToken;
   });
   afterAll(() => t.drop());
@@ -78,7 +78,7 @@ describe('the admission decision on DynamoDB Local', () => {
   });
 
   it('refuses image IDs, unreadable objects and too many images with an answer, never an error', async () => {
-    await putCluster('c1', { unmanagedImages: 'allow' }, env.deps);
+    await putCluster('c1', { unmanagedImages: 'allow' }, env.deps, ctx);
     try {
       // containerd resolves these against the node's cache: they would run another workspace's image unchecked.
       for (const id of [`sha256:${'ab'.repeat(32)}`, 'deadbeef', '3f2a9c:latest'])
@@ -93,7 +93,7 @@ describe('the admission decision on DynamoDB Local', () => {
       expect(crowd).toMatchObject({ allowed: false, status: { message: expect.stringContaining('over 1000 containers') } });
       expect(await review('ns-a', Array.from({ length: 64 }, (_, i) => `harbor.test/pub/web:t${i}`))).toMatchObject({ allowed: true });
     } finally {
-      await putCluster('c1', { unmanagedImages: 'deny' }, env.deps);
+      await putCluster('c1', { unmanagedImages: 'deny' }, env.deps, ctx);
     }
   });
 
@@ -109,9 +109,9 @@ describe('the admission decision on DynamoDB Local', () => {
       ['docker.io/library/nginx', 'unmanaged'],
     ]);
     const old = token;
-    token = (await rotateAdmissionToken('c1', {}, env.deps)).admissionToken;
+    token = (await rotateAdmissionToken('c1', {}, env.deps, ctx)).admissionToken;
     await expect(authenticateCluster('c1', `Bearer ${old}`, env.deps)).resolves.toMatchObject({ cluster: 'c1' });
-    token = (await rotateAdmissionToken('c1', { graceSeconds: 0 }, env.deps)).admissionToken;
+    token = (await rotateAdmissionToken('c1', { graceSeconds: 0 }, env.deps, ctx)).admissionToken;
     await expect(authenticateCluster('c1', `Bearer ${old}`, env.deps)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(authenticateCluster('nope', `Bearer ${token}`, env.deps)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });

@@ -92,7 +92,7 @@ if (endpoints.kind === 'localstack') {
       const registry = await registerRegistry({ name: 'h', kind: 'harbor', mode: 'hosted', url: 'https://harbor.it' }, env.deps, ctx);
       const harbor = await table.store.registries.get(registry.id);
       if (!harbor) throw new Error('registry not stored');
-      await putWorkspace('team-a', {}, env.deps);
+      await putWorkspace('team-a', {}, env.deps, ctx);
       await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
       await createSpace(harbor.id, { name: 'sec', visibility: 'private' }, env.deps, ctx);
       await bindSpace(harbor.id, 'sec', 'team-a', env.deps, ctx);

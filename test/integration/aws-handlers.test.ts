@@ -52,7 +52,7 @@ describe(`the deployed handlers on ${inject('awsEndpoints').kind}`, () => {
     const stored = await table.store.registries.get(registry.id);
     if (!stored) throw new Error('registry not stored');
     harbor = stored;
-    await putWorkspace('team-a', {}, env.deps);
+    await putWorkspace('team-a', {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     await createSpace(harbor.id, { name: 'sec', visibility: 'private' }, env.deps, ctx);
     await bindSpace(harbor.id, 'sec', 'team-a', env.deps, ctx);

@@ -92,7 +92,7 @@ describe(`the deployed table's definition on ${inject('awsEndpoints').kind}`, ()
     const registry = await registerRegistry({ name: 'h', kind: 'harbor', mode: 'hosted', url: 'https://harbor.it' }, env.deps, ctx);
     const harbor = await store.registries.get(registry.id);
     if (!harbor) throw new Error('registry not stored');
-    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps);
+    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     await putNamespace('c1', 'ns-b', { workspaceId: 'team-b' }, env.deps, ctx);
     await createSpace(harbor.id, { name: 'pub', visibility: 'public' }, env.deps, ctx);
@@ -127,6 +127,6 @@ describe(`the deployed table's definition on ${inject('awsEndpoints').kind}`, ()
     expect(await snapshot()).toEqual(once);
 
     // GSI1: what is bound to a workspace.
-    await expect(deleteWorkspace('team-a', env.deps)).rejects.toMatchObject({ code: 'CONFLICT', details: { spaces: [`${harbor.id}/sec`], namespaces: ['c1/ns-a'] } });
+    await expect(deleteWorkspace('team-a', env.deps, ctx)).rejects.toMatchObject({ code: 'CONFLICT', details: { spaces: [`${harbor.id}/sec`], namespaces: ['c1/ns-a'] } });
   });
 });

@@ -11,7 +11,7 @@ import { listImages, listTags } from '../../shared/usecases/selector.ts';
 import { bindSpace, createSpace, listBindings, unbindSpace, updateSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps, T0 } from '../helpers/deps.ts';
+import { ADMIN, ctx, testDeps, T0 } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
@@ -30,7 +30,7 @@ describe('explain, blast radius and my namespaces on DynamoDB Local', () => {
 
   const push = (path: string, tag: string, at: number, registry = harbor) =>
     applyRegistryChanges(registry, [{ action: 'push', path, tag, digest: digest(at), eventTime: T0 + at }], env.deps, ctx);
-  const explain = async (ns: string, image: string) => documented(Explanation, await explainImage('c1', ns, image, env.deps));
+  const explain = async (ns: string, image: string) => documented(Explanation, await explainImage('c1', ns, image, ADMIN, env.deps));
   const preview = async (space: string, input: Parameters<typeof previewSpaceChange>[2], registry = harbor) =>
     documented(BlastRadius, await previewSpaceChange(registry.id, space, input, env.deps));
   const sees = async (ns: string) => (await listImages('c1', ns, { limit: 100 }, admin, env.deps)).items.map((i) => i.image);
@@ -46,7 +46,7 @@ describe('explain, blast radius and my namespaces on DynamoDB Local', () => {
     };
     harbor = await stored('https://harbor.test', 'harbor');
     mirror = await stored('http://mirror.test:5000', 'docker-registry');
-    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps);
+    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     await putNamespace('c1', 'ns-b', { workspaceId: 'team-b' }, env.deps, ctx);
     await putNamespace('c1', 'ns-free', { workspaceId: null }, env.deps, ctx);
@@ -119,7 +119,7 @@ describe('explain, blast radius and my namespaces on DynamoDB Local', () => {
       expect((await explain('ns-a', 'harbor.test/db')).missingLink?.link).toBe('space');
       expect((await explain('ns-a', 'harbor.test/sec/never')).missingLink?.statement).toBe('no tag of sec/never was ever seen (pushed, or found by reconcile)');
       expect((await explain('ns-a', 'harbor.test/sec/gone')).missingLink?.statement).toBe('every tag of sec/gone was deleted');
-      await expect(explainImage('c1', 'ns-a', 'no-slash', env.deps)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await expect(explainImage('c1', 'ns-a', 'no-slash', ADMIN, env.deps)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     });
 
     it('checks a tag or a digest when the reference names one', async () => {

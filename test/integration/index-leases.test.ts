@@ -33,7 +33,7 @@ describe('the indexer in parallel: one holder per space, work handed over and co
     t = await createTestTable(inject('dynamoEndpoint'));
     env = testDeps(t.store, { clock: () => new Date(now) });
     harbor = await registerTestHarbor(env.deps);
-    await putWorkspace('team-a', {}, env.deps);
+    await putWorkspace('team-a', {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     for (const name of ['pub', 'other']) await createSpace(harbor.id, { name, visibility: 'public' }, env.deps, ctx);
     await createSpace(harbor.id, { name: 'sec', visibility: 'private' }, env.deps, ctx);

@@ -29,7 +29,7 @@ describe('the indexer under leases: races and lease items (DynamoDB Local)', () 
     t = await createTestTable(inject('dynamoEndpoint'));
     env = testDeps(t.store, { clock: () => new Date(now) });
     harbor = await registerTestHarbor(env.deps);
-    await putWorkspace('team-a', {}, env.deps);
+    await putWorkspace('team-a', {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     for (const name of ['sec', 'stuck']) await createSpace(harbor.id, { name, visibility: 'private' }, env.deps, ctx);
     await bindSpace(harbor.id, 'sec', 'team-a', env.deps, ctx);

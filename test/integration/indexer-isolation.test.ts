@@ -14,7 +14,7 @@ import { bindSpace, createSpace, unbindSpace, updateSpace } from '../../shared/u
 import { sweepPending } from '../../shared/usecases/sweep.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps } from '../helpers/deps.ts';
+import { ADMIN, ctx, testDeps } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const admin: Claims = { sub: 'admin', roles: ['platform-admin'], workspaces: [] };
@@ -52,7 +52,7 @@ describe('one stored item the indexer cannot use stops nothing and leaks nothing
     const stored = await t.store.registries.get(reg.id);
     if (!stored) throw new Error('registry not stored');
     harbor = stored;
-    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps);
+    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     await putNamespace('c1', 'ns-b', { workspaceId: 'team-b' }, env.deps, ctx);
     for (const space of ['one', 'two', 'three']) await createSpace(harbor.id, { name: space, visibility: 'public' }, env.deps, ctx);
@@ -102,10 +102,10 @@ describe('one stored item the indexer cannot use stops nothing and leaks nothing
 
     expect((await listTags('c1', 'ns-a', `${HOST}/one/bad`, admin, env.deps)).items.map((i) => i.tag)).toEqual(['v1']);
     expect((await listTags('c1', 'ns-b', `${HOST}/two/odd`, admin, env.deps)).items.map((i) => i.tag)).toEqual(['v1']);
-    const future = await explainImage('c1', 'ns-a', `${HOST}/one/bad:future`, env.deps);
+    const future = await explainImage('c1', 'ns-a', `${HOST}/one/bad:future`, ADMIN, env.deps);
     expect(future.missingLink).toMatchObject({ link: 'tag', holds: false });
-    expect((await explainImage('c1', 'ns-b', `${HOST}/two/odd:broken`, env.deps)).visible).toBe(false);
-    expect((await explainImage('c1', 'ns-b', `${HOST}/two/odd:v1`, env.deps)).visible).toBe(true);
+    expect((await explainImage('c1', 'ns-b', `${HOST}/two/odd:broken`, ADMIN, env.deps)).visible).toBe(false);
+    expect((await explainImage('c1', 'ns-b', `${HOST}/two/odd:v1`, ADMIN, env.deps)).visible).toBe(true);
   });
 
   it('withdraws every image of another space made private and unbound, from every audience', async () => {

@@ -32,7 +32,7 @@ describe('the indexer on DynamoDB Local', () => {
     const stored = await t.store.registries.get(reg.id);
     if (!stored) throw new Error('registry not stored');
     harbor = stored;
-    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps);
+    for (const w of ['team-a', 'team-b']) await putWorkspace(w, {}, env.deps, ctx);
     await putNamespace('c1', 'ns-a', { workspaceId: 'team-a' }, env.deps, ctx);
     await putNamespace('c1', 'ns-b', { workspaceId: 'team-b' }, env.deps, ctx);
     await env.deliver();

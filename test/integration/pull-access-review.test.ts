@@ -79,7 +79,7 @@ const world = async () => {
   const env = testDeps(t.store, { registryApi: api, secrets });
   const { deps, deliver, bus } = env;
   const { id } = await registerRegistry({ name: 'harbor', kind: 'harbor', mode: 'hosted', url: harbor.url, credentials: harbor.credentials }, deps, ctx);
-  for (const ws of ['team-a', 'team-b']) await putWorkspace(ws, {}, deps);
+  for (const ws of ['team-a', 'team-b']) await putWorkspace(ws, {}, deps, ctx);
   for (const [ns, ws] of Object.entries({ 'ns-a': 'team-a', 'ns-a2': 'team-a', 'ns-b': 'team-b' })) await putNamespace('prod', ns, { workspaceId: ws }, deps, ctx);
   for (const name of ['a1', 'a2', 'b1', 'both']) await createSpace(id, { name, visibility: 'private' }, deps, ctx);
   await deliver();
@@ -383,7 +383,7 @@ describe('pull access after the attacker review: the fixes hold on DynamoDB Loca
     expect((await w.auths('ns-a'))[dreg.host]).toMatchObject(p1);
 
     // Rotating the webhook secret keeps them.
-    await rotateWebhookSecret(dreg.id, {}, w.deps);
+    await rotateWebhookSecret(dreg.id, {}, w.deps, ctx);
     expect((await w.auths('ns-a'))[dreg.host]).toMatchObject(p1);
     expect((await w.t.store.registries.get(dreg.id))?.pullCredentialsRef).toBe(sealedFirst);
 
@@ -401,10 +401,10 @@ describe('pull access after the attacker review: the fixes hold on DynamoDB Loca
         return w.api.probe(target);
       },
     };
-    const patchA = updateRegistry(dreg.id, { pullCredentials: pA }, w.deps);
+    const patchA = updateRegistry(dreg.id, { pullCredentials: pA }, w.deps, ctx);
     patchA.catch(() => undefined);
     await hold.arrived;
-    await updateRegistry(dreg.id, { pullCredentials: pB }, w.deps);
+    await updateRegistry(dreg.id, { pullCredentials: pB }, w.deps, ctx);
     const refB = (await w.t.store.registries.get(dreg.id))?.pullCredentialsRef;
     hold.open();
     await expect(patchA).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -416,7 +416,7 @@ describe('pull access after the attacker review: the fixes hold on DynamoDB Loca
     expect(w.secrets.removed).not.toContain(refB);
 
     // PATCH null removes them and their item.
-    const view = await updateRegistry(dreg.id, { pullCredentials: null }, w.deps);
+    const view = await updateRegistry(dreg.id, { pullCredentials: null }, w.deps, ctx);
     expect(view.pullCredentialsSetAt).toBeUndefined();
     expect((await w.t.store.registries.get(dreg.id))?.pullCredentialsRef).toBeUndefined();
     expect(Object.keys(await w.auths('ns-a'))).not.toContain(dreg.host);

@@ -12,7 +12,7 @@ import { registerRegistry, removeRegistry } from '../../shared/usecases/registri
 import { bindSpace, createSpace, deleteSpace, unbindSpace, updateSpace } from '../../shared/usecases/spaces.ts';
 import { sweepPending, SWEEP_THRESHOLD_MS } from '../../shared/usecases/sweep.ts';
 import { deleteNamespace, putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
-import { consume, ctx, testDeps } from '../helpers/deps.ts';
+import { ADMIN, consume, ctx, testDeps } from '../helpers/deps.ts';
 import { startFakeHarbor } from '../helpers/fake-harbor.ts';
 import { authsOf, pullMarks as pullMarksOf, robotName } from '../helpers/pull-secrets.ts';
 import { createTestTable } from '../helpers/table.ts';
@@ -39,7 +39,7 @@ const world = async () => {
   const env = testDeps(t.store, { registryApi: httpRegistryApi, clock: () => new Date(Date.now() + clock.offsetMs) });
   const { deps, deliver, bus } = env;
   const { id } = await registerRegistry({ name: 'harbor', kind: 'harbor', mode: 'hosted', url: harbor.url, credentials: harbor.credentials }, deps, ctx);
-  for (const ws of ['team', 'team-a', 'team-b']) await putWorkspace(ws, {}, deps);
+  for (const ws of ['team', 'team-a', 'team-b']) await putWorkspace(ws, {}, deps, ctx);
   const namespaces = { 'ns-team': 'team', 'ns-a': 'team-a', 'ns-a2': 'team-a', 'ns-b': 'team-b' } as const;
   for (const [ns, ws] of Object.entries(namespaces)) await putNamespace('prod', ns, { workspaceId: ws }, deps, ctx);
   for (const name of ['a1', 'a2', 'b1', 'both']) await createSpace(id, { name, visibility: 'private' }, deps, ctx);
@@ -112,7 +112,7 @@ const world = async () => {
       if (entry) expect(entry.username, `pull secret of ${ns.namespace} (${ns.workspaceId})`).toBe(robotName(ns.workspaceId ?? 'none'));
     }
   };
-  const explainPull = async (ns: string, space: string) => (await explainImage('prod', ns, `${host}/${space}/app`, deps)).pullAccess;
+  const explainPull = async (ns: string, space: string) => (await explainImage('prod', ns, `${host}/${space}/app`, ADMIN, deps)).pullAccess;
   return {
     t, harbor, clock, env, deps, deliver, bus, id, host, target, registry, robotOf, projectsOf, grant, bind, unbind,
     pullSecret, entryOf, canPull, consumeAll, sweep, pullMarks, reconcile, isolated, explainPull,

@@ -147,7 +147,7 @@ describe('selector search from postings, on DynamoDB Local', () => {
   });
 
   it('never shows a private image of workspace w2 to a w1 namespace, even through a posting under w1', async () => {
-    for (const w of ['w1', 'w2']) await putWorkspace(w, {}, env.deps);
+    for (const w of ['w1', 'w2']) await putWorkspace(w, {}, env.deps, ctx);
     await putNamespace('c1', 'ns-w1', { workspaceId: 'w1' }, env.deps, ctx);
     await putNamespace('c1', 'ns-w2', { workspaceId: 'w2' }, env.deps, ctx);
     const secret = row('workspace:w2', 'vault/secret-keeper');

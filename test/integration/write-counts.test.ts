@@ -44,7 +44,7 @@ describe('index write amplification, measured on DynamoDB Local', () => {
     const stored = await t.store.registries.get(reg.id);
     if (!stored) throw new Error('registry not stored');
     harbor = stored;
-    for (const w of ['a', 'b', 'c']) await putWorkspace(w, {}, env.deps);
+    for (const w of ['a', 'b', 'c']) await putWorkspace(w, {}, env.deps, ctx);
     await createSpace(harbor.id, { name: 'pub', visibility: 'public' }, env.deps, ctx);
     await createSpace(harbor.id, { name: 'sec', visibility: 'private' }, env.deps, ctx);
     for (const w of ['a', 'b']) await bindSpace(harbor.id, 'pub', w, env.deps, ctx);

@@ -47,10 +47,10 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('asks for a token exactly on reader and admin routes, and documents their 401 and 403', () => {
+  it('asks for a token exactly on reader and admin routes (platform, workspace, registry), and documents their 401 and 403', () => {
     for (const r of ROUTES) {
       const o = op(r.method, r.path);
-      const needsToken = r.access === 'reader' || r.access === 'admin';
+      const needsToken = r.access !== 'public' && r.access !== 'webhook';
       expect(o?.security.some((s) => 'bearer' in s), `${r.method} ${r.path}`).toBe(needsToken);
       if (needsToken) expect(Object.keys(o?.responses ?? {})).toEqual(expect.arrayContaining(['401', '403']));
     }

@@ -20,9 +20,20 @@ describe('the visibility rule', () => {
   });
 
   it('writes a public space to public and to each bound workspace, a private one only to bound workspaces', () => {
-    expect(audiencesOfSpace('public', ['b', 'a', 'a'])).toEqual(['public', 'workspace:a', 'workspace:b']);
-    expect(audiencesOfSpace('private', [])).toEqual([]);
-    expect(audiencesOfSpace('private', ['a'])).toEqual(['workspace:a']);
+    expect(audiencesOfSpace({ visibility: 'public', boundWorkspaces: ['b', 'a', 'a'] })).toEqual(['public', 'workspace:a', 'workspace:b']);
+    expect(audiencesOfSpace({ visibility: 'private', boundWorkspaces: [] })).toEqual([]);
+    expect(audiencesOfSpace({ visibility: 'private', boundWorkspaces: ['a'] })).toEqual(['workspace:a']);
+  });
+
+  it('offers a workspace-owned registry’s spaces to the owner only, whatever their visibility and bindings', () => {
+    for (const visibility of ['public', 'private'] as const) {
+      const owned = { visibility, boundWorkspaces: ['b'], owner: 'a' };
+      expect(audiencesOfSpace(owned)).toEqual(['workspace:a']);
+      expect(maySelect(owned, 'a')).toBe(true);
+      expect(maySelect(owned, 'b')).toBe(false);
+      expect(maySelect(owned, null)).toBe(false);
+      expect(maySelect(owned, undefined)).toBe(false);
+    }
   });
 
   it('reads a namespace from public plus its workspace, or public alone', () => {

@@ -20,6 +20,7 @@ describe('Harbor webhook payloads', () => {
           digest: 'sha256:76525f02955aec223342400a080c73024c995c9db1ba2eabf7505cf3bdf3f1f0',
           eventTime: 1737446601000,
           at: 'event_data.resources[0]',
+          operator: 'admin',
         },
       ],
     });
@@ -58,6 +59,7 @@ describe('Harbor webhook payloads', () => {
         tag: '3.8',
         eventTime: 1680502598000,
         at: 'event_data.resources[0]',
+        operator: 'harbor-jobservice',
       },
     ]);
     expect(parseHarborWebhook(fixture('harbor/delete_artifact.cloudevents.json')).changes[0]).toMatchObject({ action: 'delete-digest', at: 'data.resources[0]' });
@@ -89,6 +91,14 @@ describe('Harbor webhook payloads', () => {
     expect(parseHarborWebhook(fixture(`harbor/${name}`))).toEqual({ changes: [] });
   });
 
+  it('takes the operator of both formats only when it is a plain name', () => {
+    expect(parseHarborWebhook(fixture('harbor/push_artifact.cloudevents.json')).changes[0]?.operator).toBe('harbor-jobservice');
+    const body = HarborDefault.parse(fixture('harbor/push_artifact.default.json'));
+    for (const operator of ['x'.repeat(256), 'a\rb', '   ', { name: 'admin' }]) expect(parseHarborWebhook({ ...body, operator }).changes[0]).not.toHaveProperty('operator');
+    const { operator: _, ...anonymous } = body;
+    expect(parseHarborWebhook(anonymous).changes).toMatchObject([{ action: 'push', tag: 'v1' }]);
+  });
+
   it('refuses a body that is neither format', () => {
     expect(() => parseHarborWebhook({ hello: 'world' })).toThrow(DomainError);
     expect(() => parseHarborWebhook({ type: 'PUSH_ARTIFACT', occur_at: 1, event_data: { resources: 'x' } })).toThrow(/malformed/);
@@ -105,6 +115,7 @@ describe('Docker Registry notifications', () => {
         digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083',
         eventTime: Date.parse('2026-11-27T00:10:32.110Z'),
         at: 'events[0]',
+        operator: 'lab',
       },
     ]);
   });
@@ -116,11 +127,20 @@ describe('Docker Registry notifications', () => {
 
   it('reads a manifest delete by digest and a tag delete', () => {
     expect(parseDistributionWebhook(fixture('distribution/manifest-delete.json'))).toEqual([
-      { action: 'delete-digest', path: 'space/app', digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083', eventTime: Date.parse('2026-11-27T00:10:32.425Z'), at: 'events[0]' },
+      { action: 'delete-digest', path: 'space/app', digest: 'sha256:b26e9313062c343a0805c5ca3d41052bb846476bba77de7540d8f20eff759083', eventTime: Date.parse('2026-11-27T00:10:32.425Z'), at: 'events[0]', operator: 'lab' },
     ]);
     expect(parseDistributionWebhook(fixture('distribution/tag-delete.json'))).toEqual([
-      { action: 'delete-tag', path: 'space/app', tag: 'latest', eventTime: Date.parse('2026-11-27T00:10:32.427Z'), at: 'events[0]' },
+      { action: 'delete-tag', path: 'space/app', tag: 'latest', eventTime: Date.parse('2026-11-27T00:10:32.427Z'), at: 'events[0]', operator: 'lab' },
     ]);
+  });
+
+  it('takes the acting user only when it is a plain name, and never refuses an event for it', () => {
+    const body = Envelope.parse(fixture('distribution/manifest-push.json'));
+    const [event] = body.events;
+    const withActor = (actor: unknown) => parseDistributionWebhook({ events: [{ ...event, actor }] })[0]?.operator;
+    expect(withActor({ name: 'x'.repeat(255) })).toBe('x'.repeat(255));
+    for (const odd of [{ name: 'x'.repeat(256) }, { name: 'ev\nil' }, { name: 'a\u0085b' }, { name: '' }, { name: 7 }, 'lab', null, undefined])
+      expect(withActor(odd)).toBeUndefined();
   });
 
   it('refuses a body without an events array', () => {
