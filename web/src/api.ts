@@ -48,10 +48,63 @@ const BlastRadius = z.object({
   asOf: z.string(),
 });
 export type BlastRadius = z.infer<typeof BlastRadius>;
-const Registries = z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string(), host: z.string() })) });
-const Spaces = z.object({ items: z.array(z.object({ name: z.string(), visibility: Visibility })) });
+const Registry = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  mode: z.optional(z.string()),
+  url: z.optional(z.string()),
+  host: z.string(),
+  status: z.optional(z.string()),
+  statusMessage: z.optional(z.string()),
+  statusCheckedAt: z.optional(z.string()),
+  lastSuccessAt: z.optional(z.string()),
+  webhookCoverage: z.optional(z.object({ checkedAt: z.string(), covered: z.number(), uncovered: z.array(z.object({ space: z.string(), reason: z.string() })) })),
+  pullAccess: z.optional(z.object({ status: z.string(), checkedAt: z.string(), message: z.optional(z.string()) })),
+  pullCredentialsSetAt: z.optional(z.string()),
+  ownerWorkspaceId: z.optional(z.string()),
+});
+export type Registry = z.infer<typeof Registry>;
+const Registries = z.object({ items: z.array(Registry) });
+const Connected = z.extend(Registry, { webhook: z.object({ url: z.string(), secret: z.string(), authHeader: z.optional(z.string()) }) });
+export type Connected = z.infer<typeof Connected>;
+const WebhookConfig = z.object({ kind: z.string(), url: z.string(), format: z.string(), pasteInto: z.string(), snippet: z.string(), deriveProjectSecret: z.optional(z.string()) });
+export type WebhookConfig = z.infer<typeof WebhookConfig>;
+const Space = z.object({ name: z.string(), visibility: Visibility, visibilityUnconfirmed: z.optional(z.boolean()) });
+export type Space = z.infer<typeof Space>;
+const Spaces = z.object({ items: z.array(Space) });
 const Bindings = z.object({ items: z.array(z.object({ workspaceId: z.string() })) });
-const ErrorBody = z.object({ error: z.string(), message: z.string() });
+const Workspace = z.object({ id: z.string(), displayName: z.optional(z.string()), createdAt: z.optional(z.string()) });
+export type Workspace = z.infer<typeof Workspace>;
+const Workspaces = z.object({ items: z.array(Workspace) });
+const Namespaces = z.object({ items: z.array(NamespaceRef) });
+const AuditEntry = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  operator: z.optional(z.string()),
+  action: z.string(),
+  target: z.record(z.string(), z.string()),
+  change: z.optional(z.object({ field: z.string(), before: z.optional(z.nullable(z.string())), after: z.nullable(z.string()) })),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+const AuditPage = z.object({ items: z.array(AuditEntry), nextCursor: z.nullable(z.string()) });
+const ServiceStatus = z.object({
+  index: z.object({
+    lagSeconds: z.number(),
+    oldestPending: z.optional(z.object({ at: z.string(), detailType: z.string() })),
+    pending: z.object({ count: z.number(), atLeast: z.boolean() }),
+    lastAppliedAt: z.optional(z.string()),
+  }),
+  lastRepair: z.optional(z.object({ at: z.string(), drift: z.number(), failed: z.number(), durationMs: z.number() })),
+  registries: z.array(z.object({ id: z.string(), name: z.string(), status: z.string(), lastSuccessAt: z.optional(z.string()), syncAgeSeconds: z.optional(z.number()) })),
+});
+export type ServiceStatus = z.infer<typeof ServiceStatus>;
+const Anything = z.unknown();
+const Issue = z.object({ path: z.string(), message: z.string() });
+const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.optional(z.object({ issues: z.optional(z.array(Issue)) })) });
+export type Issue = z.infer<typeof Issue>;
+export type NewRegistry = { name: string; kind: string; mode: string; url: string; credentials?: { username: string; password: string }; insecure?: boolean };
 
 export type PreviewAction = { action: 'make-private' | 'delete' } | { action: 'unbind'; workspaceId: string };
 
@@ -61,6 +114,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** A 400's field-by-field reasons (`path` as `credentials.username`). */
+    readonly issues: Issue[] = [],
   ) {
     super(message);
   }
@@ -71,9 +126,19 @@ export const messageOf = (error: unknown) => (error instanceof ApiError ? error.
 
 const enc = encodeURIComponent;
 
-/** Same-origin calls with the pasted bearer token; paths are relative so the page also works under a stage path. */
-export const createApi = (token: () => string | undefined) => {
-  const request = async <S extends z.ZodMiniType>(schema: S, path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<z.infer<S>> => {
+const bodyOf = async (res: Response): Promise<unknown> => {
+  const text = await res.text();
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** One same-origin call with the pasted bearer token; the answer is validated by `schema`, an error becomes an ApiError. */
+const requester =
+  (token: () => string | undefined) =>
+  async <S extends z.ZodMiniType>(schema: S, path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<z.infer<S>> => {
     const auth = token();
     let res: Response;
     try {
@@ -87,22 +152,23 @@ export const createApi = (token: () => string | undefined) => {
       if (init.signal?.aborted) throw error;
       throw new ApiError(0, 'NETWORK', 'The service cannot be reached. Check the connection, then retry.');
     }
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
+    const body = await bodyOf(res);
     if (!res.ok) {
       const err = ErrorBody.safeParse(body);
-      throw new ApiError(res.status, err.success ? err.data.error : `HTTP_${res.status}`, err.success ? err.data.message : `The service answered ${res.status}.`);
+      if (!err.success) throw new ApiError(res.status, `HTTP_${res.status}`, `The service answered ${res.status}.`);
+      throw new ApiError(res.status, err.data.error, err.data.message, err.data.details?.issues ?? []);
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new ApiError(res.status, 'BAD_RESPONSE', `Unexpected answer from ${path.split('?')[0]}.`);
     return parsed.data;
   };
+
+/** The service's API; paths are relative so the page also works under a stage path. */
+export const createApi = (token: () => string | undefined) => {
+  const request = requester(token);
   const ns = (n: NamespaceRef) => `api/v1/clusters/${enc(n.cluster)}/namespaces/${enc(n.namespace)}`;
+  const reg = (id: string) => `api/v1/registries/${enc(id)}`;
+  const space = (id: string, name: string) => `${reg(id)}/spaces/${enc(name)}`;
   return {
     myNamespaces: () => request(MyNamespaces, 'api/v1/me/namespaces'),
     images: (n: NamespaceRef, q: string, cursor: string | undefined, limit: number, signal?: AbortSignal) => {
@@ -118,6 +184,23 @@ export const createApi = (token: () => string | undefined) => {
     bindings: (registryId: string, space: string) => request(Bindings, `api/v1/registries/${enc(registryId)}/spaces/${enc(space)}/bindings`),
     preview: (registryId: string, space: string, action: PreviewAction) =>
       request(BlastRadius, `api/v1/registries/${enc(registryId)}/spaces/${enc(space)}/preview`, { method: 'POST', body: { ...action, first: 10 } }),
+    registry: (id: string) => request(Registry, reg(id)),
+    connect: (body: NewRegistry, owner?: string) => request(Connected, owner ? `api/v1/workspaces/${enc(owner)}/registries` : 'api/v1/registries', { method: 'POST', body }),
+    removeRegistry: (id: string) => request(Anything, reg(id), { method: 'DELETE' }),
+    sync: (id: string) => request(Anything, `${reg(id)}/sync`, { method: 'POST' }),
+    webhookConfig: (id: string) => request(WebhookConfig, `${reg(id)}/webhook-config`),
+    createSpace: (id: string, name: string, visibility: 'public' | 'private') => request(Space, `${reg(id)}/spaces`, { method: 'POST', body: { name, visibility } }),
+    setVisibility: (id: string, name: string, visibility: 'public' | 'private') => request(Space, space(id, name), { method: 'PATCH', body: { visibility } }),
+    deleteSpace: (id: string, name: string) => request(Anything, space(id, name), { method: 'DELETE' }),
+    bind: (id: string, name: string, workspaceId: string) => request(Anything, `${space(id, name)}/bindings/${enc(workspaceId)}`, { method: 'PUT' }),
+    unbind: (id: string, name: string, workspaceId: string) => request(Anything, `${space(id, name)}/bindings/${enc(workspaceId)}`, { method: 'DELETE' }),
+    workspaces: () => request(Workspaces, 'api/v1/workspaces'),
+    putWorkspace: (id: string, displayName?: string) => request(Anything, `api/v1/workspaces/${enc(id)}`, { method: 'PUT', body: displayName ? { displayName } : {} }),
+    namespaces: () => request(Namespaces, 'api/v1/namespaces'),
+    putNamespace: (cluster: string, namespace: string, workspaceId: string | null) =>
+      request(Anything, `api/v1/clusters/${enc(cluster)}/namespaces/${enc(namespace)}`, { method: 'PUT', body: { workspaceId } }),
+    audit: (cursor?: string, limit = 25) => request(AuditPage, `api/v1/audit?${new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) })}`),
+    status: () => request(ServiceStatus, 'api/v1/status'),
   };
 };
 export type Api = ReturnType<typeof createApi>;

@@ -1,5 +1,5 @@
 /** A tiny element builder: text always goes in as text nodes (never HTML), so registry data cannot inject markup. */
-type Child = Node | string | number | null | undefined | false;
+export type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: never) => void)>;
 
 export const h = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] => {
