@@ -17,8 +17,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics.ts';
-import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, JWT_ACCESS, ROUTES, RULES, SCHEDULES, type Rule } from '../../shared/topology.ts';
-import { accessOf } from '../access.ts';
+import { FUNCTIONS, INDEX_HOLD_SECONDS, INDEXER_FN, JWT_ACCESS, ROUTE_LIST, RULES, SCHEDULES, type Rule, type Schedule as TopologySchedule } from '../../shared/topology.ts';
+import { EMBEDS, accessOf } from '../access.ts';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.ts';
 import { EventQueue, MAX_RECEIVE_COUNT } from '../constructs/event-queue.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
@@ -55,79 +55,108 @@ export class ServiceStack extends Stack {
   /** The queue of each batched rule (`Rule.batchSize`), by rule name. */
   readonly eventQueues = new Map<string, EventQueue>();
   readonly publicUrl: string;
+  private readonly prefix: string;
+  private readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { settings, data } = props;
-    const prefix = stageName(settings);
+    this.prefix = stageName(settings);
     const retention = logRetention(settings.logRetentionDays);
     acknowledgeRuntime(this);
 
-    const alarmTopic = new Topic(this, 'Alarms', { topicName: `${prefix}-alarms`, enforceSSL: true });
-    if (settings.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+    this.alarmTopic = new Topic(this, 'Alarms', { topicName: `${this.prefix}-alarms`, enforceSSL: true });
+    if (settings.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+    this.api = this.httpApi(settings, retention);
+    this.publicUrl = settings.publicUrl ?? this.api.apiEndpoint;
 
-    this.api = new HttpApi(this, 'Api', { apiName: prefix, createDefaultStage: false });
+    for (const fn of FUNCTIONS) this.functions.set(fn, this.serviceFunction(fn, props, retention));
+    this.addRoutes(settings);
+    for (const rule of RULES) {
+      const pattern = eventPatternOf(rule);
+      new EventRule(this, `${pascal(rule.name)}Rule`, {
+        ruleName: `${this.prefix}-${rule.name}`,
+        eventBus: data.bus,
+        eventPattern: { source: pattern.source, detailType: pattern['detail-type'] } satisfies EventPattern,
+        targets: [this.targetOf(rule)],
+      });
+    }
+    for (const schedule of SCHEDULES) this.addSchedule(schedule);
+    this.addMetricsAndAlarms();
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'PublicUrl', { value: this.publicUrl, description: 'Base of the webhook URLs handed out' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  private httpApi(settings: DeploySettings, retention: RetentionDays) {
+    const api = new HttpApi(this, 'Api', { apiName: this.prefix, createDefaultStage: false });
     // Infrequent Access: half the ingestion price; access logs are read with Logs Insights, never streamed or filtered.
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      logGroupName: `/aws/apigateway/${prefix}`,
+      logGroupName: `/aws/apigateway/${this.prefix}`,
       logGroupClass: LogGroupClass.INFREQUENT_ACCESS,
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     new HttpStage(this, 'DefaultStage', {
-      httpApi: this.api,
+      httpApi: api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: settings.apiRateLimit, burstLimit: settings.apiBurstLimit },
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
-    this.publicUrl = settings.publicUrl ?? this.api.apiEndpoint;
+    return api;
+  }
 
-    for (const fn of FUNCTIONS) {
-      const access = accessOf(fn);
-      const trigger = triggerOf(fn);
-      const f = new ServiceFunction(this, pascal(fn), {
-        fn,
-        namePrefix: prefix,
-        // HTTP: within API Gateway's 30 s (webhook handlers answer Harbor in well under its 3 s); schedules list whole registries.
-        timeout: Duration.seconds(trigger === 'schedule' ? 300 : trigger === 'rule' ? 60 : 15),
-        logRetention: retention,
-        environment: {
-          PUBLIC_URL: this.publicUrl,
-          CLOCK_SKEW_SECONDS: String(props.settings.clockSkewSeconds),
-          ROBOT_NAME_PREFIX: props.settings.robotNamePrefix,
-          ROBOT_DURATION_DAYS: String(props.settings.robotDurationDays),
-          AUDIT_TTL_DAYS: String(props.settings.auditTtlDays),
-          ...(props.settings.registryDenyCidrs ? { REGISTRY_DENY_CIDRS: props.settings.registryDenyCidrs } : {}),
-          ...(props.settings.registryAllowCidrs ? { REGISTRY_ALLOW_CIDRS: props.settings.registryAllowCidrs } : {}),
-          // A space's holder stops taking handed-over work well within the 60 s timeout (`underLease`).
-          ...(fn === INDEXER_FN ? { INDEX_HOLD_SECONDS: String(INDEX_HOLD_SECONDS) } : {}),
-        },
-        ...(access.embed ? { embed: access.embed } : {}),
-        metafile: props.bundleMetafile ?? false,
-        ...(RULES.some((r) => r.fn === fn && r.serial) ? { reservedConcurrency: 1 } : {}),
-      });
-      if (access.table) f.bindTable(data.table, access.table);
-      if (access.publish) f.bindBus(data.bus);
-      if (access.secrets?.length) f.bindSecret(data.secrets, access.secrets);
-      f.nameUnbound({ TABLE_NAME: data.table.tableName, EVENT_BUS_NAME: data.bus.eventBusName });
-      this.functions.set(fn, f);
-    }
-    const fnOf = (fn: string) => {
-      const f = this.functions.get(fn);
-      if (!f) throw new Error(`no function ${fn}`);
-      return f;
-    };
+  /** One entry point's function, with exactly the access its rows declare (`cdk/access.ts`). */
+  private serviceFunction(fn: string, { settings, data, bundleMetafile }: ServiceStackProps, retention: RetentionDays) {
+    const access = accessOf(fn);
+    const trigger = triggerOf(fn);
+    const f = new ServiceFunction(this, pascal(fn), {
+      fn,
+      namePrefix: this.prefix,
+      // HTTP: within API Gateway's 30 s (webhook handlers answer Harbor in well under its 3 s); schedules list whole registries.
+      timeout: Duration.seconds(trigger === 'schedule' ? 300 : trigger === 'rule' ? 60 : 15),
+      logRetention: retention,
+      environment: {
+        PUBLIC_URL: this.publicUrl,
+        CLOCK_SKEW_SECONDS: String(settings.clockSkewSeconds),
+        ROBOT_NAME_PREFIX: settings.robotNamePrefix,
+        ROBOT_DURATION_DAYS: String(settings.robotDurationDays),
+        AUDIT_TTL_DAYS: String(settings.auditTtlDays),
+        ...(settings.registryDenyCidrs ? { REGISTRY_DENY_CIDRS: settings.registryDenyCidrs } : {}),
+        ...(settings.registryAllowCidrs ? { REGISTRY_ALLOW_CIDRS: settings.registryAllowCidrs } : {}),
+        // A space's holder stops taking handed-over work well within the 60 s timeout (`underLease`).
+        ...(fn === INDEXER_FN ? { INDEX_HOLD_SECONDS: String(INDEX_HOLD_SECONDS) } : {}),
+      },
+      ...(EMBEDS[fn] ? { embed: EMBEDS[fn] } : {}),
+      metafile: bundleMetafile ?? false,
+      ...(RULES.some((r) => r.fn === fn && r.serial) ? { reservedConcurrency: 1 } : {}),
+    });
+    if (access.table) f.bindTable(data.table, access.table);
+    if (access.publish) f.bindBus(data.bus);
+    if (access.secrets?.length) f.bindSecret(data.secrets, access.secrets);
+    f.nameUnbound({ TABLE_NAME: data.table.tableName, EVENT_BUS_NAME: data.bus.eventBusName });
+    return f;
+  }
 
+  private fnOf(fn: string) {
+    const f = this.functions.get(fn);
+    if (!f) throw new Error(`no function ${fn}`);
+    return f;
+  }
+
+  /** Every row of the route table, with the JWT authorizer where its access needs a token. */
+  private addRoutes(settings: DeploySettings) {
     const jwt = new HttpJwtAuthorizer('Jwt', settings.oidcIssuer, {
-      authorizerName: `${prefix}-jwt`,
+      authorizerName: `${this.prefix}-jwt`,
       jwtAudience: settings.oidcAudience,
       identitySource: ['$request.header.Authorization'],
     });
     const integrations = new Map<string, HttpLambdaIntegration>();
-    for (const route of ROUTES) {
+    for (const route of ROUTE_LIST) {
       let integration = integrations.get(route.fn);
-      if (!integration) integrations.set(route.fn, (integration = new HttpLambdaIntegration(`${pascal(route.fn)}Integration`, fnOf(route.fn).function)));
+      if (!integration) integrations.set(route.fn, (integration = new HttpLambdaIntegration(`${pascal(route.fn)}Integration`, this.fnOf(route.fn).function)));
       const [added] = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
@@ -136,111 +165,98 @@ export class ServiceStack extends Stack {
       });
       if (added && (route.access === 'public' || route.access === 'webhook')) acknowledgeAnonymousRoute(added, route.access);
     }
+  }
 
-    /** The DLQ of a function invoked asynchronously, shared by its triggers and by Lambda's own retries. */
-    const deadLetterQueueOf = (fn: string, what: string) => {
-      let dlq = this.deadLetterQueues.get(fn);
-      if (!dlq) {
-        dlq = new DeadLetterQueue(this, `${pascal(fn)}Dlq`, { queueName: `${prefix}-${fn}-dlq`, alarmTopic, what });
-        const f = fnOf(fn);
-        f.function.configureAsyncInvoke({ retryAttempts: ASYNC_RETRIES, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(dlq.queue) });
-        new Alarm(this, `${pascal(fn)}Errors`, {
-          alarmName: `${prefix}-${fn}-errors`,
-          alarmDescription: `${fn} failed repeatedly; an event is retried (${ASYNC_RETRIES} times by Lambda, or ${MAX_RECEIVE_COUNT} receives from its queue), then goes to ${prefix}-${fn}-dlq.`,
-          metric: f.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-          threshold: 5,
-          evaluationPeriods: 1,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        }).addAlarmAction(new SnsAction(alarmTopic));
-        this.deadLetterQueues.set(fn, dlq);
-      }
-      return dlq;
-    };
-
-    /** A batched rule's target is a queue its function polls (`EventQueue`); any other rule's target is the function. */
-    const targetOf = (rule: Rule) => {
-      const deadLetterQueue = deadLetterQueueOf(rule.fn, `bus rule ${rule.name}`).queue;
-      const consumer = fnOf(rule.fn).function;
-      if (!rule.batchSize) return new LambdaFunction(consumer, { ...RULE_DELIVERY, deadLetterQueue });
-      const queue = new EventQueue(this, `${pascal(rule.name)}Queue`, {
-        queueName: `${prefix}-${rule.name}-queue`,
-        consumer,
-        batchSize: rule.batchSize,
-        deadLetterQueue,
-        alarmTopic,
-        what: `bus rule ${rule.name}`,
-      });
-      this.eventQueues.set(rule.name, queue);
-      return new SqsQueue(queue.queue, { ...RULE_DELIVERY, deadLetterQueue });
-    };
-
-    for (const rule of RULES) {
-      const pattern = eventPatternOf(rule);
-      new EventRule(this, `${pascal(rule.name)}Rule`, {
-        ruleName: `${prefix}-${rule.name}`,
-        eventBus: data.bus,
-        eventPattern: { source: pattern.source, detailType: pattern['detail-type'] } satisfies EventPattern,
-        targets: [targetOf(rule)],
-      });
-    }
-
-    for (const schedule of SCHEDULES) {
-      const every = rateOf(schedule);
-      const target = fnOf(schedule.fn).function;
-      const role = new Role(this, `${pascal(schedule.name)}ScheduleRole`, {
-        assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-      });
-      acknowledgeSchedulerInvoke(role, target.functionArn);
-      new Schedule(this, `${pascal(schedule.name)}Schedule`, {
-        scheduleName: `${prefix}-${schedule.name}`,
-        description: `${schedule.fn} every ${schedule.everySeconds} s (shared/topology.ts)`,
-        schedule: ScheduleExpression.rate(every),
-        target: new LambdaInvoke(target, {
-          role,
-          input: ScheduleTargetInput.fromObject({ schedule: schedule.name }),
-          // A run older than its period is superseded by the next one.
-          retryAttempts: 3,
-          maxEventAge: Duration.seconds(Math.max(60, Math.min(schedule.everySeconds, 86_400))),
-          deadLetterQueue: deadLetterQueueOf(schedule.fn, `schedule ${schedule.name}`).queue,
-        }),
-      });
-    }
-
-    // A batched consumer reports failed events instead of failing, so Lambda's errors miss them: the indexer's own count.
-    new Alarm(this, 'IndexFailures', {
-      alarmName: `${prefix}-index-failures`,
-      alarmDescription: 'The indexer could not apply parts of its batches 5 times or more in 5 minutes (retried from its queue; GET /api/v1/status and its logs say which).',
-      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'IndexFailures', dimensionsMap: { service: METRICS_SERVICE }, period: Duration.minutes(5), statistic: 'Sum' }),
+  /** The DLQ of a function invoked asynchronously, shared by its triggers and by Lambda's own retries. */
+  private deadLetterQueueOf(fn: string, what: string) {
+    const known = this.deadLetterQueues.get(fn);
+    if (known) return known;
+    const { prefix, alarmTopic } = this;
+    const dlq = new DeadLetterQueue(this, `${pascal(fn)}Dlq`, { queueName: `${prefix}-${fn}-dlq`, alarmTopic, what });
+    const f = this.fnOf(fn);
+    f.function.configureAsyncInvoke({ retryAttempts: ASYNC_RETRIES, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(dlq.queue) });
+    this.alarm(`${pascal(fn)}Errors`, {
+      alarmName: `${prefix}-${fn}-errors`,
+      alarmDescription: `${fn} failed repeatedly; an event is retried (${ASYNC_RETRIES} times by Lambda, or ${MAX_RECEIVE_COUNT} receives from its queue), then goes to ${prefix}-${fn}-dlq.`,
+      metric: f.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 5,
+    });
+    this.deadLetterQueues.set(fn, dlq);
+    return dlq;
+  }
+
+  /** A batched rule's target is a queue its function polls (`EventQueue`); any other rule's target is the function. */
+  private targetOf(rule: Rule) {
+    const deadLetterQueue = this.deadLetterQueueOf(rule.fn, `bus rule ${rule.name}`).queue;
+    const consumer = this.fnOf(rule.fn).function;
+    if (!rule.batchSize) return new LambdaFunction(consumer, { ...RULE_DELIVERY, deadLetterQueue });
+    const queue = new EventQueue(this, `${pascal(rule.name)}Queue`, {
+      queueName: `${this.prefix}-${rule.name}-queue`,
+      consumer,
+      batchSize: rule.batchSize,
+      deadLetterQueue,
+      alarmTopic: this.alarmTopic,
+      what: `bus rule ${rule.name}`,
+    });
+    this.eventQueues.set(rule.name, queue);
+    return new SqsQueue(queue.queue, { ...RULE_DELIVERY, deadLetterQueue });
+  }
+
+  private addSchedule(schedule: TopologySchedule) {
+    const every = rateOf(schedule);
+    const target = this.fnOf(schedule.fn).function;
+    const role = new Role(this, `${pascal(schedule.name)}ScheduleRole`, {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+    });
+    acknowledgeSchedulerInvoke(role, target.functionArn);
+    new Schedule(this, `${pascal(schedule.name)}Schedule`, {
+      scheduleName: `${this.prefix}-${schedule.name}`,
+      description: `${schedule.fn} every ${schedule.everySeconds} s (shared/topology.ts)`,
+      schedule: ScheduleExpression.rate(every),
+      target: new LambdaInvoke(target, {
+        role,
+        input: ScheduleTargetInput.fromObject({ schedule: schedule.name }),
+        // A run older than its period is superseded by the next one.
+        retryAttempts: 3,
+        maxEventAge: Duration.seconds(Math.max(60, Math.min(schedule.everySeconds, 86_400))),
+        deadLetterQueue: this.deadLetterQueueOf(schedule.fn, `schedule ${schedule.name}`).queue,
+      }),
+    });
+  }
+
+  /** An alarm on a 5-minute sum, sent to the alarm topic; no data is no alarm. */
+  private alarm(id: string, props: { alarmName: string; alarmDescription: string; metric: Metric; threshold: number }) {
+    new Alarm(this, id, {
+      ...props,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(alarmTopic));
+    }).addAlarmAction(new SnsAction(this.alarmTopic));
+  }
 
+  private addMetricsAndAlarms() {
+    // A batched consumer reports failed events instead of failing, so Lambda's errors miss them: the indexer's own count.
+    this.alarm('IndexFailures', {
+      alarmName: `${this.prefix}-index-failures`,
+      alarmDescription: 'The indexer could not apply parts of its batches 5 times or more in 5 minutes (retried from its queue; GET /api/v1/status and its logs say which).',
+      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'IndexFailures', dimensionsMap: { service: METRICS_SERVICE }, period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+    });
     // One log line per refused review (audit mode: would-be refusal) → a count per cluster and mode.
     new MetricFilter(this, 'AdmissionRefusals', {
-      logGroup: fnOf('review-admission').logGroup,
+      logGroup: this.fnOf('review-admission').logGroup,
       metricNamespace: ADMISSION_REFUSALS_METRIC.namespace,
       metricName: ADMISSION_REFUSALS_METRIC.name,
       filterPattern: FilterPattern.stringValue('$.message', '=', ADMISSION_REFUSED_LOG),
       metricValue: '1',
       dimensions: { cluster: '$.cluster', mode: '$.mode' },
     });
-
-    new Alarm(this, 'Api5xx', {
-      alarmName: `${prefix}-api-5xx`,
+    this.alarm('Api5xx', {
+      alarmName: `${this.prefix}-api-5xx`,
       alarmDescription: 'The HTTP API answered 5xx to at least 10 requests in 5 minutes.',
       metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 10,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(alarmTopic));
-
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
-    new CfnOutput(this, 'PublicUrl', { value: this.publicUrl, description: 'Base of the webhook URLs handed out' });
-    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    });
   }
 }
 
@@ -262,7 +278,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 const triggerOf = (fn: string): 'route' | 'rule' | 'schedule' =>
-  ROUTES.some((r) => r.fn === fn) ? 'route' : RULES.some((r) => r.fn === fn) ? 'rule' : 'schedule';
+  ROUTE_LIST.some((r) => r.fn === fn) ? 'route' : RULES.some((r) => r.fn === fn) ? 'rule' : 'schedule';
 
 const logRetention = (days: number): RetentionDays => {
   const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);

@@ -1,9 +1,8 @@
-import { BindingPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { bindSpace } from '../../shared/usecases/spaces.ts';
 
-export const handler = withHttp('bind-space', async (req, deps) => {
-  const { registryId, space, workspaceId } = parseInput(BindingPath, req.params, 'path');
-  await bindSpace(registryId, space, workspaceId, deps, req.ctx);
+export const handler = withHttp(ROUTES['bind-space'], async ({ path, ctx }, deps) => {
+  await bindSpace(path.registryId, path.space, path.workspaceId, deps, ctx);
   return { status: 204 };
 });

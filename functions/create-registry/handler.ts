@@ -1,7 +1,5 @@
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { RegisterRegistryInput, registerRegistry } from '../../shared/usecases/registries.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { registerRegistry } from '../../shared/usecases/registries.ts';
 
-export const handler = withHttp('create-registry', async (req, deps) => {
-  const input = parseInput(RegisterRegistryInput, req.body, 'body');
-  return { status: 201, body: await registerRegistry(input, deps, req.ctx) };
-});
+export const handler = withHttp(ROUTES['create-registry'], async (req, deps) => ({ status: 201, body: await registerRegistry(req.body, deps, req.ctx) }));

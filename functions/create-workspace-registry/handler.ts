@@ -1,9 +1,5 @@
-import { WorkspacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { RegisterRegistryInput, registerRegistry } from '../../shared/usecases/registries.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { registerRegistry } from '../../shared/usecases/registries.ts';
 
-export const handler = withHttp('create-workspace-registry', async (req, deps) => {
-  const { workspaceId } = parseInput(WorkspacePath, req.params, 'path');
-  const input = parseInput(RegisterRegistryInput, req.body, 'body');
-  return { status: 201, body: await registerRegistry(input, deps, req.ctx, workspaceId) };
-});
+export const handler = withHttp(ROUTES['create-workspace-registry'], async (req, deps) => ({ status: 201, body: await registerRegistry(req.body, deps, req.ctx, req.path.workspaceId) }));

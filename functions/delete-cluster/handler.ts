@@ -1,9 +1,8 @@
-import { ClusterPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { deleteCluster } from '../../shared/usecases/clusters.ts';
 
-export const handler = withHttp('delete-cluster', async (req, deps) => {
-  const { cluster } = parseInput(ClusterPath, req.params, 'path');
-  await deleteCluster(cluster, deps, req.ctx);
+export const handler = withHttp(ROUTES['delete-cluster'], async ({ path, ctx }, deps) => {
+  await deleteCluster(path.cluster, deps, ctx);
   return { status: 204 };
 });

@@ -1,9 +1,8 @@
-import { NamespacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { deleteNamespace } from '../../shared/usecases/tenancy.ts';
 
-export const handler = withHttp('delete-namespace', async (req, deps) => {
-  const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
-  await deleteNamespace(cluster, namespace, deps, req.ctx);
+export const handler = withHttp(ROUTES['delete-namespace'], async ({ path, ctx }, deps) => {
+  await deleteNamespace(path.cluster, path.namespace, deps, ctx);
   return { status: 204 };
 });

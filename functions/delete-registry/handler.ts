@@ -1,9 +1,8 @@
-import { RegistryPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { removeRegistry } from '../../shared/usecases/registries.ts';
 
-export const handler = withHttp('delete-registry', async (req, deps) => {
-  const { registryId } = parseInput(RegistryPath, req.params, 'path');
-  await removeRegistry(registryId, deps, req.ctx);
+export const handler = withHttp(ROUTES['delete-registry'], async ({ path, ctx }, deps) => {
+  await removeRegistry(path.registryId, deps, ctx);
   return { status: 204 };
 });

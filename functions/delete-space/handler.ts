@@ -1,9 +1,8 @@
-import { SpacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { deleteSpace } from '../../shared/usecases/spaces.ts';
 
-export const handler = withHttp('delete-space', async (req, deps) => {
-  const { registryId, space } = parseInput(SpacePath, req.params, 'path');
-  await deleteSpace(registryId, space, deps, req.ctx);
+export const handler = withHttp(ROUTES['delete-space'], async ({ path, ctx }, deps) => {
+  await deleteSpace(path.registryId, path.space, deps, ctx);
   return { status: 204 };
 });

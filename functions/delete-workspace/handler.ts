@@ -1,9 +1,8 @@
-import { WorkspacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { deleteWorkspace } from '../../shared/usecases/tenancy.ts';
 
-export const handler = withHttp('delete-workspace', async (req, deps) => {
-  const { workspaceId } = parseInput(WorkspacePath, req.params, 'path');
-  await deleteWorkspace(workspaceId, deps, req.ctx);
+export const handler = withHttp(ROUTES['delete-workspace'], async ({ path, ctx }, deps) => {
+  await deleteWorkspace(path.workspaceId, deps, ctx);
   return { status: 204 };
 });

@@ -1,8 +1,5 @@
-import { NamespacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { getNamespace } from '../../shared/usecases/tenancy.ts';
 
-export const handler = withHttp('get-namespace', async (req, deps) => {
-  const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
-  return { status: 200, body: await getNamespace(cluster, namespace, req.caller, deps) };
-});
+export const handler = withHttp(ROUTES['get-namespace'], async ({ path, caller }, deps) => ({ status: 200, body: await getNamespace(path.cluster, path.namespace, caller, deps) }));

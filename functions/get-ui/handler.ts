@@ -1,8 +1,6 @@
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { UiPath, UiQuery, uiFile } from '../../web/assets.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { uiFile } from '../../web/assets.ts';
 
-export const handler = withHttp('get-ui', async (req) => {
-  const { asset } = parseInput(UiPath, req.params, 'path');
-  const { v } = parseInput(UiQuery, req.query, 'query');
-  return uiFile(asset, v);
-});
+// The page (`/`) and its assets (`/ui/{asset}`): one function, two rows.
+export const handler = withHttp([ROUTES['get-ui'], ROUTES['get-ui-asset']], async ({ path, query }) => uiFile('asset' in path ? path.asset : undefined, query.v));

@@ -1,8 +1,5 @@
-import { WorkspacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { getWorkspaceDetail } from '../../shared/usecases/tenancy.ts';
 
-export const handler = withHttp('get-workspace', async (req, deps) => {
-  const { workspaceId } = parseInput(WorkspacePath, req.params, 'path');
-  return { status: 200, body: await getWorkspaceDetail(workspaceId, deps) };
-});
+export const handler = withHttp(ROUTES['get-workspace'], async (req, deps) => ({ status: 200, body: await getWorkspaceDetail(req.path.workspaceId, deps) }));

@@ -1,9 +1,5 @@
-import { ClusterPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { ListAdmissionDecisionsQuery, listAdmissionDecisions } from '../../shared/usecases/clusters.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { listAdmissionDecisions } from '../../shared/usecases/clusters.ts';
 
-export const handler = withHttp('list-admission-decisions', async (req, deps) => {
-  const { cluster } = parseInput(ClusterPath, req.params, 'path');
-  const query = parseInput(ListAdmissionDecisionsQuery, req.query, 'query');
-  return { status: 200, body: await listAdmissionDecisions(cluster, query, deps) };
-});
+export const handler = withHttp(ROUTES['list-admission-decisions'], async ({ path, query }, deps) => ({ status: 200, body: await listAdmissionDecisions(path.cluster, query, deps) }));

@@ -1,9 +1,5 @@
-import { NamespacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { ListImagesQuery, listImages } from '../../shared/usecases/selector.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { listImages } from '../../shared/usecases/selector.ts';
 
-export const handler = withHttp('list-images', async (req, deps) => {
-  const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
-  const query = parseInput(ListImagesQuery, req.query, 'query');
-  return { status: 200, body: await listImages(cluster, namespace, query, req.caller, deps) };
-});
+export const handler = withHttp(ROUTES['list-images'], async ({ path, query, caller }, deps) => ({ status: 200, body: await listImages(path.cluster, path.namespace, query, caller, deps) }));

@@ -1,9 +1,5 @@
-import { NamespacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { ListTagsQuery, listTags } from '../../shared/usecases/selector.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { listTags } from '../../shared/usecases/selector.ts';
 
-export const handler = withHttp('list-tags', async (req, deps) => {
-  const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
-  const { image } = parseInput(ListTagsQuery, req.query, 'query');
-  return { status: 200, body: await listTags(cluster, namespace, image, req.caller, deps) };
-});
+export const handler = withHttp(ROUTES['list-tags'], async ({ path, query, caller }, deps) => ({ status: 200, body: await listTags(path.cluster, path.namespace, query.image, caller, deps) }));

@@ -1,9 +1,5 @@
-import { SpacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { SpaceChangePreviewInput, previewSpaceChange } from '../../shared/usecases/blast-radius.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { previewSpaceChange } from '../../shared/usecases/blast-radius.ts';
 
-export const handler = withHttp('preview-space-change', async (req, deps) => {
-  const { registryId, space } = parseInput(SpacePath, req.params, 'path');
-  const input = parseInput(SpaceChangePreviewInput, req.body, 'body');
-  return { status: 200, body: await previewSpaceChange(registryId, space, input, deps) };
-});
+export const handler = withHttp(ROUTES['preview-space-change'], async (req, deps) => ({ status: 200, body: await previewSpaceChange(req.path.registryId, req.path.space, req.body, deps) }));

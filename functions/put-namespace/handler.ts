@@ -1,10 +1,8 @@
-import { NamespacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { PutNamespaceInput, putNamespace } from '../../shared/usecases/tenancy.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { putNamespace } from '../../shared/usecases/tenancy.ts';
 
-export const handler = withHttp('put-namespace', async (req, deps) => {
-  const { cluster, namespace } = parseInput(NamespacePath, req.params, 'path');
-  const input = parseInput(PutNamespaceInput, req.body, 'body');
-  const result = await putNamespace(cluster, namespace, input, deps, req.ctx);
+export const handler = withHttp(ROUTES['put-namespace'], async (req, deps) => {
+  const result = await putNamespace(req.path.cluster, req.path.namespace, req.body, deps, req.ctx);
   return { status: result.created ? 201 : 200, body: result.namespace };
 });

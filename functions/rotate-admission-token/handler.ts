@@ -1,9 +1,5 @@
-import { ClusterPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { RotateAdmissionTokenInput, rotateAdmissionToken } from '../../shared/usecases/clusters.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { rotateAdmissionToken } from '../../shared/usecases/clusters.ts';
 
-export const handler = withHttp('rotate-admission-token', async (req, deps) => {
-  const { cluster } = parseInput(ClusterPath, req.params, 'path');
-  const input = parseInput(RotateAdmissionTokenInput, req.body ?? {}, 'body');
-  return { status: 200, body: await rotateAdmissionToken(cluster, input, deps, req.ctx) };
-});
+export const handler = withHttp(ROUTES['rotate-admission-token'], async (req, deps) => ({ status: 200, body: await rotateAdmissionToken(req.path.cluster, req.body, deps, req.ctx) }));

@@ -1,8 +1,5 @@
-import { WorkspacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { rotateWorkspacePullCredentials } from '../../shared/usecases/pull-access.ts';
 
-export const handler = withHttp('rotate-pull-credentials', async (req, deps) => {
-  const { workspaceId } = parseInput(WorkspacePath, req.params, 'path');
-  return { status: 202, body: await rotateWorkspacePullCredentials(workspaceId, deps, req.ctx) };
-});
+export const handler = withHttp(ROUTES['rotate-pull-credentials'], async (req, deps) => ({ status: 202, body: await rotateWorkspacePullCredentials(req.path.workspaceId, deps, req.ctx) }));

@@ -1,9 +1,5 @@
-import { RegistryPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { rotateWebhookSecret, RotateWebhookSecretInput } from '../../shared/usecases/webhook-config.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { rotateWebhookSecret } from '../../shared/usecases/webhook-config.ts';
 
-export const handler = withHttp('rotate-webhook-secret', async (req, deps) => {
-  const { registryId } = parseInput(RegistryPath, req.params, 'path');
-  const input = parseInput(RotateWebhookSecretInput, req.body ?? {}, 'body');
-  return { status: 200, body: await rotateWebhookSecret(registryId, input, deps, req.ctx) };
-});
+export const handler = withHttp(ROUTES['rotate-webhook-secret'], async (req, deps) => ({ status: 200, body: await rotateWebhookSecret(req.path.registryId, req.body, deps, req.ctx) }));

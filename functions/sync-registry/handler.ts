@@ -1,8 +1,5 @@
-import { RegistryPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { syncRegistry } from '../../shared/usecases/registries.ts';
 
-export const handler = withHttp('sync-registry', async (req, deps) => {
-  const { registryId } = parseInput(RegistryPath, req.params, 'path');
-  return { status: 202, body: await syncRegistry(registryId, deps, req.ctx) };
-});
+export const handler = withHttp(ROUTES['sync-registry'], async (req, deps) => ({ status: 202, body: await syncRegistry(req.path.registryId, deps, req.ctx) }));

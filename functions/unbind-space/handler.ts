@@ -1,9 +1,8 @@
-import { BindingPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { unbindSpace } from '../../shared/usecases/spaces.ts';
 
-export const handler = withHttp('unbind-space', async (req, deps) => {
-  const { registryId, space, workspaceId } = parseInput(BindingPath, req.params, 'path');
-  await unbindSpace(registryId, space, workspaceId, deps, req.ctx);
+export const handler = withHttp(ROUTES['unbind-space'], async ({ path, ctx }, deps) => {
+  await unbindSpace(path.registryId, path.space, path.workspaceId, deps, ctx);
   return { status: 204 };
 });

@@ -1,9 +1,5 @@
-import { RegistryPath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { UpdateRegistryInput, updateRegistry } from '../../shared/usecases/registries.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { updateRegistry } from '../../shared/usecases/registries.ts';
 
-export const handler = withHttp('update-registry', async (req, deps) => {
-  const { registryId } = parseInput(RegistryPath, req.params, 'path');
-  const input = parseInput(UpdateRegistryInput, req.body ?? {}, 'body');
-  return { status: 200, body: await updateRegistry(registryId, input, deps, req.ctx) };
-});
+export const handler = withHttp(ROUTES['update-registry'], async (req, deps) => ({ status: 200, body: await updateRegistry(req.path.registryId, req.body, deps, req.ctx) }));

@@ -1,9 +1,5 @@
-import { SpacePath } from '../../shared/http/params.ts';
-import { parseInput, withHttp } from '../../shared/http/with-http.ts';
-import { UpdateSpaceInput, updateSpace } from '../../shared/usecases/spaces.ts';
+import { withHttp } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
+import { updateSpace } from '../../shared/usecases/spaces.ts';
 
-export const handler = withHttp('update-space', async (req, deps) => {
-  const { registryId, space } = parseInput(SpacePath, req.params, 'path');
-  const input = parseInput(UpdateSpaceInput, req.body, 'body');
-  return { status: 200, body: await updateSpace(registryId, space, input, deps, req.ctx) };
-});
+export const handler = withHttp(ROUTES['update-space'], async (req, deps) => ({ status: 200, body: await updateSpace(req.path.registryId, req.path.space, req.body, deps, req.ctx) }));

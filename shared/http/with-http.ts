@@ -5,17 +5,26 @@ import type { Ctx, Deps } from '../deps.ts';
 import { DomainError, badRequest, forbidden, unauthorized, type ErrorCode } from '../errors.ts';
 import { logContext, logger, logInvocation } from '../logger.ts';
 import { getDeps } from '../runtime.ts';
-import { ROUTES, type Access, type Route } from '../topology.ts';
+import type { Access, Route, RouteRow } from '../topology.ts';
 import { isAnyAdmin, isPlatformAdmin, mayAdminWorkspace, type Caller } from '../domain/caller.ts';
 import { RegistryId } from '../domain/model.ts';
 import { Claims } from './claims.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
-export type HttpRequest = {
-  params: Record<string, string | undefined>;
-  query: Record<string, string | undefined>;
-  body: unknown;
-  headers: Record<string, string | undefined>;
+type Raw = Record<string, string | undefined>;
+type Parsed<I, K extends string, Else> = I extends { [k in K]: infer S extends z.ZodType } ? z.output<S> : Else;
+/**
+ * What a handler of `row` takes: the path, query and body its row declares, parsed; what it does not declare, as
+ * sent. On a `webhook` row, everything as sent (the handler parses after it has checked the secret).
+ */
+export type InputOf<R extends Route> = R extends Route<infer I, infer A>
+  ? A extends 'webhook'
+    ? { path: Raw; query: Raw; body: unknown }
+    : { path: Parsed<I, 'path', Raw>; query: Parsed<I, 'query', Raw>; body: Parsed<I, 'body', unknown> }
+  : never;
+export type HttpRequest<I = { path: Raw; query: Raw; body: unknown }> = I & {
+  /** Lower-cased names. */
+  headers: Raw;
   /** From the token on reader and admin routes; `anonymous` on public and webhook routes. */
   caller: Caller;
   requestId: string;
@@ -119,37 +128,58 @@ const errorResponses = (): MiddlewareObj<HttpEvent, APIGatewayProxyStructuredRes
   },
 });
 
+/** The row an event came by: of a function's rows (get-ui has two), the one of its route key. */
+const rowOf = <R extends RouteRow>(rows: readonly R[], event: HttpEvent): R => {
+  const key = event.routeKey ?? event.requestContext.routeKey;
+  const row = rows.find((r) => `${r.method} ${r.path}` === key) ?? rows[0];
+  if (!row) throw new Error('withHttp needs a route row');
+  return row;
+};
+
 /**
- * The one wrapper of HTTP handlers: access from the route table, JSON body, errors. The handler gets a
- * parsed request and the deps, and returns a status and body.
+ * The request as the handler gets it: path and query parsed now (400 naming the field), the body read and parsed on
+ * first use, so a handler that checks a secret first never parses an unauthenticated body.
  */
-export const withHttp = (fn: string, handle: (req: HttpRequest, deps: Deps) => Promise<HttpResult>) => {
-  const route = ROUTES.find((r) => r.fn === fn);
-  if (!route) throw new Error(`no route for function ${fn}`);
+const requestOf = (row: RouteRow, event: HttpEvent, caller: Caller, requestId: string): HttpRequest<{ path: unknown; query: unknown; body: unknown }> => {
+  const raw = row.access === 'webhook';
+  const { path, query, body } = row.input;
+  const params = event.pathParameters ?? {};
+  const search = event.queryStringParameters ?? {};
+  const readOnce = () => {
+    const value = readBody(event, maxBodyOf(row));
+    if (raw || !body) return value;
+    return parseInput(body, row.input.optionalBody ? (value ?? {}) : value, 'body');
+  };
+  let read: { value: unknown } | undefined;
+  return {
+    path: raw || !path ? params : parseInput(path, params, 'path'),
+    query: raw || !query ? search : parseInput(query, search, 'query'),
+    get body() {
+      return (read ??= { value: readOnce() }).value;
+    },
+    headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    caller,
+    requestId,
+    ctx: { correlationId: requestId, actor: caller.sub },
+  };
+};
+
+/**
+ * The one wrapper of HTTP handlers: access and input from the route's row (`shared/topology.ts`), JSON body,
+ * errors. The handler gets the parsed request and the deps, and returns a status and body. A function that serves
+ * several routes passes all their rows.
+ */
+export const withHttp = <R extends RouteRow>(rows: R | readonly R[], handle: (req: HttpRequest<InputOf<R>>, deps: Deps) => Promise<HttpResult>) => {
+  const list: readonly R[] = ([] as R[]).concat(rows);
   return middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(logInvocation())
     .use(errorResponses())
     .handler(async (event, context) => {
       const requestId = event.requestContext.requestId ?? context.awsRequestId;
       logContext({ correlationId: requestId });
-      const caller = await authorize(route.access, event, getDeps);
-      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-      // Read on first use: a webhook handler checks its secret first, so an unauthenticated body is never parsed.
-      let body: { value: unknown } | undefined;
-      const result = await handle(
-        {
-          params: event.pathParameters ?? {},
-          query: event.queryStringParameters ?? {},
-          get body() {
-            return (body ??= { value: readBody(event, maxBodyOf(route)) }).value;
-          },
-          headers,
-          caller,
-          requestId,
-          ctx: { correlationId: requestId, actor: caller.sub },
-        },
-        getDeps(),
-      );
+      const row = rowOf(list, event);
+      const caller = await authorize(row.access, event, getDeps);
+      const result = await handle(requestOf(row, event, caller, requestId) as HttpRequest<InputOf<R>>, getDeps());
       if ('text' in result) return { statusCode: result.status, headers: withDefaults({ 'content-type': result.contentType, ...result.headers }), body: result.text };
       return json(result.status, result.body, result.headers);
     });

@@ -3,13 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { maxBodyOf, RESPONSE_HEADERS, type HttpEvent } from '../http/with-http.ts';
 import { logger } from '../logger.ts';
-import { JWT_ACCESS, ROUTES, type Route } from '../topology.ts';
+import { JWT_ACCESS, ROUTE_LIST, type Route } from '../topology.ts';
 import { verifyJwt } from './jwt.ts';
 
 type HttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 export type LoadHandler = (fn: string) => Promise<HttpHandler>;
 
-const compiled = ROUTES.map((route) => ({
+const compiled = ROUTE_LIST.map((route) => ({
   route,
   regex: new RegExp(`^${route.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`),
 }));

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ACCESS } from '../../cdk/access.ts';
+import { EMBEDS } from '../../cdk/access.ts';
 import { BUNDLE_BUDGET_BYTES, bundleReports, kb, type BundleReport } from '../../cdk/bundles.ts';
 import { PROJECT_ROOT } from '../../cdk/constructs/service-function.ts';
 import { FUNCTIONS } from '../../shared/topology.ts';
@@ -72,7 +72,7 @@ describe('the Lambda bundles', () => {
         out.answers[fn] = { statusCode: r.statusCode, contentType: r.headers?.['content-type'], body: r.body.slice(0, 200) };
       }
       process.stdout.write(JSON.stringify(out));`;
-    const embedding = Object.entries(FUNCTION_ACCESS).filter(([fn, a]) => a.embed && FUNCTIONS.includes(fn)).map(([fn]) => fn);
+    const embedding = Object.keys(EMBEDS).filter((fn) => FUNCTIONS.includes(fn));
     const invocations = [['get-health', httpEvent('/health')], ...embedding.map((fn) => [fn, httpEvent('/')])];
     const bundles = Object.fromEntries(reports.map((r) => [r.fn, join(r.dir, 'index.mjs')]));
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify([bundles, invocations])], {

@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { NAG_REASONS } from '../../cdk/nag.ts';
-import { ROUTES } from '../../shared/topology.ts';
+import { ROUTE_LIST } from '../../shared/topology.ts';
 import { synthApp } from './synth.ts';
 
 const acknowledgements = (root: IConstruct) =>
@@ -35,7 +35,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(byRule('AwsSolutions-L1').map((a) => a.path)).toEqual(['ImageRegistry-test-Service']);
     expect(acks.filter((a) => a.path === '' || a.path.startsWith('ImageRegistry-test-Data'))).toEqual([]);
     // Exactly the anonymous routes of the route table.
-    expect(byRule('AwsSolutions-APIG4').length).toBe(ROUTES.filter((r) => r.access === 'public' || r.access === 'webhook').length);
+    expect(byRule('AwsSolutions-APIG4').length).toBe(ROUTE_LIST.filter((r) => r.access === 'public' || r.access === 'webhook').length);
     // IAM5 only for the secrets prefix and the scheduler's `<function>:*`.
     for (const a of byRule('AwsSolutions-IAM5')) expect(a.id).toMatch(/:secret:image-registry\/test\/\*\]$|Function\w+\.Arn>:\*\]$/);
   });

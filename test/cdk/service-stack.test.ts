@@ -3,14 +3,14 @@ import { METRICS_NAMESPACE, METRICS_SERVICE, metrics } from '../../shared/metric
 import type { CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ACCESS, accessOf } from '../../cdk/access.ts';
+import { FUNCTION_ACCESS, accessOf, functionAccess } from '../../cdk/access.ts';
 import { SECRET_ACTIONS } from '../../cdk/constructs/registry-secrets.ts';
 import { TABLE_ACTIONS } from '../../cdk/constructs/service-function.ts';
 import { eventPatternOf, rateOf, routeKey } from '../../cdk/wiring.ts';
 import { readConfig } from '../../shared/config.ts';
 import { ADMISSION_REFUSALS_METRIC, ADMISSION_REFUSED_LOG } from '../../shared/domain/admission.ts';
 import { TABLE_INDEXES } from '../../shared/store/keys.ts';
-import { FUNCTIONS, ROUTES, RULES, SCHEDULES } from '../../shared/topology.ts';
+import { FUNCTIONS, ROUTE_LIST, RULES, SCHEDULES } from '../../shared/topology.ts';
 import { TEST_CONTEXT, only, resourcesOf, statementPairs, synthApp, templatesOf } from './synth.ts';
 
 /** What an SQS event source needs of its queue. */
@@ -69,9 +69,9 @@ describe('the stateless stack', () => {
 
   it('routes exactly the route table, each to its function, JWT-authorized unless a webhook or public', () => {
     const routes = Object.values(resourcesOf(service, 'AWS::ApiGatewayV2::Route'));
-    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(ROUTE_LIST.map(routeKey).sort());
     const integrations = service.toJSON().Resources;
-    for (const route of ROUTES) {
+    for (const route of ROUTE_LIST) {
       const cfn = routes.find((r) => r.Properties.RouteKey === routeKey(route));
       const integrationId = JSON.stringify(cfn?.Properties.Target).match(/"Ref":"(\w+)"/)?.[1] ?? '';
       expect(JSON.stringify(integrations[integrationId].Properties.IntegrationUri), routeKey(route)).toContain(functionOf(route.fn).logicalId);
@@ -283,10 +283,12 @@ describe('the stateless stack', () => {
     }
   });
 
-  it('declares an access profile for every wired function and a handler for every profile', async () => {
+  it('takes the access of each function from its rows, refuses rows of one function that disagree, and finds a handler for every function', async () => {
     const { existsSync } = await import('node:fs');
     for (const fn of FUNCTIONS) expect(FUNCTION_ACCESS[fn], fn).toBeDefined();
     for (const fn of Object.keys(FUNCTION_ACCESS)) expect(existsSync(new URL(`../../functions/${fn}/handler.ts`, import.meta.url)), fn).toBe(true);
+    expect(functionAccess([{ fn: 'f', iam: { table: 'read', secrets: ['read', 'create'] } }, { fn: 'f', iam: { table: 'read', secrets: ['create', 'read'] } }])).toEqual({ f: { table: 'read', secrets: ['read', 'create'] } });
+    expect(() => functionAccess([{ fn: 'f', iam: { table: 'read' } }, { fn: 'f', iam: { table: 'write' } }])).toThrow(/function f .* different access/);
   });
 
   it('grants exactly the SDK commands the AWS adapters send: the table, the bus, the secret store', async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../shared/topology.ts';
+import { ROUTE_LIST } from '../../shared/topology.ts';
 import { formatReport, formatRequest, runFuzz, type Finding, type FuzzReport } from '../fuzz/harness.ts';
 
 // `npm run fuzz` sends 10,000 (FUZZ_RUNS); CI a smaller, fixed-seed share of the same generators.
@@ -15,9 +15,9 @@ describe('the running service under fuzz (fast-check): generated requests over e
     console.log(formatReport(report));
   }, 240_000);
 
-  it(`sends ${RUNS} generated requests, to every route of ROUTES`, () => {
+  it(`sends ${RUNS} generated requests, to every route of ROUTE_LIST`, () => {
     expect(report.requests).toBeGreaterThanOrEqual(RUNS);
-    expect(ROUTES.filter((r) => !report.perRoute[`${r.method} ${r.path}`]).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    expect(ROUTE_LIST.filter((r) => !report.perRoute[`${r.method} ${r.path}`]).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 
   it('answers every request below 500, in time, and the process stays up', () => {

@@ -2,11 +2,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import * as z from 'zod';
-import { ROUTES, type Route } from '../../shared/topology.ts';
+import { ROUTE_LIST, type Route } from '../../shared/topology.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
 /**
- * Arbitraries of HTTP requests to the service: every route of `ROUTES`, with mutations of the real fixtures and of
+ * Arbitraries of HTTP requests to the service: every route of `ROUTE_LIST`, with mutations of the real fixtures and of
  * valid admin bodies, odd values, odd encodings and odd credentials.
  *
  * Requests are symbolic: what depends on the running service (registry ids and hosts, webhook secrets, tokens, the
@@ -40,7 +40,7 @@ export type FuzzBody = { encoding: 'utf8' | 'base64'; data: string };
 
 /** One generated request, still symbolic (see the module comment). */
 export type FuzzRequest = {
-  /** The route it aims at (`fn` and `METHOD path` of `ROUTES`); an odd path may miss it. */
+  /** The route it aims at (`fn` and `METHOD path` of `ROUTE_LIST`); an odd path may miss it. */
   fn: string;
   route: string;
   method: Route['method'];
@@ -1080,8 +1080,8 @@ export const requestFor = (route: Route): fc.Arbitrary<FuzzRequest> => {
 };
 
 /**
- * Requests over every route of `ROUTES`; webhooks (the richest input) four times as often, admission reviews (whose
+ * Requests over every route of `ROUTE_LIST`; webhooks (the richest input) four times as often, admission reviews (whose
  * shapes vary most) six times, routes with a body twice.
  */
 const weightOf = (route: Route) => (route.fn === 'review-admission' ? 6 : route.access === 'webhook' ? 4 : ADMIN_BODIES[route.fn] ? 2 : 1);
-export const anyRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(...ROUTES.map((route) => ({ weight: weightOf(route), arbitrary: requestFor(route) })));
+export const anyRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(...ROUTE_LIST.map((route) => ({ weight: weightOf(route), arbitrary: requestFor(route) })));

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import * as z from 'zod';
 import { signJwt } from '../../shared/local/jwt.ts';
 import { createDocumentClient } from '../../shared/store/table.ts';
-import { ROUTES } from '../../shared/topology.ts';
+import { ROUTE_LIST } from '../../shared/topology.ts';
 import { startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
 import { CLUSTER_ROLES, REGISTRY_ROLES, TOKEN_NAMES, anyRequest, type ClusterName, type FuzzRequest, type TokenName } from './generators.ts';
 
@@ -567,7 +567,7 @@ class Engine {
   previous: Sent | undefined;
   replenishedAt = 0;
   readonly findings = new Map<string, Finding>();
-  readonly perRoute: Record<string, number> = Object.fromEntries(ROUTES.map((r) => [`${r.method} ${r.path}`, 0]));
+  readonly perRoute: Record<string, number> = Object.fromEntries(ROUTE_LIST.map((r) => [`${r.method} ${r.path}`, 0]));
   readonly statuses: Record<string, number> = {};
   readonly statusesByRoute: Record<string, Record<string, number>> = {};
   readonly sendMsByRoute: Record<string, number> = {};

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SpaceUnbound } from '../../events/index.ts';
 import type { Caller } from '../../shared/domain/caller.ts';
 import { newEvent, type Ctx } from '../../shared/deps.ts';
-import { AuditPage } from '../../shared/http/openapi.ts';
+import { AuditPage } from '../../shared/http/views.ts';
 import { listAudit, ListAuditQuery, recordAudit } from '../../shared/usecases/audit.ts';
 import { putCluster } from '../../shared/usecases/clusters.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { z } from 'zod';
 import type { Registry } from '../../shared/domain/model.ts';
 import type { Claims } from '../../shared/http/claims.ts';
-import { BindingList, ImagePage, TagList } from '../../shared/http/openapi.ts';
+import { BindingList, ImagePage, TagList } from '../../shared/http/views.ts';
 import { BlastRadius, previewSpaceChange } from '../../shared/usecases/blast-radius.ts';
 import { Explanation, explainImage } from '../../shared/usecases/explain.ts';
 import { MyNamespaces, listMyNamespaces } from '../../shared/usecases/me.ts';

@@ -5,7 +5,7 @@ import { PullAccessSyncRequested } from '../../events/index.ts';
 import type { Registry } from '../../shared/domain/model.ts';
 import { createEvent } from '../../shared/events/publisher.ts';
 import type { Claims } from '../../shared/http/claims.ts';
-import { ImagePage } from '../../shared/http/openapi.ts';
+import { ImagePage } from '../../shared/http/views.ts';
 import type { HttpEvent } from '../../shared/http/with-http.ts';
 import { provideDeps } from '../../shared/runtime.ts';
 import { keys } from '../../shared/store/keys.ts';

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPlatformAdmin } from '../../shared/domain/caller.ts';
 import { Claims } from '../../shared/http/claims.ts';
 import { withHttp, type HttpEvent } from '../../shared/http/with-http.ts';
+import { ROUTES } from '../../shared/topology.ts';
 import { provideDeps } from '../../shared/runtime.ts';
 import { createStore } from '../../shared/store/index.ts';
 import { createDocumentClient } from '../../shared/store/table.ts';
@@ -54,7 +55,7 @@ describe('withHttp: claims, errors and headers', () => {
     return { status: result.statusCode, headers: result.headers ?? {}, body: result.body ? (JSON.parse(result.body) as unknown) : undefined };
   };
   // An admin route whose handler only echoes who called it.
-  const admin = withHttp('list-registries', async (req) => ({ status: 200, body: { roles: req.caller.roles } }));
+  const admin = withHttp(ROUTES['list-registries'], async (req) => ({ status: 200, body: { roles: req.caller.roles } }));
 
   beforeAll(() => {
     // withHttp hands deps to the handler; none is used here, and nothing connects to this endpoint.
@@ -68,10 +69,33 @@ describe('withHttp: claims, errors and headers', () => {
     expect(await call(admin, event({ sub: 'ops', roles: '[viewer]' }))).toMatchObject({ status: 403 });
   });
 
+  it("parses the row's path, query and body before the handler runs (400 naming the field), the body only when used", async () => {
+    const admin = { sub: 'ops', roles: ['platform-admin'] };
+    const seen: unknown[] = [];
+    const echo = async ({ path, body }: { path: { registryId: string }; body: unknown }) => {
+      seen.push(path.registryId, body);
+      return { status: 204 } as const;
+    };
+    const update = withHttp(ROUTES['update-registry'], echo);
+    const rotate = withHttp(ROUTES['rotate-webhook-secret'], echo);
+    const post = (registryId: string, body?: string) => event(admin, { pathParameters: { registryId }, ...(body === undefined ? {} : { body }) });
+    expect(await call(update, post('reg_1', '{"name":"Team A"}'))).toMatchObject({ status: 204 });
+    // No body on a row whose body is optional: `{}`; on the others, a 400.
+    expect(await call(rotate, post('reg_1'))).toMatchObject({ status: 204 });
+    expect(await call(update, post('reg_1'))).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^invalid body/) } });
+    expect(seen).toEqual(['reg_1', { name: 'Team A' }, 'reg_1', {}]);
+    expect(await call(update, post('r'.repeat(65), '{}'))).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^invalid path: registryId/) } });
+    expect(await call(update, post('reg_1', '{"insecure":"yes"}'))).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^invalid body: insecure/) } });
+    expect(seen).toHaveLength(4);
+    // A handler that never reads the body never has it parsed: a malformed one does not matter.
+    const get = withHttp(ROUTES['get-registry'], async ({ path }) => ({ status: 200, body: { id: path.registryId } }));
+    expect(await call(get, event(admin, { pathParameters: { registryId: 'reg_1' }, body: '{"a":' }))).toMatchObject({ status: 200, body: { id: 'reg_1' } });
+  });
+
   it('answers bad input with 4xx, never 500', async () => {
     const claims = { sub: 'ops', roles: ['platform-admin'] };
     const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
-    const reads = withHttp('list-registries', async (req) => ({ status: 200, body: { got: typeof req.body } }));
+    const reads = withHttp(ROUTES['list-registries'], async (req) => ({ status: 200, body: { got: typeof req.body } }));
     for (const body of ['{"a":', deep, '\u0000', 'x'.repeat(1_100_000)]) expect((await call(reads, event(claims, { body }))).status).toBeLessThan(500);
     expect((await call(reads, event(claims, { body: '!!!not base64', isBase64Encoded: true }))).status).toBe(400);
   });
@@ -86,7 +110,7 @@ describe('withHttp: claims, errors and headers', () => {
     const ok = await call(admin, event({ sub: 'ops', roles: ['platform-admin'] }));
     const refused = await call(admin, event({ sub: 'ops', roles: 'platform-admin' }));
     for (const { headers } of [ok, refused]) expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
-    const asset = withHttp('get-ui', async () => ({ status: 200, text: 'body{}', contentType: 'text/css', headers: { 'Cache-Control': 'public, max-age=60' } }));
+    const asset = withHttp(ROUTES['get-ui'], async () => ({ status: 200, text: 'body{}', contentType: 'text/css', headers: { 'Cache-Control': 'public, max-age=60' } }));
     const result = await asset(event({}), context);
     expect(result.headers).toEqual({ 'x-content-type-options': 'nosniff', 'cache-control': 'public, max-age=60', 'content-type': 'text/css' });
   });

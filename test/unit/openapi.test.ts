@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { OPERATIONS, openApiDocument } from '../../shared/http/openapi.ts';
-import { ROUTES } from '../../shared/topology.ts';
+import { openApiDocument } from '../../shared/http/openapi.ts';
+import { ROUTE_LIST, ROUTES } from '../../shared/topology.ts';
 import { ListImagesQuery } from '../../shared/usecases/selector.ts';
 import { CreateSpaceInput } from '../../shared/usecases/spaces.ts';
 
 const Operation = z.object({
   operationId: z.string(),
   summary: z.string(),
-  'x-undocumented': z.literal(true).optional(),
+  tags: z.array(z.string()).length(1),
+  'x-access': z.string(),
+  'x-function': z.string(),
   parameters: z.array(z.object({ name: z.string(), in: z.enum(['path', 'query']), required: z.boolean(), schema: z.record(z.string(), z.unknown()) })),
   requestBody: z.object({ content: z.object({ 'application/json': z.object({ schema: z.record(z.string(), z.unknown()) }) }) }).optional(),
   responses: z.record(z.string(), z.object({ description: z.string() })),
@@ -24,21 +26,28 @@ describe('the OpenAPI document', () => {
   const doc = Document.parse(openApiDocument());
   const op = (method: string, path: string) => doc.paths[path]?.[method.toLowerCase()];
 
-  it('has every route of the route table, documented (add new routes to OPERATIONS in shared/http/openapi.ts)', () => {
-    const missing = ROUTES.filter((r) => !op(r.method, r.path)).map((r) => `${r.method} ${r.path}`);
-    const undocumented = ROUTES.filter((r) => op(r.method, r.path)?.['x-undocumented']).map((r) => `${r.method} ${r.path}`);
-    expect({ missing, undocumented }).toEqual({ missing: [], undocumented: [] });
-    const operations = Object.values(doc.paths).flatMap((methods) => Object.keys(methods));
-    expect(operations).toHaveLength(ROUTES.length);
+  it('has one operation per row of the route table, with its key as operationId, its access and its function', () => {
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+    expect(operations).toHaveLength(ROUTE_LIST.length);
+    for (const [key, r] of Object.entries(ROUTES)) {
+      expect(op(r.method, r.path), `${r.method} ${r.path}`).toMatchObject({ operationId: key, summary: r.doc.summary, tags: [r.doc.tag], 'x-access': r.access, 'x-function': r.fn });
+    }
   });
 
-  it('documents no route that the route table does not have', () => {
-    const routes = new Set(ROUTES.map((r) => `${r.method} ${r.path}`));
-    expect(Object.keys(OPERATIONS).filter((k) => !routes.has(k))).toEqual([]);
+  it('has no two rows on one method and path', () => {
+    const keys = ROUTE_LIST.map((r) => `${r.method} ${r.path}`);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+  });
+
+  it('documents the success status and every error status a row declares', () => {
+    for (const r of ROUTE_LIST) {
+      const statuses = Object.keys(op(r.method, r.path)?.responses ?? {});
+      expect(statuses, `${r.method} ${r.path}`).toEqual(expect.arrayContaining([String(r.ok.status), ...(r.errors ?? []).map(String)]));
+    }
   });
 
   it('declares exactly the path parameters of each path, all required, and a unique operation id', () => {
-    for (const r of ROUTES) {
+    for (const r of ROUTE_LIST) {
       const params = op(r.method, r.path)?.parameters.filter((p) => p.in === 'path') ?? [];
       expect(params.map((p) => p.name).sort(), `${r.method} ${r.path}`).toEqual([...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
       expect(params.every((p) => p.required)).toBe(true);
@@ -48,7 +57,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('asks for a token exactly on reader and admin routes (platform, workspace, registry), and documents their 401 and 403', () => {
-    for (const r of ROUTES) {
+    for (const r of ROUTE_LIST) {
       const o = op(r.method, r.path);
       const needsToken = r.access !== 'public' && r.access !== 'webhook';
       expect(o?.security.some((s) => 'bearer' in s), `${r.method} ${r.path}`).toBe(needsToken);

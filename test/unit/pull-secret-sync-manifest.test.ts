@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { PULL_SECRET_NAME, pullSecret, pullSecretLabels, renderJson, type PullEntry } from '../../shared/kubernetes/pull-secret.ts';
-import { ROUTES } from '../../shared/topology.ts';
+import { ROUTE_LIST } from '../../shared/topology.ts';
 
 const MANIFEST = join(import.meta.dirname, '..', '..', 'deploy', 'pull-secret-sync.yaml');
 const PULL_SECRET_ROUTE = '/api/v1/clusters/{cluster}/namespaces/{namespace}/pull-secret';
@@ -92,10 +92,10 @@ describe('the pull-secret sync manifest', () => {
     }
   });
 
-  it('names the pull-secret and my-namespaces routes exactly as ROUTES has them, and the Secret as PULL_SECRET_NAME', () => {
-    const pullRoute = ROUTES.find((r) => r.method === 'GET' && r.path === PULL_SECRET_ROUTE);
-    expect(pullRoute, `ROUTES has GET ${PULL_SECRET_ROUTE}`).toBeDefined();
-    expect(ROUTES.find((r) => r.method === 'GET' && r.path === MY_NAMESPACES_ROUTE)).toBeDefined();
+  it('names the pull-secret and my-namespaces routes exactly as ROUTE_LIST has them, and the Secret as PULL_SECRET_NAME', () => {
+    const pullRoute = ROUTE_LIST.find((r) => r.method === 'GET' && r.path === PULL_SECRET_ROUTE);
+    expect(pullRoute, `ROUTE_LIST has GET ${PULL_SECRET_ROUTE}`).toBeDefined();
+    expect(ROUTE_LIST.find((r) => r.method === 'GET' && r.path === MY_NAMESPACES_ROUTE)).toBeDefined();
     const inScript = (path: string) => `$API${path.replace('{cluster}', '${CLUSTER}').replace('{namespace}', '${ns}')}`;
     // Every platform URL the script builds, each exactly once.
     expect([...script().matchAll(/"(\$API\/[^"]*)"/g)].map((m) => m[1])).toEqual([inScript(MY_NAMESPACES_ROUTE), inScript(pullRoute?.path ?? PULL_SECRET_ROUTE)]);
