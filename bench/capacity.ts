@@ -59,7 +59,7 @@ const partitionOf = (pk: string, sk: unknown, index?: string): { cls: string; ke
   if (index === 'gsi1') return { cls: 'GSI1 WORKSPACE#{w}', key: pk };
   if (sk === 'INDEXLEASE') return { cls: 'lease SPACE#{r}#{s}/INDEXLEASE', key: pk };
   const audience = (a: string) => (a === 'public' ? 'public' : 'workspace:{w}');
-  const m = /^(AUDIENCE|AUDIENCEVERSION|SEARCH)#(public|workspace:[^#]*)(#.*)?$/.exec(pk);
+  const m = /^(AUDIENCE|AUDIENCEVERSION|SEARCHHOSTS|SEARCH)#(public|workspace:[^#]*)(#.*)?$/.exec(pk);
   if (m) return { cls: `${m[1]}#${audience(m[2] ?? '')}${m[1] === 'SEARCH' ? '#{prefix}' : ''}`, key: pk };
   const generic = /^(SPACE|REPO|REGISTRY|CLUSTER)#/.exec(pk)?.[1];
   const names: Record<string, string> = { SPACE: 'SPACE#{r}#{s}', REPO: 'REPO#{r}#{path}', REGISTRY: 'REGISTRY#{r}', CLUSTER: 'CLUSTER#{c}' };

@@ -14,11 +14,39 @@ export const MAX_PREFIX = 16;
 /** The words of an image or a query: lower-cased, split on every character that is not a-z or 0-9. */
 export const searchTokens = (text: string): string[] => text.toLowerCase().split(/[^a-z0-9]+/).filter((t) => t.length > 0);
 
-/** The distinct prefixes (1..MAX_PREFIX characters) of an image's words: one posting each. */
+/** The registry host of an image reference `host/path` (everything before the first `/`). */
+export const hostOf = (image: string): string => image.slice(0, Math.max(0, image.indexOf('/')));
+
+/**
+ * The distinct prefixes (1..MAX_PREFIX characters) of the words of an image's path (after its host): one posting
+ * each. Host words get none: every image of a host shares them, so their postings would list the whole registry
+ * (18 writes per new repository for `registry.example.com`); the images of one host are one range of the
+ * audience's sort order instead (`hostRanges`).
+ */
 export const postingPrefixes = (image: string): string[] => {
   const prefixes = new Set<string>();
-  for (const token of searchTokens(image)) for (let n = 1; n <= Math.min(token.length, MAX_PREFIX); n++) prefixes.add(token.slice(0, n));
+  for (const token of searchTokens(image.slice(hostOf(image).length))) for (let n = 1; n <= Math.min(token.length, MAX_PREFIX); n++) prefixes.add(token.slice(0, n));
   return [...prefixes];
+};
+
+/**
+ * Where a query can match an image of `host` starting inside the host's words: the path prefixes (after `host/`) of
+ * the images that can match that way. `''`: every image of the host (the query's words all fall on host words);
+ * `r`: the query runs past the host's last word, so the path's first word must start with the next query word `r`
+ * (a path starts with its first word: repository names are lower-case and start with a letter or digit). Only
+ * candidates: `matchesQuery` decides. Empty: no match can start on the host.
+ */
+export const hostRanges = (host: string, queryTokens: readonly string[]): string[] => {
+  const words = searchTokens(host);
+  const ranges = new Set<string>();
+  for (let start = 0; start < words.length && queryTokens.length > 0; start++) {
+    const onHost = Math.min(queryTokens.length, words.length - start);
+    if (!queryTokens.slice(0, onHost).every((q, i) => words[start + i]?.startsWith(q))) continue;
+    if (onHost === queryTokens.length) return [''];
+    ranges.add(queryTokens[onHost] ?? '');
+  }
+  // A range inside another one is read by it.
+  return [...ranges].filter((r) => ![...ranges].some((o) => o !== r && r.startsWith(o)));
 };
 
 /**

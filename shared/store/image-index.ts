@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { IndexRow } from '../domain/model.ts';
-import { drivingPrefix, matchesQuery, postingPrefixes, searchTokens } from '../domain/search-tokens.ts';
+import { drivingPrefix, hostOf, hostRanges, matchesQuery, postingPrefixes, searchTokens } from '../domain/search-tokens.ts';
 import { logger } from '../logger.ts';
 import { keys, type Key } from './keys.ts';
 import type { TableOps } from './table.ts';
@@ -15,6 +15,9 @@ const keyText = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\n${S
 const distinct = <T extends RowKey>(rows: readonly T[]) => [...new Map(rows.map((r) => [`${r.audience}\n${r.image}`, r])).values()];
 /** The keys of a row's postings, derived from the image alone (so a delete needs nothing else). */
 const postingKeys = ({ audience, image }: RowKey): Key[] => postingPrefixes(image).map((p) => keys.searchPosting(audience, p, image));
+
+/** The distinct (audience, host) items of `rows`, by key text. */
+const hostKeys = (rows: readonly RowKey[]) => new Map(rows.map((r) => keys.audienceHost(r.audience, hostOf(r.image))).map((key) => [keyText(key), key]));
 
 /** A row that fails its schema is never shown: it reads as absent, and is logged (by key, never its content). */
 const readRow = (raw: Record<string, unknown>, audience: string): IndexRow | undefined => {
@@ -73,17 +76,15 @@ const page = async (ops: TableOps, audience: string, after: string | undefined, 
   return rows;
 };
 
+/** Rows in image order (the selector's). */
+const byImage = (a: IndexRow, b: IndexRow) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0);
+
 /**
- * Up to `limit` rows of one audience after `after` (image) that match `q` word by word (see search-tokens.ts),
- * from the posting list of the query's driving word: its items are read in image order about two pages at a
- * time, the other words are checked on the posting's image, and only the candidates' rows are read (BatchGet),
- * so what a search reads follows the page and the driving word's matches, never the audience's size. A posting
- * whose row is gone or unreadable is skipped: only a row, read again, is ever shown. No word: no filter.
+ * Up to `limit` matching rows after `after` from the posting list of `prefix`: its items are read in image order
+ * about two pages at a time, the other words are checked on the posting's image, and only the candidates' rows are
+ * read (BatchGet). A posting whose row is gone or unreadable is skipped: only a row, read again, is ever shown.
  */
-const search = async (ops: TableOps, audience: string, q: string, after: string | undefined, limit: number) => {
-  const words = searchTokens(q);
-  const prefix = drivingPrefix(words);
-  if (prefix === undefined) return page(ops, audience, after, limit);
+const fromPostings = async (ops: TableOps, audience: string, prefix: string, words: readonly string[], after: string | undefined, limit: number) => {
   const { pk, skPrefix } = keys.searchPostings(audience, prefix);
   const rows: IndexRow[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -103,6 +104,45 @@ const search = async (ops: TableOps, audience: string, q: string, after: string 
     startKey = read.next;
   } while (startKey);
   return rows;
+};
+
+/** Up to `limit` matching rows after `after` among the audience's images that start with `imagePrefix` (one range). */
+const fromRange = async (ops: TableOps, audience: string, imagePrefix: string, words: readonly string[], after: string | undefined, limit: number) => {
+  const { pk, skPrefix } = keys.audiencePage(audience);
+  const rows: IndexRow[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const read = await ops.queryPage({ pk, skPrefix: `${skPrefix}${imagePrefix}`, ...(after !== undefined ? { after: `${skPrefix}${after}` } : {}), limit: 2 * limit }, startKey);
+    for (const item of read.items) {
+      const row = readRow(item, audience);
+      if (row && matchesQuery(row.image, words)) rows.push(row);
+      if (rows.length === limit) return rows;
+    }
+    startKey = read.next;
+  } while (startKey);
+  return rows;
+};
+
+const SearchHost = z.object({ sk: z.string().startsWith('HOST#') });
+
+/**
+ * Up to `limit` rows of one audience after `after` (image) that match `q` word by word (see search-tokens.ts). A
+ * match that lies on path words is in the posting list of the query's driving word; one that starts on a host's
+ * words is in that host's range of the audience (`hostRanges`; the audience's hosts are one small Query). Each
+ * source gives its first `limit` matches, so their union's first `limit` are the answer: what a search reads
+ * follows the page and the driving word's matches, never the audience's size. No word: no filter.
+ */
+const search = async (ops: TableOps, audience: string, q: string, after: string | undefined, limit: number) => {
+  const words = searchTokens(q);
+  const prefix = drivingPrefix(words);
+  if (prefix === undefined) return page(ops, audience, after, limit);
+  const hostRows = async () => {
+    const hosts = (await ops.queryAll(SearchHost, keys.audienceHosts(audience))).map((h) => h.sk.slice('HOST#'.length));
+    const ranges = hosts.flatMap((host) => hostRanges(host, words).map((r) => fromRange(ops, audience, `${host}/${r}`, words, after, limit)));
+    return (await Promise.all(ranges)).flat();
+  };
+  const found = await Promise.all([fromPostings(ops, audience, prefix, words, after, limit), hostRows()]);
+  return [...new Map(found.flat().map((row) => [row.image, row])).values()].sort(byImage).slice(0, limit);
 };
 
 const AudienceVersion = z.object({ version: z.number() });
@@ -133,6 +173,8 @@ const pageCache = () => {
 /** The precomputed selector index: one row per (audience, image), and the search postings of each row. */
 export const imageIndexRepository = (ops: TableOps) => {
   const cache = pageCache();
+  /** The (audience, host) items this process wrote: a host item is written once, not with every new row. */
+  const knownHosts = new Set<string>();
   const versionOf = async (audience: string) => (await ops.get(AudienceVersion, keys.audienceVersion(audience)))?.version ?? 0;
   const bump = (audience: string) =>
     ops.update(keys.audienceVersion(audience), { UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':one': 1 } });
@@ -151,21 +193,25 @@ export const imageIndexRepository = (ops: TableOps) => {
     audit: (audience: string) => audit(ops, audience),
     /**
      * Puts `puts`, deletes `deletes` with their postings, and writes the postings of `fresh` (rows new to their
-     * audience: a row's postings depend only on its image, so a row rewritten in place keeps them). Writing postings
+     * audience: a row's postings depend only on its image, so a row rewritten in place keeps them) and the item of
+     * each host of theirs this process has not written yet. Writing postings
      * again is harmless, so repair may pass every row. Order: postings before their row, a row before its postings
      * go, so a crash leaves at worst a posting without a row (skipped by search), never a row search cannot find.
      * With `bumpLater`, the audiences of `puts` are added to it instead of bumped, for the caller to `bump` once
      * for many writes (before it clears their marks); a removal's audience is always bumped at once.
      */
     write: async (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = [], bumpLater?: Set<string>) => {
+      const newHosts = [...hostKeys(fresh)].filter(([text]) => !knownHosts.has(text));
       try {
         await ops.batchWrite(
           [
+            ...newHosts.map(([, key]) => ({ ...key, entityType: 'SearchHost' })),
             ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
             ...puts.map((row) => ({ ...keys.indexRow(row.audience, row.image), entityType: 'IndexRow', ...row })),
           ],
           [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
         );
+        for (const [text] of newHosts) knownHosts.add(text);
         // After the rows: a page read since is read under the new version, never served from before the write.
         if (bumpLater) for (const row of puts) bumpLater.add(row.audience);
         else await bumpAll(puts.map((r) => r.audience));
@@ -177,13 +223,17 @@ export const imageIndexRepository = (ops: TableOps) => {
     /** Bumps the versions of `audiences` (after writes that left them to the caller). */
     bump: bumpAll,
     /**
-     * The rows of `rows` that lack one of their postings (read, not written: repair passes them to `write` as
+     * The rows of `rows` that lack one of their postings or their host's item (read, not written: repair passes them to `write` as
      * `fresh`, and counts them as drift).
      */
     missingPostings: async <T extends RowKey>(rows: readonly T[]): Promise<T[]> => {
       const unique = distinct(rows);
-      const held = new Set((await ops.batchGet(unique.flatMap(postingKeys))).map(keyText));
-      return unique.filter((row) => postingKeys(row).some((key) => !held.has(keyText(key))));
+      const hosts = hostKeys(unique);
+      const held = new Set((await ops.batchGet([...unique.flatMap(postingKeys), ...hosts.values()])).map(keyText));
+      // A host item found missing is written again by the repair's `write`, whatever this process wrote before.
+      for (const text of hosts.keys()) if (!held.has(text)) knownHosts.delete(text);
+      const hostKey = (row: RowKey) => keys.audienceHost(row.audience, hostOf(row.image));
+      return unique.filter((row) => [hostKey(row), ...postingKeys(row)].some((key) => !held.has(keyText(key))));
     },
     /** Up to `limit` rows of one audience after `after` (image), in image order; from the page cache when still exact. */
     page: async (audience: string, after: string | undefined, limit: number): Promise<readonly IndexRow[]> => {

@@ -80,6 +80,12 @@ export const keys = {
   searchPosting: (audience: string, prefix: string, image: string): Key => ({ pk: `SEARCH#${audience}#${prefix}`, sk: `IMAGE#${image}` }),
   searchPostings: (audience: string, prefix: string) => ({ pk: `SEARCH#${audience}#${prefix}`, skPrefix: 'IMAGE#' }),
   /**
+   * A registry host that has (or had) images in `audience`: a search matches host words on the audience's rows of
+   * each such host (one range of its sort order) instead of postings. Never removed: a host gone reads an empty range.
+   */
+  audienceHost: (audience: string, host: string): Key => ({ pk: `SEARCHHOSTS#${audience}`, sk: `HOST#${host}` }),
+  audienceHosts: (audience: string) => ({ pk: `SEARCHHOSTS#${audience}`, skPrefix: 'HOST#' }),
+  /**
    * The index's own bookkeeping, one item: when the indexer last applied a batch, how many it applied, the last
    * repair's outcome (`GET /api/v1/status`). Written once per applied batch by every holder.
    */

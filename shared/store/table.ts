@@ -33,7 +33,7 @@ type ItemAttributes = Record<string, unknown>;
 type QuerySpec = {
   pk: string;
   skPrefix?: string;
-  /** Exclusive bounds on the sort key. */
+  /** Exclusive bounds on the sort key; `after` with `skPrefix`: the keys with that prefix after it. */
   after?: string;
   before?: string;
   index?: keyof typeof TABLE_INDEXES;
@@ -116,9 +116,17 @@ export const tableOps = ({ db, name }: Table) => {
     const index = spec.index ? TABLE_INDEXES[spec.index] : undefined;
     const pkName = index?.pk ?? 'pk';
     const skName = index?.sk ?? 'sk';
+    // Past the prefix's last key: nothing (DynamoDB refuses a BETWEEN whose bounds are reversed).
+    if (spec.after !== undefined && spec.skPrefix !== undefined && spec.after >= `${spec.skPrefix}\uffff`) return { items: [], next: undefined, count: 0 };
     const conditions = ['#pk = :pk'];
     const values: ItemAttributes = { ':pk': spec.pk, ...spec.filter?.values };
-    if (spec.after !== undefined) {
+    if (spec.after !== undefined && spec.skPrefix !== undefined) {
+      // One condition per sort key: BETWEEN (inclusive) from the later of both bounds to the prefix's end (keys
+      // are ASCII here), and the item at `after` itself dropped below.
+      conditions.push('#sk BETWEEN :from AND :to');
+      values[':from'] = spec.after > spec.skPrefix ? spec.after : spec.skPrefix;
+      values[':to'] = `${spec.skPrefix}\uffff`;
+    } else if (spec.after !== undefined) {
       conditions.push('#sk > :after');
       values[':after'] = spec.after;
     } else if (spec.before !== undefined) {
@@ -143,7 +151,8 @@ export const tableOps = ({ db, name }: Table) => {
         ConsistentRead: index ? undefined : true,
       }),
     );
-    return { items: out.Items ?? [], next: out.LastEvaluatedKey, count: out.Count ?? 0 };
+    const items = out.Items ?? [];
+    return { items: spec.after !== undefined && spec.skPrefix !== undefined ? items.filter((i) => i[skName] !== spec.after) : items, next: out.LastEvaluatedKey, count: out.Count ?? 0 };
   };
 
   /** Every item of a Query, parsed. */

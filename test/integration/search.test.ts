@@ -91,6 +91,26 @@ describe('selector search from postings, on DynamoDB Local', () => {
     expect(await search('public', ' -/. ')).toEqual(images(rows));
   });
 
+  it('finds images by the words of their host, and by host words followed by the words of the path', async () => {
+    const A = 'workspace:hosts';
+    const rows = [row(A, 'payments/api', 'registry.example.com'), row(A, 'shared/web', 'registry.example.com'), row(A, 'team-a/web', '127.0.0.1:5000'), row(A, 'example/com', 'other.test')];
+    await t.store.index.write(rows, [], rows);
+    const [api, web, local, other] = images(rows);
+    expect(await search(A, 'registry')).toEqual([api, web]);
+    expect(await search(A, 'Example.COM')).toEqual([other, api, web].sort());
+    expect(await search(A, 'com pay')).toEqual([api]);
+    expect(await search(A, 'registry example com shared web')).toEqual([web]);
+    expect(await search(A, '127.0.0.1:5000')).toEqual([local]);
+    expect(await search(A, '5000 team a')).toEqual([local]);
+    expect(await search(A, '0 1')).toEqual([local]);
+    expect(await search(A, 'web')).toEqual([local, web].sort());
+    expect(await search(A, 'example web')).toEqual([]);
+    expect(await search(A, 'istry')).toEqual([]);
+    // From a cursor: only what comes after it, from the host's range as from the postings.
+    expect(await search(A, 'registry', 50, api)).toEqual([web]);
+    expect(await search(A, 'example com', 1, other)).toEqual([api]);
+  });
+
   it('reads the posting of a long word by its first MAX_PREFIX characters and checks the rest', async () => {
     const long = row('public', 'long/abcdefghijklmnopqrstuvwxyz');
     await t.store.index.write([long], [], [long]);
@@ -131,6 +151,17 @@ describe('selector search from postings, on DynamoDB Local', () => {
     expect(await t.store.index.missingPostings(rows)).toEqual([]);
   });
 
+  it('names the rows whose host item was lost, so repair can write it again', async () => {
+    const lost = row('public', 'solo/app', 'lost-host.test');
+    await t.store.index.write([lost], [], [lost]);
+    expect(await search('public', 'lost host')).toEqual([lost.image]);
+    await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: keys.audienceHost('public', 'lost-host.test') }));
+    expect(await search('public', 'lost host')).toEqual([]);
+    expect(images(await t.store.index.missingPostings([lost]))).toEqual([lost.image]);
+    await t.store.index.write([], [], [lost]);
+    expect(await search('public', 'lost host')).toEqual([lost.image]);
+  });
+
   it('pages a search through the selector with its cursor, across more matches than a page', async () => {
     const matching = Array.from({ length: 23 }, (_, i) => row('public', `many/svc-${String(i).padStart(2, '0')}`));
     const noise = Array.from({ length: 9 }, (_, i) => row('public', `many/web-${i}`));
@@ -144,6 +175,14 @@ describe('selector search from postings, on DynamoDB Local', () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(images(matching));
+    // The same through a host word: from the host's range, page by page.
+    const viaHost: string[] = [];
+    do {
+      const page = await listImages('c1', 'nobody', { q: 'test many svc', limit: 5, ...(cursor ? { cursor } : {}) }, admin, env.deps);
+      viaHost.push(...page.items.map((i) => i.image));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(viaHost).toEqual(images(matching));
   });
 
   it('never shows a private image of workspace w2 to a w1 namespace, even through a posting under w1', async () => {
@@ -160,6 +199,9 @@ describe('selector search from postings, on DynamoDB Local', () => {
     expect(await found('ns-w2', 'w2', 'secret')).toEqual([secret.image]);
     expect(await found('ns-w1', 'w1', 'secret')).toEqual([]);
     expect(await found('ns-w1', 'w1', 'vault')).toEqual([]);
+    expect(await found('ns-w1', 'w1', 'h test')).not.toContain(secret.image);
+    expect(await found('ns-w1', 'w1', 'h test vault')).toEqual([]);
+    expect(await found('ns-w2', 'w2', 'h test vault')).toEqual([secret.image]);
   });
 });
 
@@ -183,16 +225,21 @@ describe('what a search reads, at 200 and 2,000 images', () => {
   it('stays the same when the audience grows tenfold', async () => {
     const rare = row('public', 'r/needle-finder', 'h.t');
     await seed(t, [rare, ...bulk(0, 199)]);
-    const small = { rare: await cost('needle'), common: await cost('s1'), page: await cost('') };
+    const small = { rare: await cost('needle'), common: await cost('s1'), host: await cost('h t'), page: await cost('') };
     await seed(t, bulk(199, 1999));
-    const large = { rare: await cost('needle'), common: await cost('s1'), page: await cost('') };
+    const large = { rare: await cost('needle'), common: await cost('s1'), host: await cost('h t'), page: await cost('') };
     console.info('search reads at 200 → 2,000 images (items, capacity units):', JSON.stringify({ small, large }));
     expect(small.rare.found).toBe(1);
     expect(large.common.found).toBe(51);
     expect(large.rare.items).toBe(small.rare.items);
     expect(large.common.items).toBeLessThanOrEqual(small.common.items);
     expect(large.rare.items).toBeLessThan(10);
-    expect(large.common.items).toBeLessThanOrEqual(3 * 51);
+    // About three pages of postings and rows, and the audience's hosts (one here).
+    expect(large.common.items).toBeLessThanOrEqual(3 * 51 + 1);
+    // A host word matches every image: one range of the audience, read like a page.
+    expect(large.host.found).toBe(51);
+    expect(large.host.items).toBeLessThanOrEqual(small.host.items);
+    expect(large.host.items).toBeLessThanOrEqual(3 * 51 + 1);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drivingPrefix, matchesQuery, MAX_PREFIX, postingPrefixes, searchTokens } from '../../shared/domain/search-tokens.ts';
+import { drivingPrefix, hostOf, hostRanges, matchesQuery, MAX_PREFIX, postingPrefixes, searchTokens } from '../../shared/domain/search-tokens.ts';
 
 const IMAGE = 'harbor.example/payments/api-gateway';
 
@@ -15,11 +15,12 @@ describe('search words', () => {
     expect(searchTokens('')).toEqual([]);
   });
 
-  it('gives each distinct prefix of every word one posting, from one character up to MAX_PREFIX', () => {
-    expect(postingPrefixes('h.test/app/app-api').sort()).toEqual(['a', 'ap', 'api', 'app', 'h', 't', 'te', 'tes', 'test'].sort());
+  it('gives each distinct prefix of every word of the path one posting, from one character up to MAX_PREFIX; the host none', () => {
+    expect(postingPrefixes('h.test/app/app-api').sort()).toEqual(['a', 'ap', 'api', 'app'].sort());
+    expect(postingPrefixes('127.0.0.1:5000/team-a/web').sort()).toEqual(['a', 't', 'te', 'tea', 'team', 'w', 'we', 'web'].sort());
     const long = 'x'.repeat(MAX_PREFIX + 9);
     const prefixes = postingPrefixes(`h/${long}`);
-    expect(prefixes).toHaveLength(1 + MAX_PREFIX);
+    expect(prefixes).toHaveLength(MAX_PREFIX);
     expect(Math.max(...prefixes.map((p) => p.length))).toBe(MAX_PREFIX);
     expect(prefixes).not.toContain(long);
   });
@@ -52,6 +53,53 @@ describe('matching a query', () => {
     const image = `h/${'a'.repeat(MAX_PREFIX)}bc`;
     expect(match(`${'a'.repeat(MAX_PREFIX)}b`, image)).toBe(true);
     expect(match(`${'a'.repeat(MAX_PREFIX)}x`, image)).toBe(false);
+  });
+});
+
+describe('the host ranges a search reads', () => {
+  const ranges = (host: string, q: string) => hostRanges(host, searchTokens(q)).sort();
+
+  it('takes the host of an image as everything before its first slash', () => {
+    expect(hostOf('harbor.example:8443/payments/api')).toBe('harbor.example:8443');
+    expect(hostOf('no-slash')).toBe('');
+  });
+
+  it('reads the whole host when every query word falls on its words', () => {
+    expect(ranges('registry.example.com', 'registry')).toEqual(['']);
+    expect(ranges('registry.example.com', 'EXAMPLE co')).toEqual(['']);
+    expect(ranges('127.0.0.1:5000', '0 1 5')).toEqual(['']);
+  });
+
+  it('reads the images whose path starts with the next word when the query runs past the host', () => {
+    expect(ranges('registry.example.com', 'com pay')).toEqual(['pay']);
+    expect(ranges('registry.example.com', 'example com team a')).toEqual(['team']);
+    // Two places on the host a match may start: each gives its range, and a range inside another is read by it.
+    expect(ranges('a.b.a', 'a x')).toEqual(['x']);
+    expect(ranges('a.b.a.b', 'a b x')).toEqual(['x']);
+    expect(ranges('a.a', 'a a aa')).toEqual(['a']);
+  });
+
+  it('reads nothing when no match can start on the host', () => {
+    expect(ranges('registry.example.com', 'pay')).toEqual([]);
+    expect(ranges('registry.example.com', 'example registry')).toEqual([]);
+    expect(ranges('registry.example.com', 'istry')).toEqual([]);
+    expect(ranges('', 'a')).toEqual([]);
+    expect(hostRanges('registry.example.com', [])).toEqual([]);
+  });
+
+  it('finds, with the postings, every image that matches (an exhaustive check over small names)', () => {
+    const images = ['a.b/a/b', 'a.b/b/a-b', 'b.a:5/a/ab', 'ab.a/b/c', 'a/a', 'c.c/c/c'];
+    const queries = ['a', 'b', 'a b', 'b a', 'a b a', 'ab', 'b c', 'a a', '5', 'a 5 a', 'c c c', 'b a b', 'c'];
+    for (const q of queries) {
+      const words = searchTokens(q);
+      const driving = drivingPrefix(words) ?? '';
+      for (const image of images) {
+        const host = hostOf(image);
+        const fromPostings = postingPrefixes(image).includes(driving) && matchesQuery(image, words);
+        const fromHost = hostRanges(host, words).some((r) => image.startsWith(`${host}/${r}`)) && matchesQuery(image, words);
+        expect(fromPostings || fromHost, `${q} on ${image}`).toBe(matchesQuery(image, words));
+      }
+    }
   });
 });
 
