@@ -4,7 +4,7 @@ import { PullAccessSyncRequested } from './pull-access-events.ts';
 import { RegistryConnected, RegistryRemoved } from './registry-events.ts';
 import { SpaceBound, SpaceCreated, SpaceDeleted, SpaceUnbound, SpaceVisibilityChanged } from './space-events.ts';
 import { RegistrySyncRequested } from './sync-events.ts';
-import { TagDeleted, TagPushed } from './tag-events.ts';
+import { TagDeleted, TagDetailsChanged, TagPushed } from './tag-events.ts';
 
 export * from './contract.ts';
 export * from './index-events.ts';
@@ -27,6 +27,7 @@ export const ALL_EVENTS = [
   NamespaceBound,
   TagPushed,
   TagDeleted,
+  TagDetailsChanged,
   IndexRepairRequested,
   RegistrySyncRequested,
   PullAccessSyncRequested,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { TagDetails } from './image-details.ts';
 
 /** Harbor's project name rule, used for spaces: lower-case, 1–255 characters. */
 export const SpaceName = z
@@ -217,13 +218,16 @@ export const Tag = z.object({
   digest: Digest.optional(),
   state: z.enum(['present', 'deleted']),
   eventTime: z.number().int(),
+  /** What the digest is (`TagDetails`), as listings and webhooks told it; a push of another digest replaces it. */
+  ...TagDetails.shape,
 });
 export type Tag = z.infer<typeof Tag>;
 
 export const Audience = z.string().regex(/^(public|workspace:[a-z0-9-]+)$/);
 export type Audience = z.infer<typeof Audience>;
 
-export const TagView = z.object({ tag: TagName, digest: Digest, pushedAt: z.string() });
+/** A tag as the selector shows it; `size`, `platforms` and `scan` are there when known (see `TagDetails`). */
+export const TagView = z.object({ tag: TagName, digest: Digest, pushedAt: z.string(), ...TagDetails.shape });
 export type TagView = z.infer<typeof TagView>;
 
 /** One precomputed selector row: an image offered to one audience. */

@@ -33,7 +33,10 @@ export const PullGrantView = PullGrant.pick({ registryId: true, workspaceId: tru
     })
     .optional(),
 });
-export const WorkspaceDetail = Workspace.extend({ pullAccess: z.array(PullGrantView).describe('its Harbor robots, one per registry where it has a bound private space') });
+export const WorkspaceDetail = Workspace.extend({
+  spaces: z.array(Binding.pick({ registryId: true, space: true, createdAt: true })).describe('the spaces bound to it (not those of the registries it owns, which take no bindings)'),
+  pullAccess: z.array(PullGrantView).describe('its Harbor robots, one per registry where it has a bound private space'),
+});
 export const RotationRequested = z.object({
   workspaceId: z.string(),
   requestedAt: z.string(),

@@ -12,8 +12,10 @@ import {
   SpaceUnbound,
   SpaceVisibilityChanged,
   TagDeleted,
+  TagDetailsChanged,
   TagPushed,
 } from '../../events/index.ts';
+import { compactDetails } from '../domain/image-details.ts';
 import { imageRef, type Audience, type IndexRow, type Registry, type Repository, type Space, type Tag } from '../domain/model.ts';
 import { audiencesOfSpace, PUBLIC, workspaceAudience } from '../domain/rule.ts';
 import { isoTime } from '../domain/time.ts';
@@ -172,7 +174,7 @@ const desiredRows = (truth: SpaceTruth, repo: Repository, all: readonly Tag[]): 
     path: repo.path,
     visibility: truth.space.visibility,
     tagCount: tags.length,
-    latestTag: { tag: latest.tag, digest: latest.digest ?? '', pushedAt },
+    latestTag: { tag: latest.tag, digest: latest.digest ?? '', pushedAt, ...compactDetails(latest) },
     updatedAt: pushedAt,
   }));
 };
@@ -653,6 +655,7 @@ const tagWork = (t: { registryId: string; space: string; path: string }): Scoped
 const INDEX_HANDLERS: readonly IndexEntry[] = [
   onWork(TagPushed, tagWork),
   onWork(TagDeleted, tagWork),
+  onWork(TagDetailsChanged, tagWork),
   onWork(SpaceCreated, spaceWork()),
   onWork(SpaceVisibilityChanged, spaceWork()),
   onWork(SpaceDeleted, spaceWork()),

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { MAX_PLATFORMS, platformsOf, TagDetails } from '../domain/image-details.ts';
 import { Digest, RepositoryName, TagName } from '../domain/model.ts';
 import { defaultEgressPolicy, MAX_PAGES, requestRegistry, type EgressPolicy } from './egress.ts';
 import { RegistryCallError, sanitizeRegistryText } from './registry-error.ts';
@@ -27,6 +29,25 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+/** The biggest manifest body read for its details: real ones are a few KiB, an index of hundreds of platforms well under this. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const Size = TagDetails.shape.size.unwrap();
+const Descriptor = z.object({ size: Size });
+/** What a manifest or an index body says of its size and platforms (other fields are not read). */
+const ManifestBody = z.object({
+  config: Descriptor.optional(),
+  layers: z.array(Descriptor).max(10_000).optional(),
+  manifests: z.array(z.object({ platform: z.object({ os: z.unknown().optional(), architecture: z.unknown().optional(), variant: z.unknown().optional() }).nullish() })).max(10_000).optional(),
+});
+
+/** An index's platforms (no size: its images are other manifests); an image's config and layers, summed. */
+const detailsOfManifest = (m: z.infer<typeof ManifestBody>): TagDetails | undefined => {
+  if (m.manifests) return { platforms: platformsOf(m.manifests.map((d) => d.platform)).slice(0, MAX_PLATFORMS) };
+  if (!m.config || !m.layers) return undefined;
+  const size = m.layers.reduce((sum, l) => sum + l.size, m.config.size);
+  return Size.safeParse(size).success ? { size } : undefined;
+};
+
 const CatalogPage = z.object({ repositories: z.array(z.string()).nullish() });
 // `tags` is null once every tag of a repository is deleted.
 const TagsPage = z.object({ name: z.string(), tags: z.array(z.string()).nullish() });
@@ -53,7 +74,7 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
       throw new RegistryCallError('refused', `"${sanitizeRegistryText(repo)}" is not a valid repository name`);
   };
 
-  const exchange = async (method: 'GET' | 'HEAD', url: URL, headers: Record<string, string> = {}): Promise<RegistryHttpAnswer> => {
+  const exchange = async (method: 'GET' | 'HEAD', url: URL, headers: Record<string, string> = {}, maxBodyBytes?: number): Promise<RegistryHttpAnswer> => {
     const what = `${method} ${url.pathname}`;
     const res = await requestRegistry({
       label: 'registry',
@@ -61,6 +82,7 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
       url,
       timeoutMs,
       policy: egress,
+      ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
       headers: { accept: 'application/json', ...(authorization ? { authorization } : {}), ...headers },
     });
     // Never followed: a redirect would replay the credentials elsewhere.
@@ -132,6 +154,27 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
       if (!digest.success)
         throw new RegistryCallError('unavailable', `registry answered ${answer.what} without a valid Docker-Content-Digest header`, answer.status);
       return digest.data;
+    },
+
+    /**
+     * What manifest `digest` of `repo` is (a GET with the same Accept list, body at most `MAX_MANIFEST_BYTES`): an
+     * image's size (config + layers), an index's platforms. `undefined` when it is gone or not a manifest this reads.
+     * A sha256 body that does not hash to `digest` is refused (`unavailable`): it is not the manifest asked for.
+     */
+    async manifestDetails(repo: string, digest: string): Promise<TagDetails | undefined> {
+      checkRepository(repo);
+      if (!Digest.safeParse(digest).success) throw new RegistryCallError('refused', `"${sanitizeRegistryText(digest)}" is not a digest`);
+      let answer;
+      try {
+        answer = await exchange('GET', new URL(`v2/${repo}/manifests/${digest}`, base), { accept: MANIFEST_ACCEPT }, MAX_MANIFEST_BYTES);
+      } catch (error) {
+        if (error instanceof RegistryCallError && error.kind === 'not-found') return undefined;
+        throw error;
+      }
+      if (digest.startsWith('sha256:') && `sha256:${createHash('sha256').update(answer.text, 'utf8').digest('hex')}` !== digest)
+        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with a body that is not manifest ${digest}`, answer.status);
+      const details = detailsOfManifest(parse(answer, ManifestBody));
+      return details && TagDetails.safeParse(details).success ? details : undefined;
     },
   };
 };

@@ -9,6 +9,8 @@ import {
   type HarborRobot,
   type RobotSpec,
 } from './harbor-robots.ts';
+import { platformName, TagDetails, type ScanSummary } from '../domain/image-details.ts';
+import { scanOfOverview } from '../webhooks/harbor-scan.ts';
 import { RegistryCallError, sanitizeRegistryText } from './registry-error.ts';
 import { followPages, kindOf, parseAnswer, reasonsOf, type RegistryHttpAnswer } from './registry-http.ts';
 
@@ -16,8 +18,19 @@ import { followPages, kindOf, parseAnswer, reasonsOf, type RegistryHttpAnswer } 
 export type HarborProject = { name: string; projectId: number; public: boolean };
 /** `name` is Harbor's full name (`project/repo`); `repository` is the part inside the project, as `listArtifacts` takes it. */
 export type HarborRepository = { name: string; repository: string };
-/** Times are ISO 8601 UTC; absent when Harbor's is not a valid time. An untagged artifact has no tags. */
-export type HarborArtifact = { digest: string; pushTime?: string; tags: { name: string; pushTime?: string }[] };
+/**
+ * Times are ISO 8601 UTC; absent when Harbor's is not a valid time. An untagged artifact has no tags. `size`,
+ * `platform` (`extra_attrs`), `children` (an index's `references`) and `scan` are there when Harbor sent them readable.
+ */
+export type HarborArtifact = {
+  digest: string;
+  pushTime?: string;
+  tags: { name: string; pushTime?: string }[];
+  size?: number;
+  platform?: string;
+  children?: { digest: string; platform?: string }[];
+  scan?: ScanSummary;
+};
 export type HarborPayloadFormat = 'Default' | 'CloudEvents';
 export type HarborWebhookTarget = { type: string; address: string; authHeader?: string; payloadFormat?: string };
 export type HarborWebhookPolicy = { id: number; name: string; enabled: boolean; eventTypes: string[]; targets: HarborWebhookTarget[] };
@@ -64,11 +77,39 @@ const Project = z.object({
 
 const Repository = z.object({ name: z.string() });
 
+/** A field that only annotates the artifact: when it is not what the contract says, it is left out, never fatal. */
+const optional = <T extends z.ZodType>(schema: T) => z.unknown().optional().transform((v) => schema.safeParse(v).data as z.infer<T> | undefined);
+const Platform = z.object({ os: z.unknown().optional(), architecture: z.unknown().optional(), variant: z.unknown().optional() });
+const Reference = z.object({ child_digest: z.string().max(200), platform: Platform.nullish() });
+
 const Artifact = z.object({
   digest: z.string(),
   push_time: Time,
   tags: listOf(z.object({ name: z.string(), push_time: Time })),
+  size: optional(TagDetails.shape.size.unwrap()),
+  extra_attrs: optional(Platform),
+  references: optional(z.array(Reference).max(1000)),
+  scan_overview: z.unknown().optional(),
 });
+
+/** The scan report types `scan_overview` may hold, in Harbor's order of preference (its swagger's default). */
+const ACCEPT_VULNERABILITIES = {
+  'X-Accept-Vulnerabilities': 'application/vnd.security.vulnerability.report; version=1.1, application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0',
+};
+
+const toArtifact = (a: z.infer<typeof Artifact>): HarborArtifact => {
+  const platform = platformName(a.extra_attrs);
+  const scan = scanOfOverview(a.scan_overview);
+  return {
+    digest: a.digest,
+    pushTime: a.push_time,
+    tags: a.tags.map((t) => ({ name: t.name, pushTime: t.push_time })),
+    ...(a.size === undefined ? {} : { size: a.size }),
+    ...(platform ? { platform } : {}),
+    ...(a.references?.length ? { children: a.references.map((r) => ({ digest: r.child_digest, ...(platformName(r.platform) ? { platform: platformName(r.platform) } : {}) })) } : {}),
+    ...(scan ? { scan } : {}),
+  };
+};
 
 const WebhookPolicy = z.object({
   id: z.number().int(),
@@ -244,14 +285,13 @@ export const createHarborClient = (opts: HarborClientOptions) => {
     const path = `/projects/${seg(project)}/repositories/${repoSeg(repository)}/artifacts`;
     const artifacts: HarborArtifact[] = [];
     const unreadable: string[] = [];
-    for (const [i, raw] of (await listAll(path, z.unknown(), { with_tag: 'true' })).entries()) {
+    for (const [i, raw] of (await listAll(path, z.unknown(), { with_tag: 'true', with_scan_overview: 'true' }, ACCEPT_VULNERABILITIES)).entries()) {
       const parsed = Artifact.safeParse(raw);
       if (!parsed.success) {
         unreadable.push(sanitizeRegistryText(`artifact ${i + 1} of ${project}/${repository} is not what Harbor's API promises: ${z.prettifyError(parsed.error)}`));
         continue;
       }
-      const a = parsed.data;
-      artifacts.push({ digest: a.digest, pushTime: a.push_time, tags: a.tags.map((t) => ({ name: t.name, pushTime: t.push_time })) });
+      artifacts.push(toArtifact(parsed.data));
     }
     return { artifacts, unreadable };
   };

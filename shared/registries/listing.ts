@@ -1,11 +1,15 @@
+import { compactDetails, MAX_PLATFORMS, TagDetails } from '../domain/image-details.ts';
 import { RepositoryName, SpaceName, TagName, splitPath, type Visibility } from '../domain/model.ts';
 import type { DistributionClient } from './distribution-client.ts';
-import type { HarborClient } from './harbor-client.ts';
+import type { HarborArtifact, HarborClient } from './harbor-client.ts';
 import { mapLimit } from './pool.ts';
 import { RegistryCallError, sanitizeRegistryText } from './registry-error.ts';
 
-/** `pushedAt`: the registry's own push time of the tag (ms), when it tells one (Harbor does, distribution does not). */
-export type ListedTag = { tag: string; digest: string; pushedAt?: number };
+/**
+ * `pushedAt`: the registry's own push time of the tag (ms), when it tells one (Harbor does, distribution does not).
+ * `details`: what the listing told of the digest (Harbor's artifacts do; a distribution listing only HEADs).
+ */
+export type ListedTag = { tag: string; digest: string; pushedAt?: number; details?: TagDetails };
 /** `path` is the registry's repository name (`space/repo`, or `alpine` in a Docker Registry). */
 export type ListedRepository = { path: string; tags: ListedTag[] };
 /** `visibility`: Harbor's project `metadata.public`; absent for Docker Registry (always public). */
@@ -70,7 +74,7 @@ const isRepositoryLevel = (error: unknown): error is RegistryCallError =>
  * refused is left out and reported in `unreadableRepositories`. Any other failure (the registry unavailable,
  * a 401) fails the listing: a partial listing must never be mistaken for deletions.
  */
-export const listDistribution = async (client: DistributionClient, opts: ListingOptions = {}): Promise<RegistryListing> => {
+export const listDistribution = async (client: Omit<DistributionClient, 'manifestDetails'>, opts: ListingOptions = {}): Promise<RegistryListing> => {
   const concurrency = opts.concurrency ?? 8;
   const startedAt = floorToSecond((await client.serverTime()) ?? Date.now());
   const skipped: Skipped[] = [];
@@ -129,6 +133,30 @@ export const listDistribution = async (client: DistributionClient, opts: Listing
   return { startedAt, spaces: [...spaces.values()], unreadable: [], unreadableRepositories, skipped };
 };
 
+/**
+ * What Harbor's artifacts of one repository tell of each digest: an image its size and `extra_attrs` platform; an
+ * index its children's platforms and, when every child is listed with a size, the sum of their sizes (Harbor's own
+ * `size` of an index is not its images'). Details that fail `TagDetails` are left out.
+ */
+export const harborDetails = (artifacts: readonly HarborArtifact[]) => {
+  const byDigest = new Map(artifacts.map((a) => [a.digest, a]));
+  const out = new Map<string, TagDetails>();
+  for (const a of artifacts) {
+    let d: TagDetails;
+    if (a.children) {
+      // Attestations (no platform) are not images of the index.
+      const images = a.children.filter((c) => c.platform);
+      const sizes = images.map((c) => byDigest.get(c.digest)?.size);
+      const platforms = [...new Set(images.map((c) => c.platform ?? ''))].sort().slice(0, MAX_PLATFORMS);
+      const size = images.length > 0 && sizes.every((n) => n !== undefined) ? sizes.reduce<number>((sum, n) => sum + (n ?? 0), 0) : undefined;
+      d = { size, platforms, scan: a.scan };
+    } else d = { size: a.size, platforms: a.platform ? [a.platform] : undefined, scan: a.scan };
+    const parsed = TagDetails.safeParse(compactDetails(d));
+    if (parsed.success && Object.keys(parsed.data).length > 0) out.set(a.digest, parsed.data);
+  }
+  return out;
+};
+
 /** A project the credentials may not read (anonymous, or not a member) is reported, not treated as empty. */
 const isDenied = (error: unknown) => error instanceof RegistryCallError && (error.kind === 'unauthorized' || error.kind === 'refused');
 const isGone = (error: unknown) => error instanceof RegistryCallError && error.kind === 'not-found';
@@ -180,11 +208,14 @@ export const listHarbor = async (client: HarborClient, opts: ListingOptions = {}
         unreadableRepositories.set(repo.name, bad.length > 1 ? `${bad[0]} (and ${bad.length - 1} more)` : bad[0]);
         return undefined;
       }
+      const details = harborDetails(artifacts);
       const tags = artifacts.flatMap((a) =>
         a.tags.map((t): ListedTag => {
           const pushedAt = t.pushTime === undefined ? undefined : Date.parse(t.pushTime);
           if (pushedAt === undefined) skip(skipped, `${repo.name}:${t.name}`, 'its push_time is not a valid time: listed without one');
-          return pushedAt === undefined ? { tag: t.name, digest: a.digest } : { tag: t.name, digest: a.digest, pushedAt };
+          const listedTag: ListedTag = pushedAt === undefined ? { tag: t.name, digest: a.digest } : { tag: t.name, digest: a.digest, pushedAt };
+          const d = details.get(a.digest);
+          return d ? { ...listedTag, details: d } : listedTag;
         }),
       );
       return { path: repo.name, tags };

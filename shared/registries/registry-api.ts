@@ -1,3 +1,4 @@
+import type { TagDetails } from '../domain/image-details.ts';
 import type { Credentials, RegistryKind, RegistryStatus } from '../domain/model.ts';
 import { DomainError } from '../errors.ts';
 import { createDistributionClient } from './distribution-client.ts';
@@ -38,6 +39,11 @@ export type RegistryApi = {
   deleteProject(target: RegistryTarget, name: string): Promise<void>;
   /** Everything the registry holds (see `RegistryListing`); throws `RegistryCallError` when it cannot list it all. */
   list(target: RegistryTarget, opts?: ListingOptions): Promise<RegistryListing>;
+  /**
+   * Docker Registry: what manifest `digest` of repository `path` is (an image's size, an index's platforms), from its
+   * body (one GET); `undefined` when it is gone or not a manifest this reads.
+   */
+  manifestDetails(target: RegistryTarget, path: string, digest: string): Promise<TagDetails | undefined>;
   /** Harbor: whether the project exists; `undefined` when the credentials cannot tell (anonymous, not a member). */
   projectExists(target: RegistryTarget, name: string): Promise<boolean | undefined>;
   /**
@@ -127,6 +133,7 @@ export const createHttpRegistryApi = (opts: HttpRegistryApiOptions = {}): Regist
       }
     },
     list: (target, opts) => (target.kind === 'harbor' ? listHarbor(harbor(target), opts) : listDistribution(distribution(target), opts)),
+    manifestDetails: (target, path, digest) => distribution(target).manifestDetails(path, digest),
     async projectExists(target, name) {
       try {
         return (await harbor(target).getProject(name)) !== undefined;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { BusEvent } from '../../events/contract.ts';
+import { compactDetails, type TagDetails } from '../domain/image-details.ts';
 import { Repository, Tag } from '../domain/model.ts';
 import { isoTime } from '../domain/time.ts';
 import { logger } from '../logger.ts';
@@ -142,8 +143,22 @@ export const catalogRepository = (ops: TableOps) => ({
         { entityType: 'Tag', registryId: tag.registryId, space: tag.space, repository: tag.repository, path: tag.path, tag: tag.tag, state: 'deleted', eventTime: tag.eventTime },
         event,
         'attribute_not_exists(pk) OR eventTime < :t OR (eventTime = :t AND #st = :present)',
-        { values: { ':t': tag.eventTime, ':present': 'present' }, names: { '#st': 'state' } },
+        // A tombstone says nothing about a digest.
+        { values: { ':t': tag.eventTime, ':present': 'present' }, names: { '#st': 'state' }, remove: ['size', 'platforms', 'scan'] },
       ),
+    ),
+
+  /**
+   * Sets `details` (only the fields given) on a present tag that still points at `digest`: it never creates a tag
+   * and never touches another digest's. False = no such tag (gone, moved to another digest, never seen).
+   */
+  annotate: (ref: { registryId: string; path: string; tag: string }, digest: string, details: TagDetails, event: BusEvent) =>
+    ops.update(
+      keys.tag(ref.registryId, ref.path, ref.tag),
+      setWithMark(compactDetails(details), event, 'attribute_exists(pk) AND #st = :present AND #dg = :d', {
+        values: { ':present': 'present', ':d': digest },
+        names: { '#st': 'state', '#dg': 'digest' },
+      }),
     ),
 
   /** Removes a repository and its tags (space purge), whatever the tag items hold: only their keys are read. */

@@ -1,5 +1,6 @@
 import { IndexRepairRequested, RegistrySyncRequested, SpaceCreated, SpaceDeleted, SpaceVisibilityChanged, type BusEvent } from '../../events/index.ts';
 import { Digest, RepositoryName, SpaceName, TagName, splitPath, type Registry, type RegistryStatus, type Space, type WebhookCoverage } from '../domain/model.ts';
+import { detailsHold, type TagDetails } from '../domain/image-details.ts';
 import { eventTimeProblem } from '../domain/time.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { logger } from '../logger.ts';
@@ -10,6 +11,7 @@ import { targetOf } from './registry-access.ts';
 import { requestReconcileOfPullAccess } from './pull-access.ts';
 import { liveSpaceAfterPurge } from './spaces.ts';
 import { ensureWebhookCoverage } from './webhook-config.ts';
+import { annotateTags, type TagAnnotation } from './tag-details.ts';
 import { applyRegistryChanges } from './webhooks.ts';
 import { publishOrThrow } from '../events/publisher.ts';
 
@@ -28,6 +30,11 @@ export type ReconcileReport = {
   listed?: { spaces: number; repositories: number; tags: number };
   spaces?: { created: string[]; deleted: string[]; visibilityFollowed: string[]; visibilityRestored: string[] };
   tags?: { pushed: number; deleted: number };
+  /**
+   * Tags whose size, platforms or scan changed while their digest did not (`annotated`); Docker Registry: manifests
+   * read for their details (digests the truth had none for: `read`) and how many told some (`found`).
+   */
+  details?: { annotated: number; read: number; found: number };
   /** Spaces the credentials may not read: left as they are. */
   unreadable?: { name: string; reason: string }[];
   /**
@@ -107,6 +114,7 @@ type ReconcileRun = {
   /** Spaces the registry no longer has (phase 2), deleted once empty (phase 4). */
   gone: Space[];
   tags: NonNullable<ReconcileReport['tags']>;
+  details: NonNullable<ReconcileReport['details']>;
   coverage?: WebhookCoverage;
   pullAccess?: ReconcileReport['pullAccess'];
 };
@@ -162,6 +170,7 @@ const startRun = async (
     spaces: { created: [], deleted: [], visibilityFollowed: [], visibilityRestored: [] },
     gone: [],
     tags: { pushed: 0, deleted: 0 },
+    details: { annotated: 0, read: 0, found: 0 },
   };
 };
 
@@ -227,9 +236,15 @@ const findGoneSpaces: ReconcilePhase = async (run) => {
   }
 };
 
-type WantedTag = { digest: string; pushedAt?: number };
+type WantedTag = { digest: string; pushedAt?: number; details?: TagDetails };
 
-/** The pushes and deletes that make the truth's tags those of the listing, repository by repository. */
+/** A tag the truth holds with no size or platforms: a Docker Registry listing then reads its manifest once. */
+const lacksDetails = (t: TagDetails) => t.size === undefined && t.platforms === undefined;
+
+/**
+ * The pushes, deletes and annotations that make the truth's tags those of the listing, repository by repository.
+ * `unknown`: Docker Registry tags whose digest's details are not known yet (a new digest, or one stored without).
+ */
 const diffTags = async (run: ReconcileRun) => {
   const { deps, registry, progress, listedAt } = run;
   const wanted = new Map<string, Map<string, WantedTag>>();
@@ -237,25 +252,58 @@ const diffTags = async (run: ReconcileRun) => {
   const inScope = [...run.held.map((s) => s.name), ...run.gone.map((s) => s.name)];
   const truthRepos = new Map(await Promise.all(inScope.map(async (name) => [name, await deps.store.catalog.repositories(registry.id, name)] as const)));
   const paths = [...new Set([...wanted.keys(), ...[...truthRepos.values()].flat().map((r) => r.path)])].filter((p) => !run.untrusted.has(p));
-  const pushes: RegistryChange[] = [];
+  const pushes: (RegistryChange & { action: 'push' })[] = [];
   const deletes: RegistryChange[] = [];
+  const annotations: TagAnnotation[] = [];
+  const unknown: TagAnnotation[] = [];
   let compared = 0;
   progress({ phase: 'compare', done: 0, total: paths.length });
   await mapLimit(paths, 8, async (path) => {
     const want = wanted.get(path) ?? new Map<string, WantedTag>();
     const have = new Map((await deps.store.catalog.tags(registry.id, path)).filter((t) => t.state === 'present').map((t) => [t.tag, t]));
-    for (const [tag, { digest, pushedAt }] of want)
-      if (have.get(tag)?.digest !== digest)
-        pushes.push({ action: 'push', path, tag, digest, eventTime: pushedAt ?? listedAt });
+    for (const [tag, { digest, pushedAt, details }] of want) {
+      const had = have.get(tag);
+      if (had?.digest !== digest) pushes.push({ action: 'push', path, tag, digest, eventTime: pushedAt ?? listedAt, ...(details ? { details } : {}) });
+      else if (details && !detailsHold(had, details)) annotations.push({ path, tag, digest, details });
+      else if (!details && registry.kind === 'docker-registry' && lacksDetails(had)) unknown.push({ path, tag, digest, details: {} });
+    }
     for (const tag of have.keys()) if (!want.has(tag)) deletes.push({ action: 'delete-tag', path, tag, eventTime: listedAt });
     progress({ phase: 'compare', done: ++compared, total: paths.length });
   });
-  return { pushes, deletes };
+  if (registry.kind === 'docker-registry') await readManifestDetails(run, pushes, unknown, annotations);
+  return { pushes, deletes, annotations };
+};
+
+/** Manifest GETs in flight at once: a first reconcile of a big registry reads one per distinct digest. */
+const DETAILS_CONCURRENCY = 4;
+
+/**
+ * Docker Registry: reads the manifest of each digest whose details the truth lacks (once per repository and digest),
+ * and puts them on its pushes and annotations. An unchanged registry whose tags have details costs no request; a
+ * manifest that cannot be read is left without (tried again next time), never failing the reconcile.
+ */
+const readManifestDetails = async (run: ReconcileRun, pushes: (RegistryChange & { action: 'push' })[], unknown: TagAnnotation[], annotations: TagAnnotation[]) => {
+  const wanted = [...new Set([...pushes.filter((p) => !p.details), ...unknown].map((t) => JSON.stringify([t.path, t.digest])))];
+  const found = new Map<string, TagDetails>();
+  await mapLimit(wanted, DETAILS_CONCURRENCY, async (key) => {
+    const [path = '', digest = ''] = JSON.parse(key) as string[];
+    try {
+      const details = await run.deps.registryApi.manifestDetails(run.target, path, digest);
+      if (details) found.set(key, details);
+    } catch (error) {
+      if (!(error instanceof RegistryCallError)) throw error;
+      run.skipped.push({ name: `${path}@${digest}`, reason: `manifest details not read: ${error.message}` });
+    }
+  });
+  run.details = { ...run.details, read: wanted.length, found: found.size };
+  const of = (t: { path: string; digest: string }) => found.get(JSON.stringify([t.path, t.digest]));
+  for (const p of pushes) if (!p.details && of(p)) p.details = of(p);
+  for (const u of unknown) if (of(u)) annotations.push({ ...u, details: of(u) ?? {} });
 };
 
 /** 3. Tags: the listing against the truth, applied through the same conditional writes and events as webhooks. */
 const reconcileTags: ReconcilePhase = async (run) => {
-  const { pushes, deletes } = await diffTags(run);
+  const { pushes, deletes, annotations } = await diffTags(run);
   let applied = 0;
   const total = pushes.length + deletes.length;
   const apply = async (changes: RegistryChange[]) => {
@@ -271,6 +319,7 @@ const reconcileTags: ReconcilePhase = async (run) => {
   };
   run.progress({ phase: 'apply', done: 0, total });
   run.tags = { pushed: await apply(pushes), deleted: await apply(deletes) };
+  run.details.annotated = await annotateTags(run.registry, annotations, run.deps, run.ctx);
 };
 
 /** 4. Gone spaces go once nothing newer than the listing is left in them. */
@@ -334,6 +383,7 @@ const recordSuccess = async (run: ReconcileRun) => {
     },
     spaces: run.spaces,
     tags: run.tags,
+    details: run.details,
     unreadable: run.unreadable,
     skipped,
     ...(coverage ? { coverage } : {}),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { compactDetails } from '../domain/image-details.ts';
 import type { IndexRow } from '../domain/model.ts';
 import { audiencesOfNamespace, maySelect } from '../domain/rule.ts';
 import { isoTime } from '../domain/time.ts';
@@ -88,7 +89,7 @@ export const listTags = async (cluster: string, namespace: string, image: string
   return {
     items: tags.flatMap((t) => {
       const pushedAt = isoTime(t.eventTime);
-      return pushedAt ? [{ tag: t.tag, digest: t.digest, pushedAt }] : [];
+      return pushedAt ? [{ tag: t.tag, digest: t.digest, pushedAt, ...compactDetails(t) }] : [];
     }),
   };
 };

@@ -22,9 +22,13 @@ export const getWorkspace = async (id: string, deps: Deps) => {
   return workspace;
 };
 
-/** The workspace and its pull access (one Harbor robot per registry where it has a bound private space; no secret). */
+/**
+ * The workspace, the spaces bound to it and its pull access (one Harbor robot per registry where it has a bound
+ * private space; no secret). Its readers already see the bound spaces' names in the selector.
+ */
 export const getWorkspaceDetail = async (id: string, deps: Deps) => ({
   ...(await getWorkspace(id, deps)),
+  spaces: (await deps.store.spaces.bindingsOfWorkspace(id)).map((b) => ({ registryId: b.registryId, space: b.space, createdAt: b.createdAt })),
   pullAccess: (await deps.store.pullGrants.ofWorkspace(id)).map(pullGrantView),
 });
 

@@ -10,8 +10,11 @@ import { recordAudit } from './audit.ts';
 import { dropSecret, getRegistryOrThrow, webhookOf, webhookUrl } from './registry-access.ts';
 import { harborProjectSecret, hashSecret, openSecrets, RotateSecretInput, WEBHOOK_SECRET_GRACE_MS } from './webhook-secrets.ts';
 
-/** The Harbor event types that change what can be selected; pulls, scans, quotas and the rest would be ignored. */
-export const HARBOR_POLICY_EVENT_TYPES = ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'];
+/**
+ * The Harbor event types that change what can be selected, or what the selector shows of it (a finished scan);
+ * pulls, quotas and the rest would be ignored. A policy that lacks one is updated at the next reconcile.
+ */
+export const HARBOR_POLICY_EVENT_TYPES = ['PUSH_ARTIFACT', 'DELETE_ARTIFACT', 'SCANNING_COMPLETED'];
 
 /**
  * The webhook policy this service keeps on one Harbor project (named per registry id, so two installations never

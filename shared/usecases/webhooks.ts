@@ -1,5 +1,6 @@
 import { RegistrySyncRequested, SpaceCreated, TagDeleted, TagPushed, type BusEvent } from '../../events/index.ts';
 import { Digest, RegistryId, RepositoryName, SpaceName, TagName, splitPath, type Registry, type RegistryKind } from '../domain/model.ts';
+import { compactDetails, TagDetails } from '../domain/image-details.ts';
 import { eventTimeProblem } from '../domain/time.ts';
 import { newEvent, publish, type Ctx, type Deps } from '../deps.ts';
 import { badRequest, unauthorized } from '../errors.ts';
@@ -9,6 +10,7 @@ import type { RegistryChange } from '../webhooks/changes.ts';
 import { parseDistributionWebhook } from '../webhooks/distribution-payload.ts';
 import { parseHarborWebhook } from '../webhooks/harbor-payload.ts';
 import { liveSpaceAfterPurge } from './spaces.ts';
+import { applyScanResults } from './tag-details.ts';
 import { verifyWebhookToken } from './webhook-secrets.ts';
 
 const refused = () => unauthorized('webhook secret is wrong or the registry is unknown');
@@ -39,6 +41,7 @@ const problemOf = (change: RegistryChange, now: number, skewMs: number): { field
   if (!SpaceName.safeParse(space).success) return { field: 'path', reason: `space ${JSON.stringify(space.slice(0, 300))} is not a valid name` };
   if (change.tag !== undefined && !TagName.safeParse(change.tag).success) return { field: 'tag', reason: `${JSON.stringify(change.tag.slice(0, 300))} is not a tag` };
   if (change.action !== 'delete-tag' && !Digest.safeParse(change.digest).success) return { field: 'digest', reason: `${JSON.stringify(change.digest.slice(0, 300))} is not a digest` };
+  if (change.action === 'push' && change.details && !TagDetails.safeParse(change.details).success) return { field: 'details', reason: 'size, platforms or scan out of bounds' };
   const time = eventTimeProblem(change.eventTime, now, skewMs);
   if (time) return { field: 'eventTime', reason: `event time ${String(change.eventTime)} ${time}` };
   return undefined;
@@ -96,7 +99,7 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
     const ref = { registryId: registry.id, space, repository, path };
     if (change.action === 'push') {
       if (!change.tag) return [];
-      const tag = { ...ref, tag: change.tag, digest: change.digest, eventTime: change.eventTime };
+      const tag = { ...ref, tag: change.tag, digest: change.digest, eventTime: change.eventTime, ...compactDetails(change.details ?? {}) };
       const event = newEvent(deps, ctxOf(ctx, change), TagPushed, tag);
       // Two items, no order between them: both are written before the event is published.
       const [, changed] = await Promise.all([deps.store.catalog.ensureRepository(ref), deps.store.catalog.push(tag, event)]);
@@ -138,5 +141,9 @@ export const receiveWebhook = async (kind: RegistryKind, input: { registryId: st
   // The space each change lands in, not only what the payload says its project is, must be the token's.
   if (delivery.project !== undefined && delivery.project !== project) throw refused();
   if (delivery.changes.some((c) => splitPath(c.path).space !== project)) throw refused();
+  if (delivery.scans) {
+    if (delivery.scans.some((s) => splitPath(s.path).space !== project)) throw refused();
+    return applyScanResults(registry, delivery.scans, deps, asRegistry);
+  }
   return applyRegistryChanges(registry, delivery.changes, deps, asRegistry);
 };

@@ -11,12 +11,27 @@ const Event = z.object({
     digest: z.string().optional(),
     repository: z.string(),
     tag: z.string().optional(),
+    /** What the manifest references (an image's config and layers): read by `imageSizeOf`, never a refusal. */
+    references: z.unknown().optional(),
   }),
   /** Who acted (`actor.name`, the authenticated user): read by `operatorOf`, so a strange one never refuses the event. */
   actor: z.unknown().optional(),
 });
 const Actor = z.object({ name: z.unknown() });
 const Envelope = z.object({ events: z.array(z.unknown()).max(1000) });
+
+const IMAGE_MANIFESTS = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
+const References = z.array(z.object({ mediaType: z.string().max(255), size: z.number().int().min(0).max(2 ** 40) })).max(10_000);
+
+/**
+ * An image manifest's size as its push event tells it: its config and layers (`target.references`). `target.size`
+ * is the manifest's own size, not the image's; an index references other manifests, so it gives none.
+ */
+const imageSizeOf = (mediaType: string | undefined, references: unknown): number | undefined => {
+  const refs = References.safeParse(references);
+  if (!mediaType || !IMAGE_MANIFESTS.has(mediaType) || !refs.success || !refs.data.some((r) => /config/.test(r.mediaType))) return undefined;
+  return refs.data.reduce((sum, r) => sum + r.size, 0);
+};
 
 const BLOB_MEDIA_TYPES = /octet-stream|\.layer\.|\.config\.|rootfs|container\.image\.v1\+json/;
 
@@ -38,8 +53,10 @@ export const parseDistributionWebhook = (body: unknown): RegistryChange[] => {
     const path = target.repository;
     const operator = operatorOf(Actor.safeParse(parsed.data.actor).data?.name);
     const by = operator ? { operator } : {};
-    if (action === 'push' && target.tag && target.digest && !BLOB_MEDIA_TYPES.test(target.mediaType ?? ''))
-      return [{ action: 'push', path, tag: target.tag, digest: target.digest, eventTime, at, ...by }];
+    if (action === 'push' && target.tag && target.digest && !BLOB_MEDIA_TYPES.test(target.mediaType ?? '')) {
+      const size = imageSizeOf(target.mediaType, target.references);
+      return [{ action: 'push', path, tag: target.tag, digest: target.digest, eventTime, at, ...by, ...(size === undefined ? {} : { details: { size } }) }];
+    }
     if (action === 'delete' && target.tag) return [{ action: 'delete-tag', path, tag: target.tag, eventTime, at, ...by }];
     if (action === 'delete' && target.digest) return [{ action: 'delete-digest', path, digest: target.digest, eventTime, at, ...by }];
     return [];

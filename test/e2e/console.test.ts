@@ -20,6 +20,8 @@ const T0 = Math.floor(Date.now() / 1000) - 3600;
 
 const Registries = z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), host: z.string() })) });
 const ImagePage = z.object({ items: z.array(z.object({ image: z.string() })) });
+const PullSecret = z.object({ data: z.object({ '.dockerconfigjson': z.string() }) });
+const DockerConfig = z.object({ auths: z.record(z.string(), z.object({ password: z.string() })) });
 
 /**
  * Both seed flows of the product brief, in the browser only: a platform admin connects a Harbor (the fake) and a real
@@ -131,6 +133,23 @@ describe('the admin console in Chromium: both seed flows', () => {
     await go(page, 'registries');
     await page.click(`button[aria-label="Spaces of ${name}"]`);
     await page.locator('#create-space').waitFor();
+  };
+  /** The bodies of the PATCH requests the page sends to a registry while `act` runs. */
+  const patchesDuring = async (page: Page, act: () => Promise<void>) => {
+    const sent: unknown[] = [];
+    const seen = (r: import('playwright-core').Request) => r.method() === 'PATCH' && /\/api\/v1\/registries\/[^/]+$/.test(new URL(r.url()).pathname) && sent.push(r.postDataJSON());
+    page.on('request', seen);
+    try {
+      await act();
+    } finally {
+      page.off('request', seen);
+    }
+    return sent;
+  };
+  /** Submits the edit form and waits for its answer (the form closes, or an error shows). */
+  const submitEdit = async (page: Page) => {
+    await page.click('#edit-registry-submit');
+    await page.waitForFunction(() => !document.querySelector('#edit-registry-form') || !!document.querySelector('#edit-registry-error')?.textContent);
   };
   const createSpace = async (page: Page, name: string, visibility: 'public' | 'private') => {
     await page.fill('#new-space-name', name);
@@ -244,6 +263,33 @@ describe('the admin console in Chromium: both seed flows', () => {
     expect((await offeredInBrowser(readerB, 'payments')).shown).toEqual([]);
   });
 
+  it('shows a workspace’s bound spaces and its Harbor robot, never the robot’s secret', async () => {
+    const harborHost = new URL(harbor.url).host;
+    // The robot's secret as the namespace's pull secret carries it: it must appear nowhere in the page.
+    let robotSecret = '';
+    await eventually(async () => {
+      const data = PullSecret.parse((await svc.call('GET', '/api/v1/clusters/prod/namespaces/shop/pull-secret')).body).data['.dockerconfigjson'];
+      robotSecret = DockerConfig.parse(JSON.parse(Buffer.from(data, 'base64').toString('utf8'))).auths[harborHost]?.password ?? '';
+      return robotSecret !== '';
+    }, 10_000);
+    await go(admin, 'workspaces');
+    await admin.click('button[aria-label="Spaces and robots of team-a"]');
+    await admin.locator('#workspace-spaces').waitFor();
+    expect(await admin.locator('#workspace-spaces tbody tr').allTextContents()).toEqual([`harbor (${harborHost})payments`]);
+    const robot = admin.locator('#workspace-robots tbody tr').first();
+    await robot.waitFor();
+    expect(await robot.locator('th').textContent()).toMatch(/^robot\$.*team-a/);
+    expect(await robot.locator('td').allTextContents()).toEqual([`harbor (${harborHost})`, 'payments', expect.stringMatching(/^(synced|pending)/), expect.any(String), expect.any(String)]);
+    const page = await admin.evaluate(() => document.documentElement.outerHTML + [...document.querySelectorAll('input, textarea')].map((e) => (e as HTMLInputElement).value).join(' '));
+    expect(robotSecret, 'the robot secret from the pull secret').toMatch(/.{8,}/);
+    expect(page).not.toContain(robotSecret);
+    await shot(admin, 'workspace-detail');
+
+    await admin.click('button[aria-label="Spaces and robots of team-b"]');
+    await admin.locator('#workspace-detail-body .empty h3').first().waitFor();
+    expect(await admin.locator('#workspace-detail-body .empty h3').allTextContents()).toEqual(['No space bound', 'No Harbor robot']);
+  });
+
   it('makes a space public (saying who will see it), then private again after its blast radius named what disappears', async () => {
     const api = `${new URL(harbor.url).host}/payments/api`;
     await openSpaces(admin, 'harbor');
@@ -288,6 +334,67 @@ describe('the admin console in Chromium: both seed flows', () => {
     await shot(admin, 'activity');
   });
 
+  it('edits a registry: only what changed is sent, a refused password changes nothing, the right one is kept', async () => {
+    const mirror = await registryNamed('mirror');
+    await go(admin, 'registries');
+    await admin.click('button[aria-label="Edit mirror"]');
+    expect(await admin.inputValue('#edit-registry-name')).toBe('mirror');
+    expect(await patchesDuring(admin, () => submitEdit(admin))).toEqual([]);
+    expect(await admin.locator('#edit-registry-error').textContent()).toContain('Nothing to save');
+
+    await admin.fill('#edit-registry-name', 'jq mirror');
+    expect(await patchesDuring(admin, () => submitEdit(admin))).toEqual([{ name: 'jq mirror' }]);
+    await admin.locator(`tr[data-registry="${mirror.id}"] th`).filter({ hasText: /^jq mirror/ }).waitFor();
+    expect(await admin.locator('#registries-note').textContent()).toContain('Saved jq mirror');
+
+    // Another host: the page asks first, saying what the move does, and sends nothing unconfirmed.
+    await admin.click('button[aria-label="Edit jq mirror"]');
+    await admin.fill('#edit-registry-url', registry.url.replace('127.0.0.1', 'localhost'));
+    expect(await admin.locator('label[for="edit-registry-confirm"]').textContent()).toContain('every image reference in the index is re-derived');
+    expect(await patchesDuring(admin, () => submitEdit(admin))).toEqual([]);
+    expect(await admin.locator('#edit-registry-confirm-error').textContent()).toContain('Confirm the move');
+    await admin.click('#edit-registry-cancel');
+
+    // A wrong admin password: the registry's refusal, next to the account's field; nothing changes.
+    await admin.click('button[aria-label="Edit jq mirror"]');
+    await admin.fill('#edit-registry-username', registry.username);
+    await admin.fill('#edit-registry-password', 'not-the-password');
+    expect(await patchesDuring(admin, () => submitEdit(admin))).toEqual([{ credentials: { username: registry.username, password: 'not-the-password' } }]);
+    expect(await admin.locator('#edit-registry-username-error').textContent()).toMatch(/refused/);
+    expect(await admin.getAttribute('#edit-registry-username', 'aria-invalid')).toBe('true');
+    expect(await admin.getAttribute('#edit-registry-username', 'aria-describedby')).toContain('edit-registry-username-error');
+    expect(await admin.locator('#edit-registry-error').textContent()).toMatch(/^Nothing was changed: .*refused/);
+    await shot(admin, 'edit-registry');
+    const before = (await svc.call('GET', `/api/v1/registries/${mirror.id}`)).body as { lastSuccessAt?: string };
+    expect((await svc.call('POST', `/api/v1/registries/${mirror.id}/sync`)).status).toBe(202);
+    await eventually(async () => ((await svc.call('GET', `/api/v1/registries/${mirror.id}`)).body as { lastSuccessAt?: string }).lastSuccessAt !== before.lastSuccessAt, 15_000);
+    expect((await svc.call('GET', `/api/v1/registries/${mirror.id}`)).body).toMatchObject({ status: 'healthy', name: 'jq mirror' });
+
+    // The right one, with the read-only pull account: both checked by the registry, then kept.
+    await admin.fill('#edit-registry-password', registry.password);
+    await admin.fill('#edit-registry-pull-username', registry.reader.username);
+    await admin.fill('#edit-registry-pull-password', registry.reader.password);
+    const sent = await patchesDuring(admin, () => submitEdit(admin));
+    expect(sent).toEqual([{ credentials: { username: registry.username, password: registry.password }, pullCredentials: registry.reader }]);
+    expect(await admin.isVisible('#edit-registry-form')).toBe(false);
+    await admin.locator(`tr[data-registry="${mirror.id}"]`).filter({ hasText: 'pull credentials set' }).waitFor();
+    expect(await admin.evaluate(() => document.querySelector('#console')?.outerHTML ?? '')).not.toContain(registry.password);
+
+    await admin.click('button[aria-label="Edit jq mirror"]');
+    await admin.fill('#edit-registry-name', 'mirror');
+    expect(await patchesDuring(admin, () => submitEdit(admin))).toEqual([{ name: 'mirror' }]);
+    await admin.locator(`tr[data-registry="${mirror.id}"] th`).filter({ hasText: /^mirror/ }).waitFor();
+
+    // Confirmed, the move is sent with confirmHostChange; the index then offers the image under the new host.
+    await admin.click('button[aria-label="Edit mirror"]');
+    const moved = registry.url.replace('127.0.0.1', 'localhost');
+    await admin.fill('#edit-registry-url', moved);
+    await admin.check('#edit-registry-confirm');
+    expect(await patchesDuring(admin, () => submitEdit(admin))).toEqual([{ url: moved, confirmHostChange: true }]);
+    await admin.locator(`tr[data-registry="${mirror.id}"] th`).filter({ hasText: new URL(moved).host }).waitFor();
+    await eventually(async () => (await offered('blog')).includes(`${new URL(moved).host}/tools/jq`), 10_000);
+  });
+
   it('syncs a registry with progress, and removes one only after saying what leaves the selectors', async () => {
     const mirror = await registryNamed('mirror');
     const jq = `${mirror.host}/tools/jq`;
@@ -324,6 +431,15 @@ describe('the admin console in Chromium: both seed flows', () => {
       await go(admin, view);
       expect(await admin.evaluate(unlabelled), view).toEqual([]);
     }
+    await go(admin, 'registries');
+    await admin.click('button[aria-label="Edit harbor"]');
+    await admin.locator('#edit-registry-form').waitFor();
+    expect(await admin.evaluate(unlabelled), 'edit a registry').toEqual([]);
+    expect(await admin.locator('#edit-registry-form').ariaSnapshot()).toContain('textbox "Name"');
+    await go(admin, 'workspaces');
+    await admin.click('button[aria-label="Spaces and robots of team-a"]');
+    await admin.locator('#workspace-robots').waitFor();
+    expect(await admin.evaluate(unlabelled), 'a workspace').toEqual([]);
     await openSpaces(admin, 'harbor');
     await admin.click('button[aria-label="Bindings of payments"]');
     expect(await admin.evaluate(unlabelled), 'spaces').toEqual([]);
@@ -341,6 +457,11 @@ describe('the admin console in Chromium: both seed flows', () => {
     await page.locator('#index-status .forbidden').waitFor();
     await go(page, 'workspaces');
     expect(await page.locator('#workspaces-table tbody th').allTextContents()).toEqual(['team-a']);
+    await page.click('button[aria-label="Spaces and robots of team-a"]');
+    await page.locator('#workspace-spaces').waitFor();
+    // A platform registry is not theirs to list: its id stands for it.
+    const harborId = (await registryNamed('harbor')).id;
+    expect(await page.locator('#workspace-spaces tbody tr').allTextContents()).toEqual([`${harborId}payments`]);
     // A reader gets no console at all.
     expect(await (await openPage(readerA)).isVisible('#console-nav')).toBe(false);
   });

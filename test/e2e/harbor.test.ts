@@ -72,7 +72,7 @@ describe('a hosted Harbor by its API contract: import, webhook coverage and reco
       expect(others).toEqual([]);
       expect(policy).toMatchObject({
         enabled: true,
-        eventTypes: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'],
+        eventTypes: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT', 'SCANNING_COMPLETED'],
         targets: [{ type: 'http', address: reg.webhook.url, auth_header: harborAuthorization(reg.webhook.secret, project), payload_format: 'Default' }],
       });
     }

@@ -84,6 +84,7 @@ export const agreeableRegistryApi = (): RegistryApi & { projects: Map<string, bo
     checkUrl: async () => undefined,
     probe: async () => ({ status: 'healthy' }),
     serverTime: async () => undefined,
+    manifestDetails: async () => undefined,
     createProject: async (_t, name, isPublic) => {
       const existed = projects.has(name);
       projects.set(name, isPublic);

@@ -33,7 +33,23 @@ const PAYLOAD_FORMATS = ['Default', 'CloudEvents'];
 export type FakeProject = { projectId: number; name: string; metadata: Record<string, string>; creationTime: string; updateTime: string };
 export type FakeRepository = { id: number; projectId: number; name: string; creationTime: string; updateTime: string };
 export type FakeTag = { id: number; name: string; pushTime: string };
-export type FakeArtifact = { id: number; repositoryId: number; digest: string; size: number; pushTime: string; tags: FakeTag[] };
+/** A child of an index artifact, as Harbor's `Reference` has it. */
+export type FakeReference = { childDigest: string; platform?: { os: string; architecture: string; variant?: string } };
+/**
+ * An artifact as Harbor keeps it. `extraAttrs` default to a linux/amd64 image's; `references` make it an index;
+ * `scanOverview` is Harbor's `ScanOverview` (mime type → `NativeReportSummary`), sent with `with_scan_overview=true`.
+ */
+export type FakeArtifact = {
+  id: number;
+  repositoryId: number;
+  digest: string;
+  size: number;
+  pushTime: string;
+  tags: FakeTag[];
+  extraAttrs?: Record<string, unknown> | null;
+  references?: FakeReference[];
+  scanOverview?: Record<string, unknown>;
+};
 export type FakeWebhookTarget = { type: string; address: string; auth_header?: string; skip_cert_verify: boolean; payload_format?: string };
 export type FakeWebhookPolicy = {
   id: number;
@@ -428,11 +444,12 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
     update_time: r.updateTime,
   });
 
-  const artifactJson = (r: FakeRepository, a: FakeArtifact, withTag: boolean) => ({
+  const artifactIdOf = (repositoryId: number, digest: string) => state.artifactsOf(repositoryId).find((x) => x.digest === digest)?.id ?? 0;
+  const artifactJson = (r: FakeRepository, a: FakeArtifact, withTag: boolean, withScan = false) => ({
     id: a.id,
     type: 'IMAGE',
-    media_type: 'application/vnd.oci.image.config.v1+json',
-    manifest_media_type: 'application/vnd.oci.image.manifest.v1+json',
+    media_type: a.references ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.config.v1+json',
+    manifest_media_type: a.references ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json',
     project_id: r.projectId,
     repository_id: r.id,
     repository_name: r.name,
@@ -441,9 +458,12 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
     icon: '',
     push_time: a.pushTime,
     pull_time: ZERO_TIME,
-    extra_attrs: { architecture: 'amd64', os: 'linux' },
+    extra_attrs: a.extraAttrs === undefined ? { architecture: 'amd64', os: 'linux' } : a.extraAttrs,
     annotations: null,
-    references: null,
+    references: a.references
+      ? a.references.map((ref) => ({ parent_id: a.id, child_id: artifactIdOf(r.id, ref.childDigest), child_digest: ref.childDigest, platform: ref.platform ?? null, annotations: null, urls: null }))
+      : null,
+    ...(withScan && a.scanOverview ? { scan_overview: a.scanOverview } : {}),
     // Harbor sends null, not [], for an untagged artifact.
     tags:
       withTag && a.tags.length > 0
@@ -729,7 +749,8 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
       handler: (ctx, p) => {
         const { repo } = repositoryFor(ctx, p, 'read');
         const withTag = ctx.query.get('with_tag') !== 'false';
-        sendPage(ctx, state.artifactsOf(repo.id), (a) => artifactJson(repo, a, withTag));
+        const withScan = ctx.query.get('with_scan_overview') === 'true';
+        sendPage(ctx, state.artifactsOf(repo.id), (a) => artifactJson(repo, a, withTag, withScan));
       },
     },
     {
@@ -740,7 +761,7 @@ export const startFakeHarbor = async (opts: { username?: string; password?: stri
         const ref = p.reference ?? '';
         const artifact = state.artifactsOf(repo.id).find((a) => a.digest === ref || a.tags.some((t) => t.name === ref));
         if (!artifact) throw notFound(`artifact ${repo.name}:${ref} not found`);
-        sendJson(ctx.res, 200, artifactJson(repo, artifact, ctx.query.get('with_tag') !== 'false'));
+        sendJson(ctx.res, 200, artifactJson(repo, artifact, ctx.query.get('with_tag') !== 'false', ctx.query.get('with_scan_overview') === 'true'));
       },
     },
     {

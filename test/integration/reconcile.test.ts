@@ -357,8 +357,9 @@ describe('reconcile against a contract-faithful Harbor over HTTP', () => {
         {
           path: 'open/team/app',
           tags: [
-            { tag: '1.0', digest: fakeDigest('a'), pushedAt: T0 + 5_000 },
-            { tag: 'latest', digest: fakeDigest('a'), pushedAt: T0 + 5_000 },
+            // The fake's artifacts: 1024 bytes, linux/amd64 in `extra_attrs`.
+            { tag: '1.0', digest: fakeDigest('a'), pushedAt: T0 + 5_000, details: { size: 1024, platforms: ['linux/amd64'] } },
+            { tag: 'latest', digest: fakeDigest('a'), pushedAt: T0 + 5_000, details: { size: 1024, platforms: ['linux/amd64'] } },
           ],
         },
       ],

@@ -196,18 +196,22 @@ describe('repositories and artifacts', () => {
           { name: '1.1', pushTime: '2024-02-01T00:00:00.000Z' },
           { name: 'latest', pushTime: '2024-02-01T00:00:00.000Z' },
         ],
+        // The fake's artifacts: 1024 bytes, linux/amd64 in `extra_attrs`.
+        size: 1024,
+        platform: 'linux/amd64',
       },
-      { digest: old, pushTime: '2024-01-01T00:00:00.000Z', tags: [{ name: '1.0', pushTime: '2024-01-01T00:00:00.000Z' }] },
+      { digest: old, pushTime: '2024-01-01T00:00:00.000Z', tags: [{ name: '1.0', pushTime: '2024-01-01T00:00:00.000Z' }], size: 1024, platform: 'linux/amd64' },
     ]);
     const [request] = requestsTo('GET', '/artifacts');
     expect(request?.path).toBe('/api/v2.0/projects/team/repositories/group%252Fapp/artifacts');
     expect(request?.query.get('with_tag')).toBe('true');
+    expect(request?.query.get('with_scan_overview')).toBe('true');
   });
 
   it('gives an untagged artifact an empty tag list although Harbor sends null', async () => {
     const digest = fakeDigest('untagged');
     harbor.state.addArtifact('team', 'app', digest, []);
-    expect(await admin().listArtifacts('team', 'app')).toEqual([{ digest, pushTime: expect.any(String), tags: [] }]);
+    expect(await admin().listArtifacts('team', 'app')).toEqual([{ digest, pushTime: expect.any(String), tags: [], size: 1024, platform: 'linux/amd64' }]);
   });
 
   it('lists artifacts across pages', async () => {

@@ -83,3 +83,29 @@ describe('the OpenAPI document', () => {
     expect(refs.filter((name) => !(name in doc.components.schemas))).toEqual([]);
   });
 });
+
+describe('the OpenAPI document of what people choose by', () => {
+  const text = JSON.stringify(openApiDocument());
+  type Schema = { properties?: Record<string, Schema & { description?: string }>; required?: string[] };
+  /** Every object schema in the document that has a `latestTag`-like tag shape (tag, digest, pushedAt). */
+  const tagShapes = (node: unknown, out: Schema[] = []): Schema[] => {
+    if (!node || typeof node !== 'object') return out;
+    const s = node as Schema;
+    if (s.properties?.tag && s.properties.digest && s.properties.pushedAt) out.push(s);
+    for (const v of Object.values(node)) tagShapes(v, out);
+    return out;
+  };
+
+  it('documents size, platforms and scan, optional, on the tags and on the selector items’ latest tag', () => {
+    const shapes = tagShapes(openApiDocument());
+    // The tags answer's items and the images answer's `latestTag`.
+    expect(shapes.length).toBeGreaterThanOrEqual(2);
+    for (const s of shapes) {
+      for (const k of ['size', 'platforms', 'scan']) expect(s.properties?.[k]?.description, k).toBeTruthy();
+      expect(s.required ?? []).not.toEqual(expect.arrayContaining(['size']));
+    }
+    expect(text).toContain('the sum of its platforms’ images when known');
+    expect(text).toContain('attestations left out');
+    expect(text).toContain('Harbor only: the summary of the last vulnerability scan');
+  });
+});

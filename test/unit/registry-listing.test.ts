@@ -11,7 +11,7 @@ import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-ha
 const d = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
 /** A Docker Registry as its API answers: `_catalog`, `tags/list`, HEAD manifest. */
-const distribution = (repos: Record<string, Record<string, string | undefined>>, fail?: { path: string; error: Error }): DistributionClient => ({
+const distribution = (repos: Record<string, Record<string, string | undefined>>, fail?: { path: string; error: Error }): Omit<DistributionClient, 'manifestDetails'> => ({
   ping: async () => {},
   serverTime: async () => Date.parse('2026-05-01T10:00:00.750Z'),
   catalog: async () => Object.keys(repos),
@@ -177,6 +177,8 @@ describe('listing a Harbor over HTTP that holds what the product cannot take', (
 });
 
 describe('listing a Harbor', () => {
+  // The fake's artifacts: 1024 bytes, linux/amd64 in `extra_attrs`.
+  const IMAGE = { size: 1024, platforms: ['linux/amd64'] };
   let harbor: FakeHarbor;
   beforeAll(async () => {
     harbor = await startFakeHarbor();
@@ -199,15 +201,15 @@ describe('listing a Harbor', () => {
           {
             path: 'apps/web',
             tags: [
-              { tag: 'v2', digest: fakeDigest('w2'), pushedAt: 2_000 },
-              { tag: 'latest', digest: fakeDigest('w2'), pushedAt: 2_000 },
-              { tag: 'v1', digest: fakeDigest('w1'), pushedAt: 1_000 },
+              { tag: 'v2', digest: fakeDigest('w2'), pushedAt: 2_000, details: IMAGE },
+              { tag: 'latest', digest: fakeDigest('w2'), pushedAt: 2_000, details: IMAGE },
+              { tag: 'v1', digest: fakeDigest('w1'), pushedAt: 1_000, details: IMAGE },
             ],
           },
         ],
       },
       { name: 'library', visibility: 'public', repositories: [] },
-      { name: 'team', visibility: 'private', repositories: [{ path: 'team/svc/api', tags: [{ tag: '1', digest: fakeDigest('a'), pushedAt: 3_000 }] }] },
+      { name: 'team', visibility: 'private', repositories: [{ path: 'team/svc/api', tags: [{ tag: '1', digest: fakeDigest('a'), pushedAt: 3_000, details: IMAGE }] }] },
     ]);
   });
 

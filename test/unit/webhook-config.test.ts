@@ -36,7 +36,7 @@ describe('the webhook configuration handed out', () => {
     expect(webhookPolicyBody(policy)).toEqual({
       name: 'platform-image-registry-reg-abc123def456',
       enabled: true,
-      event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'],
+      event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT', 'SCANNING_COMPLETED'],
       targets: [{ type: 'http', address: 'https://svc.test/webhooks/harbor/reg-abc123def456', auth_header: `Bearer ${projectSecret}`, skip_cert_verify: false, payload_format: 'Default' }],
     });
   });

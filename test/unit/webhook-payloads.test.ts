@@ -73,8 +73,7 @@ describe('Harbor webhook payloads', () => {
     'pull_artifact.default.json',
     'pull_artifact.cloudevents.json',
     'pull_artifact.default.website-docs.json',
-    'scanning_completed.default.json',
-    'scanning_completed.cloudevents.json',
+    // scanning_completed is read (test/unit/image-details.test.ts).
     'scanning_failed.default.json',
     'scanning_failed.cloudevents.json',
     'scanning_stopped.default.json',
@@ -116,6 +115,8 @@ describe('Docker Registry notifications', () => {
         eventTime: Date.parse('2026-11-27T00:10:32.110Z'),
         at: 'events[0]',
         operator: 'lab',
+        // Config and layers (263 + 111 + 120): the image, not `target.size` (the manifest's own 555 bytes).
+        details: { size: 494 },
       },
     ]);
   });

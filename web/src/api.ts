@@ -2,6 +2,18 @@ import * as z from 'zod/mini';
 
 /** The JSON API as the page reads it (only the fields it uses); every answer is validated before use. */
 const Visibility = z.enum(['public', 'private']);
+const Count = z.number();
+const Scan = z.object({
+  severity: z.enum(['none', 'unknown', 'low', 'medium', 'high', 'critical']),
+  total: Count,
+  fixable: Count,
+  counts: z.object({ critical: Count, high: Count, medium: Count, low: Count, unknown: Count }),
+  scanner: z.optional(z.string()),
+  completedAt: z.optional(z.string()),
+});
+export type Scan = z.infer<typeof Scan>;
+/** What the selector knows of a tag's digest (all optional: absent means not known). */
+const TagDetails = { size: z.optional(z.number()), platforms: z.optional(z.array(z.string())), scan: z.optional(Scan) };
 export const Image = z.object({
   image: z.string(),
   registryId: z.string(),
@@ -10,12 +22,12 @@ export const Image = z.object({
   visibility: Visibility,
   grantedBy: z.array(z.string()),
   tagCount: z.number(),
-  latestTag: z.object({ tag: z.string(), digest: z.string(), pushedAt: z.string() }),
+  latestTag: z.object({ tag: z.string(), digest: z.string(), pushedAt: z.string(), ...TagDetails }),
 });
 export type Image = z.infer<typeof Image>;
 const ImagePage = z.object({ items: z.array(Image), nextCursor: z.nullable(z.string()) });
 export type ImagePage = z.infer<typeof ImagePage>;
-const Tag = z.object({ tag: z.string(), digest: z.string(), pushedAt: z.string() });
+const Tag = z.object({ tag: z.string(), digest: z.string(), pushedAt: z.string(), ...TagDetails });
 export type Tag = z.infer<typeof Tag>;
 const TagList = z.object({ items: z.array(Tag) });
 const NamespaceRef = z.object({ cluster: z.string(), namespace: z.string(), workspaceId: z.nullable(z.string()) });
@@ -55,6 +67,7 @@ const Registry = z.object({
   mode: z.optional(z.string()),
   url: z.optional(z.string()),
   host: z.string(),
+  insecure: z.optional(z.boolean()),
   status: z.optional(z.string()),
   statusMessage: z.optional(z.string()),
   statusCheckedAt: z.optional(z.string()),
@@ -77,6 +90,17 @@ const Bindings = z.object({ items: z.array(z.object({ workspaceId: z.string() })
 const Workspace = z.object({ id: z.string(), displayName: z.optional(z.string()), createdAt: z.optional(z.string()) });
 export type Workspace = z.infer<typeof Workspace>;
 const Workspaces = z.object({ items: z.array(Workspace) });
+const PullGrant = z.object({
+  registryId: z.string(),
+  projects: z.array(z.string()),
+  status: z.string(),
+  statusMessage: z.optional(z.string()),
+  syncedAt: z.optional(z.string()),
+  robot: z.optional(z.object({ name: z.string(), projects: z.array(z.string()), expiresAt: z.optional(z.nullable(z.string())) })),
+});
+export type PullGrant = z.infer<typeof PullGrant>;
+const WorkspaceDetail = z.extend(Workspace, { spaces: z.array(z.object({ registryId: z.string(), space: z.string() })), pullAccess: z.array(PullGrant) });
+export type WorkspaceDetail = z.infer<typeof WorkspaceDetail>;
 const Namespaces = z.object({ items: z.array(NamespaceRef) });
 const AuditEntry = z.object({
   id: z.string(),
@@ -105,6 +129,8 @@ const Issue = z.object({ path: z.string(), message: z.string() });
 const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.optional(z.object({ issues: z.optional(z.array(Issue)) })) });
 export type Issue = z.infer<typeof Issue>;
 export type NewRegistry = { name: string; kind: string; mode: string; url: string; credentials?: { username: string; password: string }; insecure?: boolean };
+/** `PATCH /registries/{id}`: only what changed; `pullCredentials: null` removes them. */
+export type RegistryEdit = Partial<Pick<NewRegistry, 'name' | 'url' | 'credentials' | 'insecure'>> & { confirmHostChange?: boolean; pullCredentials?: { username: string; password: string } | null };
 
 export type PreviewAction = { action: 'make-private' | 'delete' } | { action: 'unbind'; workspaceId: string };
 
@@ -186,6 +212,7 @@ export const createApi = (token: () => string | undefined) => {
       request(BlastRadius, `api/v1/registries/${enc(registryId)}/spaces/${enc(space)}/preview`, { method: 'POST', body: { ...action, first: 10 } }),
     registry: (id: string) => request(Registry, reg(id)),
     connect: (body: NewRegistry, owner?: string) => request(Connected, owner ? `api/v1/workspaces/${enc(owner)}/registries` : 'api/v1/registries', { method: 'POST', body }),
+    updateRegistry: (id: string, body: RegistryEdit) => request(Registry, reg(id), { method: 'PATCH', body }),
     removeRegistry: (id: string) => request(Anything, reg(id), { method: 'DELETE' }),
     sync: (id: string) => request(Anything, `${reg(id)}/sync`, { method: 'POST' }),
     webhookConfig: (id: string) => request(WebhookConfig, `${reg(id)}/webhook-config`),
@@ -195,6 +222,7 @@ export const createApi = (token: () => string | undefined) => {
     bind: (id: string, name: string, workspaceId: string) => request(Anything, `${space(id, name)}/bindings/${enc(workspaceId)}`, { method: 'PUT' }),
     unbind: (id: string, name: string, workspaceId: string) => request(Anything, `${space(id, name)}/bindings/${enc(workspaceId)}`, { method: 'DELETE' }),
     workspaces: () => request(Workspaces, 'api/v1/workspaces'),
+    workspace: (id: string) => request(WorkspaceDetail, `api/v1/workspaces/${enc(id)}`),
     putWorkspace: (id: string, displayName?: string) => request(Anything, `api/v1/workspaces/${enc(id)}`, { method: 'PUT', body: displayName ? { displayName } : {} }),
     namespaces: () => request(Namespaces, 'api/v1/namespaces'),
     putNamespace: (cluster: string, namespace: string, workspaceId: string | null) =>

@@ -1,8 +1,8 @@
-import { ApiError, messageOf, type Connected, type NewRegistry } from '../api.ts';
+import type { Connected, NewRegistry } from '../api.ts';
 import { h } from '../dom.ts';
 import { handleAuth } from '../session.ts';
 import type { ConsoleCtx } from './ctx.ts';
-import { field, note } from './ui.ts';
+import { field, note, showIssues } from './ui.ts';
 
 type Fields = ReturnType<typeof fieldsOf>;
 
@@ -39,18 +39,6 @@ const bodyOf = (f: Fields): NewRegistry => {
 /** The API's issue paths (`credentials.username`, `url`) → the field that shows them. */
 const FIELD_OF: Record<string, keyof Fields> = { name: 'name', kind: 'kind', mode: 'mode', url: 'url', credentials: 'username', 'credentials.username': 'username', 'credentials.password': 'password', insecure: 'insecure' };
 
-const showIssues = (f: Fields, error: unknown, formError: HTMLElement) => {
-  const issues = error instanceof ApiError ? error.issues : [];
-  const unplaced = issues.filter((i) => {
-    const key = FIELD_OF[i.path];
-    if (key) f[key].setError(i.message);
-    return !key;
-  });
-  formError.textContent = issues.length && !unplaced.length ? 'Fix the fields marked below.' : unplaced.length ? unplaced.map((i) => `${i.path}: ${i.message}`).join('; ') : messageOf(error);
-  const first = issues.map((i) => FIELD_OF[i.path]).find((k) => k !== undefined);
-  if (first) f[first].wrap.querySelector<HTMLElement>('input, select')?.focus();
-};
-
 /** The connect form; `connected` gets the answer (which holds the webhook secret, shown once). */
 export const connectForm = (ctx: ConsoleCtx, connected: (r: Connected) => void) => {
   const f = fieldsOf(ctx);
@@ -70,7 +58,7 @@ export const connectForm = (ctx: ConsoleCtx, connected: (r: Connected) => void) 
       progress.textContent = '';
     } catch (error) {
       progress.textContent = '';
-      if (!handleAuth(error)) showIssues(f, error, formError);
+      if (!handleAuth(error)) showIssues(f, FIELD_OF, error, formError);
     } finally {
       submit.disabled = false;
     }

@@ -5,6 +5,7 @@ import { ago } from '../tags.ts';
 import { confirmChange } from './confirm.ts';
 import { connectForm } from './connect.ts';
 import type { ConsoleCtx } from './ctx.ts';
+import { editForm, mayEdit } from './registry-edit.ts';
 import { empty, loadInto, note, plural } from './ui.ts';
 import { webhookPanel } from './webhook.ts';
 
@@ -88,7 +89,7 @@ const act = (out: HTMLElement, work: () => Promise<boolean>, then: () => void) =
   }
 };
 
-const row = (ctx: ConsoleCtx, r: Registry, out: HTMLElement, reload: () => void) =>
+const row = (ctx: ConsoleCtx, r: Registry, out: HTMLElement, reload: () => void, edit: (r: Registry) => void) =>
   h(
     'tr',
     { 'data-registry': r.id },
@@ -102,28 +103,41 @@ const row = (ctx: ConsoleCtx, r: Registry, out: HTMLElement, reload: () => void)
       'td',
       { class: 'actions' },
       h('button', { type: 'button', class: 'open-spaces', onclick: () => ctx.go('spaces', r.id), 'aria-label': `Spaces of ${r.name}` }, 'Spaces'),
+      mayEdit(ctx, r) ? h('button', { type: 'button', class: 'edit', onclick: () => edit(r), 'aria-label': `Edit ${r.name}` }, 'Edit') : null,
       h('button', { type: 'button', class: 'sync', onclick: act(out, () => syncNow(ctx, r, out), reload), 'aria-label': `Sync ${r.name} now` }, 'Sync now'),
       h('button', { type: 'button', class: 'remove danger', onclick: act(out, () => removeRegistry(ctx, r, out), reload), 'aria-label': `Remove ${r.name}` }, 'Remove'),
     ),
   );
 
-const table = (ctx: ConsoleCtx, items: Registry[], out: HTMLElement, reload: () => void) =>
+const table = (ctx: ConsoleCtx, items: Registry[], out: HTMLElement, reload: () => void, edit: (r: Registry) => void) =>
   h(
     'table',
     { class: 'list', id: 'registries-table' },
     h('caption', { class: 'sr-only' }, 'Connected registries'),
     h('thead', {}, h('tr', {}, ...['Registry', 'Kind', 'Status', 'Last sync', 'Webhooks', 'Pull access', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...items.map((r) => row(ctx, r, out, reload))),
+    h('tbody', {}, ...items.map((r) => row(ctx, r, out, reload, edit))),
   );
 
-/** Registries: the list with their health, sync and remove, and the connect form. */
+/** Registries: the list with their health, edit, sync and remove, and the connect form. */
 export const registriesPage = (ctx: ConsoleCtx, into: HTMLElement) => {
   const list = h('div', { id: 'registries-list', 'aria-live': 'polite' });
   const out = note('registries-note');
+  out.tabIndex = -1;
+  const editor = h('div', {});
   const webhook = h('div', {});
+  const edit = (r: Registry) => {
+    const saved = (now: Registry) => {
+      fill(editor);
+      out.textContent = `Saved ${now.name} (${now.host}): status ${now.status ?? 'unknown'}.`;
+      out.focus();
+      reload();
+    };
+    fill(editor, editForm(ctx, r, saved, () => (fill(editor), out.focus())));
+    editor.querySelector('input')?.focus();
+  };
   const reload = () =>
     void loadInto(list, 'registries', () => ctx.api.registries(), ({ items }) =>
-      fill(list, items.length ? table(ctx, items, out, reload) : empty('No registry yet', 'Connect a Harbor or a Docker Registry below: its projects (or first path segments) become spaces.')),
+      fill(list, items.length ? table(ctx, items, out, reload, edit) : empty('No registry yet', 'Connect a Harbor or a Docker Registry below: its projects (or first path segments) become spaces.')),
     );
   const connected = (r: Connected) => {
     const panel = webhookPanel(ctx, r, () => fill(webhook));
@@ -131,6 +145,6 @@ export const registriesPage = (ctx: ConsoleCtx, into: HTMLElement) => {
     panel.focus();
     reload();
   };
-  fill(into, h('h2', { id: 'console-title' }, 'Registries'), out, list, webhook, connectForm(ctx, connected));
+  fill(into, h('h2', { id: 'console-title' }, 'Registries'), out, list, editor, webhook, connectForm(ctx, connected));
   reload();
 };

@@ -48,6 +48,25 @@ export const field = (id: string, label: string, control: HTMLElement, hint?: st
   return { wrap, setError };
 };
 
+type Marked = { wrap: HTMLElement; setError: (message: string) => void };
+
+/**
+ * A failed submit: each of a 400's issues next to its field (`fieldOf` maps the API's paths, `credentials.username`,
+ * to the form's fields), focus on the first; `formError` gets `placed` when every issue found its field, else the
+ * issues no field shows, or any other failure.
+ */
+export const showIssues = <K extends string>(fields: Record<K, Marked>, fieldOf: Partial<Record<string, K>>, error: unknown, formError: HTMLElement, placed = 'Fix the fields marked below.') => {
+  const issues = error instanceof ApiError ? error.issues : [];
+  const unplaced = issues.filter((i) => {
+    const key = fieldOf[i.path];
+    if (key) fields[key].setError(i.message);
+    return !key;
+  });
+  formError.textContent = issues.length && !unplaced.length ? placed : unplaced.length ? unplaced.map((i) => `${i.path}: ${i.message}`).join('; ') : messageOf(error);
+  const first = issues.map((i) => fieldOf[i.path]).find((k) => k !== undefined);
+  if (first) fields[first].wrap.querySelector<HTMLElement>('input, select')?.focus();
+};
+
 /** A button that copies `text()`, saying so in `out` (or how to copy by hand when the clipboard is refused). */
 export const copyButton = (label: string, text: () => string, out: HTMLElement, id?: string) =>
   h(

@@ -3,6 +3,7 @@ import { fill, h } from '../dom.ts';
 import { handleAuth } from '../session.ts';
 import type { ConsoleCtx } from './ctx.ts';
 import { empty, field, loadInto, note } from './ui.ts';
+import { showWorkspaceDetail } from './workspace-detail.ts';
 
 /** An RFC 1123 label, as the API checks workspace ids, clusters and namespaces. */
 const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -53,19 +54,26 @@ const namespaceForm = (ctx: ConsoleCtx, d: Data, done: () => void) => {
   );
 };
 
-const workspacesTable = (d: Data) =>
+const workspacesTable = (d: Data, show: (workspaceId: string) => void) =>
   d.workspaces.length
     ? h(
         'table',
         { class: 'list', id: 'workspaces-table' },
         h('caption', { class: 'sr-only' }, 'Workspaces'),
-        h('thead', {}, h('tr', {}, ...['Workspace', 'Display name', 'Namespaces'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ...['Workspace', 'Display name', 'Namespaces', 'Spaces and robots'].map((t) => h('th', { scope: 'col' }, t)))),
         h(
           'tbody',
           {},
           ...d.workspaces.map((w) => {
             const ns = d.namespaces.filter((n) => n.workspaceId === w.id).map((n) => `${n.cluster}/${n.namespace}`);
-            return h('tr', { 'data-workspace': w.id }, h('th', { scope: 'row' }, w.id), h('td', {}, w.displayName ?? ''), h('td', { class: 'namespaces' }, ns.length ? ns.join(', ') : 'none'));
+            return h(
+              'tr',
+              { 'data-workspace': w.id },
+              h('th', { scope: 'row' }, w.id),
+              h('td', {}, w.displayName ?? ''),
+              h('td', { class: 'namespaces' }, ns.length ? ns.join(', ') : 'none'),
+              h('td', { class: 'actions' }, h('button', { type: 'button', class: 'details', 'aria-label': `Spaces and robots of ${w.id}`, 'aria-controls': 'workspace-detail', onclick: () => show(w.id) }, 'Show')),
+            );
           }),
         ),
       )
@@ -76,15 +84,20 @@ const unbound = (d: Data) => {
   return loose.length ? h('p', { class: 'hint', id: 'loose-namespaces' }, `Bound to no workspace (public images only): ${loose.join(', ')}`) : null;
 };
 
-/** Workspaces and namespaces: list and create workspaces, bind namespaces (binding stays the platform admin's). */
+/** Workspaces and namespaces: list and create workspaces, bind namespaces (binding stays the platform admin's), and a workspace's spaces and robots. */
 export const workspacesPage = (ctx: ConsoleCtx, into: HTMLElement) => {
   const body = h('div', { id: 'workspaces-body' });
+  const detail = h('section', { id: 'workspace-detail', class: 'workspace-detail', 'aria-labelledby': 'workspace-detail-title', 'aria-live': 'polite', hidden: true });
+  const show = (workspaceId: string) => {
+    detail.hidden = false;
+    showWorkspaceDetail(ctx, detail, workspaceId);
+  };
   const reload = () =>
     void loadInto(
       body,
       'workspaces',
       async () => ({ workspaces: (await ctx.api.workspaces()).items, namespaces: (await ctx.api.namespaces()).items }),
-      (d) => fill(body, workspacesTable(d), unbound(d), ctx.platformAdmin ? workspaceForm(ctx, reload) : null, ctx.platformAdmin ? namespaceForm(ctx, d, reload) : h('p', { class: 'hint' }, 'Creating workspaces and binding namespaces is the platform admin’s.')),
+      (d) => fill(body, workspacesTable(d, show), unbound(d), detail, ctx.platformAdmin ? workspaceForm(ctx, reload) : null, ctx.platformAdmin ? namespaceForm(ctx, d, reload) : h('p', { class: 'hint' }, 'Creating workspaces and binding namespaces is the platform admin’s.')),
     );
   fill(into, h('h2', { id: 'console-title' }, 'Workspaces and namespaces'), body);
   reload();

@@ -2,6 +2,7 @@ import { ApiError, messageOf, type Image, type Tag } from '../api.ts';
 import { fill, h } from '../dom.ts';
 import { api, handleAuth } from '../session.ts';
 import { ago, reference, shortDigest, sortTags } from '../tags.ts';
+import { detailBadges } from './badges.ts';
 import { details, focusResult, imageButtons } from './elements.ts';
 import { adminHooks, granted, nsName, state, type Selected } from './state.ts';
 
@@ -93,6 +94,7 @@ const tagOption = (sel: Selected, t: Tag) =>
     h('span', { class: 'tag-name' }, t.tag),
     h('code', { class: 'digest', title: t.digest }, shortDigest(t.digest)),
     h('time', { datetime: t.pushedAt, title: t.pushedAt }, ago(t.pushedAt)),
+    detailBadges(t),
   );
 
 /** The tags as radio buttons, in the chosen order, filtered, at most TAGS_SHOWN of them. */

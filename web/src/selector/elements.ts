@@ -13,6 +13,7 @@ export const search = h('input', {
   'aria-controls': 'results',
   'aria-describedby': 'status search-keys',
 });
+export const hideCritical = h('input', { id: 'hide-critical', type: 'checkbox', 'aria-controls': 'results' });
 export const status = h('p', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' });
 export const results = h('div', { id: 'results', class: 'results', 'aria-busy': 'false' });
 export const details = h('aside', { id: 'details', class: 'details', 'aria-label': 'Image details' });
@@ -31,6 +32,7 @@ export const selector = h(
     h('label', { for: 'q' }, 'Search images'),
     search,
     h('p', { id: 'search-keys', class: 'hint' }, 'Words match from their start (pay finds payments, not repay). Press / to search, ↓ ↑ to move through results, Enter to open an image, Esc to go back.'),
+    h('label', { class: 'check', for: 'hide-critical' }, hideCritical, ' Hide images whose latest tag has critical findings'),
   ),
   status,
   h('div', { class: 'columns' }, h('div', {}, results, pager), details),

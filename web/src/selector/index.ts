@@ -1,8 +1,8 @@
 import { onDetailsKey, renderDetails } from './details.ts';
-import { clusterSelect, details, namespaceSelect, next, prev, results, search } from './elements.ts';
+import { clusterSelect, details, hideCritical, namespaceSelect, next, prev, results, search } from './elements.ts';
 import { onGlobalKey, onResultsKey, onSearchKey } from './keys.ts';
 import { onClusterChange, onNamespaceChange } from './namespaces.ts';
-import { loadPage } from './results.ts';
+import { loadPage, renderResults } from './results.ts';
 import { onSearchInput } from './search.ts';
 import { state } from './state.ts';
 
@@ -20,6 +20,7 @@ export const wireSelector = () => {
   details.addEventListener('keydown', onDetailsKey);
   prev.addEventListener('click', () => void loadPage(state.pageIndex - 1));
   next.addEventListener('click', () => void loadPage(state.pageIndex + 1));
+  hideCritical.addEventListener('change', () => ((state.hideCritical = hideCritical.checked), (state.active = 0), renderResults()));
   document.addEventListener('keydown', onGlobalKey);
   renderDetails();
 };

@@ -2,6 +2,7 @@ import { ApiError, messageOf, type Image, type ImagePage } from '../api.ts';
 import { fill, h, highlight } from '../dom.ts';
 import { api, handleAuth } from '../session.ts';
 import { ago } from '../tags.ts';
+import { detailBadges, latestIsCritical } from './badges.ts';
 import { selectImage } from './details.ts';
 import { focusResult, imageButtons, next, pageLabel, pager, prev, results, search, status } from './elements.ts';
 import { loadSnapshot, snapshotStale } from './snapshot.ts';
@@ -71,14 +72,19 @@ export const loadPage = async (index: number, since = performance.now()) => {
   }
 };
 
+/** The page's items the filter leaves on screen (client-side: the server pages over every offered image). */
+const shownItems = (page: ImagePage) => (state.hideCritical ? page.items.filter((i) => !latestIsCritical(i)) : page.items);
+
 export const renderPager = (page: ImagePage) => {
   pager.hidden = state.pageIndex === 0 && !page.nextCursor;
   prev.disabled = state.pageIndex === 0;
   next.disabled = !page.nextCursor || state.provisional;
   pageLabel.textContent = `Page ${state.pageIndex + 1}`;
   const count = page.items.length;
+  const hidden = page.items.length - shownItems(page).length;
   const line =
     `${count} image${count === 1 ? '' : 's'}${state.q ? ` matching “${state.q}”` : ''} on page ${state.pageIndex + 1} for ${state.ns ? nsName(state.ns) : ''}` +
+    (hidden ? ` · ${hidden} hidden: latest tag has critical findings` : '') +
     (page.nextCursor ? ' · more on the next page' : '');
   // Unchanged text is not re-announced by screen readers that watch the live region.
   if (status.textContent !== line) status.textContent = line;
@@ -120,6 +126,7 @@ const renderItem = (item: Image, i: number, repo: string) =>
       },
       h('span', { class: 'repo' }, ...highlight(repo, state.q)),
       h('span', { class: 'meta' }, `${item.latestTag.tag} · ${item.tagCount} tag${item.tagCount === 1 ? '' : 's'} · ${ago(item.latestTag.pushedAt)}`),
+      detailBadges(item.latestTag),
     ),
   );
 
@@ -159,13 +166,14 @@ export const renderResults = () => {
   if (!page || !ns) return;
   renderPager(page);
   const focused = document.activeElement instanceof HTMLElement && results.contains(document.activeElement) ? document.activeElement.dataset.image : undefined;
-  if (!page.items.length) {
-    fill(results, emptyState(nsName(ns)));
+  const items = shownItems(page);
+  if (!items.length) {
+    fill(results, page.items.length ? h('div', { class: 'empty' }, h('h2', {}, 'Every image on this page has critical findings in its latest tag'), h('p', {}, 'Clear “Hide images whose latest tag has critical findings” to see them.')) : emptyState(nsName(ns)));
     if (focused) search.focus();
     return;
   }
   let start = 0;
-  fill(results, ...groupsOf(page.items).map((items) => renderGroup(items, (start += items.length) - items.length)));
+  fill(results, ...groupsOf(items).map((items) => renderGroup(items, (start += items.length) - items.length)));
   const again = focused && imageButtons().findIndex((b) => b.dataset.image === focused);
   if (typeof again === 'number' && again >= 0) focusResult(again);
   else if (focused) search.focus();

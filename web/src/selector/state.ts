@@ -17,7 +17,9 @@ export const state: {
   selected: Selected | undefined;
   /** The first page on screen came from the snapshot and awaits the server's answer. */
   provisional: boolean;
-} = { ns: undefined, q: '', cursors: [undefined], pageIndex: 0, page: undefined, active: 0, selected: undefined, provisional: false };
+  /** Hide images whose latest tag has critical findings (client-side, over the page on screen). */
+  hideCritical: boolean;
+} = { ns: undefined, q: '', cursors: [undefined], pageIndex: 0, page: undefined, active: 0, selected: undefined, provisional: false, hideCritical: false };
 
 /** The platform admin's hooks into the selector (explain an open image); absent for everybody else. */
 export const adminHooks: { current: { explain: (image: string) => Promise<void>; setImage: (image: string) => void } | undefined } = { current: undefined };
