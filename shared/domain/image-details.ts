@@ -42,7 +42,7 @@ export const TagDetails = z.object({
     .array(PlatformName)
     .max(MAX_PLATFORMS)
     .optional()
-    .describe('`os/architecture[/variant]`, sorted, distinct, at most 16: an index’s platforms (attestations left out), or a single image’s when known'),
+    .describe('`os/architecture[/variant]`, sorted, distinct, at most 16: an index’s platforms (attestations left out), or a single image’s; empty when read and not known'),
   scan: ScanSummary.optional().describe('Harbor only: the summary of the last vulnerability scan of the digest'),
 });
 export type TagDetails = z.infer<typeof TagDetails>;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { MAX_PLATFORMS, platformsOf, TagDetails } from '../domain/image-details.ts';
+import { MAX_PLATFORMS, platformName, platformsOf, TagDetails } from '../domain/image-details.ts';
 import { Digest, RepositoryName, TagName } from '../domain/model.ts';
 import { defaultEgressPolicy, MAX_PAGES, requestRegistry, type EgressPolicy } from './egress.ts';
+import { mapLimit } from './pool.ts';
 import { RegistryCallError, sanitizeRegistryText } from './registry-error.ts';
 import { followPages, kindOf, parseAnswer, reasonsOf, type RegistryHttpAnswer } from './registry-http.ts';
 
@@ -32,20 +33,67 @@ const MANIFEST_ACCEPT = [
 /** The biggest manifest body read for its details: real ones are a few KiB, an index of hundreds of platforms well under this. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const Size = TagDetails.shape.size.unwrap();
-const Descriptor = z.object({ size: Size });
+const Descriptor = z.object({ size: Size, digest: Digest.optional() });
+const PlatformFields = z.object({ os: z.unknown().optional(), architecture: z.unknown().optional(), variant: z.unknown().optional() });
 /** What a manifest or an index body says of its size and platforms (other fields are not read). */
 const ManifestBody = z.object({
   config: Descriptor.optional(),
   layers: z.array(Descriptor).max(10_000).optional(),
-  manifests: z.array(z.object({ platform: z.object({ os: z.unknown().optional(), architecture: z.unknown().optional(), variant: z.unknown().optional() }).nullish() })).max(10_000).optional(),
+  manifests: z.array(z.object({ digest: Digest.optional(), platform: PlatformFields.nullish() })).max(10_000).optional(),
 });
+type ManifestBody = z.infer<typeof ManifestBody>;
+/** An image's config blob is read for its platform only; a real one (history included) is far under this. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+/** An index's platform manifests read at once for its size. */
+const CHILD_CONCURRENCY = 4;
 
-/** An index's platforms (no size: its images are other manifests); an image's config and layers, summed. */
-const detailsOfManifest = (m: z.infer<typeof ManifestBody>): TagDetails | undefined => {
-  if (m.manifests) return { platforms: platformsOf(m.manifests.map((d) => d.platform)).slice(0, MAX_PLATFORMS) };
-  if (!m.config || !m.layers) return undefined;
+/** What one manifest or blob body of a digest is; `undefined` when it is gone, or what reading it met (see below). */
+type ReadBody = (kind: 'manifests' | 'blobs', digest: string, maxBytes: number) => Promise<string | undefined>;
+
+/** Config and layers, summed; undefined when the manifest is not an image's. */
+const imageSize = (m: ManifestBody | undefined) => {
+  if (!m?.config || !m.layers) return undefined;
   const size = m.layers.reduce((sum, l) => sum + l.size, m.config.size);
-  return Size.safeParse(size).success ? { size } : undefined;
+  return Size.safeParse(size).success ? size : undefined;
+};
+
+/** A part read for details only (a platform manifest, a config): what fails there leaves that field out. */
+const optional = async <T>(read: () => Promise<T | undefined>): Promise<T | undefined> => {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof RegistryCallError) return undefined;
+    throw error;
+  }
+};
+
+/**
+ * An index's platforms (attestations left out) and, when every platform's manifest reads, the sum of their images
+ * (one GET each, at most `MAX_PLATFORMS`); an image's size and, from its config blob, its platform.
+ */
+const detailsOfManifest = async (m: ManifestBody, read: ReadBody): Promise<TagDetails | undefined> => {
+  if (m.manifests) {
+    const children = m.manifests.filter((d) => d.digest && platformName(d.platform)).slice(0, MAX_PLATFORMS);
+    const sizes = await mapLimit(children, CHILD_CONCURRENCY, (d) => optional(async () => imageSize(parseBody(await read('manifests', d.digest ?? '', MAX_MANIFEST_BYTES), ManifestBody))));
+    const size = sizes.every((n) => n !== undefined) && children.length > 0 ? sizes.reduce((a: number, n) => a + (n ?? 0), 0) : undefined;
+    return { platforms: platformsOf(m.manifests.map((d) => d.platform)), ...(size === undefined ? {} : { size }) };
+  }
+  const size = imageSize(m);
+  if (size === undefined) return undefined;
+  const config = m.config?.digest;
+  const platform = config ? await optional(async () => platformName(parseBody(await read('blobs', config, MAX_CONFIG_BYTES), PlatformFields))) : undefined;
+  // `[]`: read and not known (a config that does not read), so the next reconcile does not ask again.
+  return { size, platforms: platform ? [platform] : [] };
+};
+
+/** A body as JSON of `schema`, or undefined (absent, not JSON, not that shape). */
+const parseBody = <T extends z.ZodType>(text: string | undefined, schema: T): z.infer<T> | undefined => {
+  if (text === undefined) return undefined;
+  try {
+    return schema.safeParse(JSON.parse(text)).data;
+  } catch {
+    return undefined;
+  }
 };
 
 const CatalogPage = z.object({ repositories: z.array(z.string()).nullish() });
@@ -157,23 +205,31 @@ export const createDistributionClient = (opts: DistributionClientOptions) => {
     },
 
     /**
-     * What manifest `digest` of `repo` is (a GET with the same Accept list, body at most `MAX_MANIFEST_BYTES`): an
-     * image's size (config + layers), an index's platforms. `undefined` when it is gone or not a manifest this reads.
-     * A sha256 body that does not hash to `digest` is refused (`unavailable`): it is not the manifest asked for.
+     * What manifest `digest` of `repo` is (GETs with the same Accept list, bodies bounded): an image's size (config +
+     * layers) and platform (its config blob), an index's platforms and size (its platforms' manifests). Only the top
+     * manifest must read: a part that does not leaves its field out. `undefined` when it is gone or not a manifest
+     * this reads. A sha256 body that does not hash to its digest is refused (`unavailable`): it is not what was asked.
      */
     async manifestDetails(repo: string, digest: string): Promise<TagDetails | undefined> {
       checkRepository(repo);
       if (!Digest.safeParse(digest).success) throw new RegistryCallError('refused', `"${sanitizeRegistryText(digest)}" is not a digest`);
-      let answer;
-      try {
-        answer = await exchange('GET', new URL(`v2/${repo}/manifests/${digest}`, base), { accept: MANIFEST_ACCEPT }, MAX_MANIFEST_BYTES);
-      } catch (error) {
-        if (error instanceof RegistryCallError && error.kind === 'not-found') return undefined;
-        throw error;
-      }
-      if (digest.startsWith('sha256:') && `sha256:${createHash('sha256').update(answer.text, 'utf8').digest('hex')}` !== digest)
-        throw new RegistryCallError('unavailable', `registry answered ${answer.what} with a body that is not manifest ${digest}`, answer.status);
-      const details = detailsOfManifest(parse(answer, ManifestBody));
+      const read: ReadBody = async (kind, d, maxBytes) => {
+        let answer;
+        try {
+          answer = await exchange('GET', new URL(`v2/${repo}/${kind}/${d}`, base), kind === 'manifests' ? { accept: MANIFEST_ACCEPT } : {}, maxBytes);
+        } catch (error) {
+          if (error instanceof RegistryCallError && error.kind === 'not-found') return undefined;
+          throw error;
+        }
+        if (d.startsWith('sha256:') && `sha256:${createHash('sha256').update(answer.text, 'utf8').digest('hex')}` !== d)
+          throw new RegistryCallError('unavailable', `registry answered ${answer.what} with a body that is not ${d}`, answer.status);
+        return answer.text;
+      };
+      const text = await read('manifests', digest, MAX_MANIFEST_BYTES);
+      if (text === undefined) return undefined;
+      const manifest = parseBody(text, ManifestBody);
+      if (!manifest) throw new RegistryCallError('unavailable', `registry answered GET v2/${sanitizeRegistryText(repo)}/manifests/${digest} with a body that is not a manifest`);
+      const details = await detailsOfManifest(manifest, read);
       return details && TagDetails.safeParse(details).success ? details : undefined;
     },
   };

@@ -239,7 +239,8 @@ const findGoneSpaces: ReconcilePhase = async (run) => {
 type WantedTag = { digest: string; pushedAt?: number; details?: TagDetails };
 
 /** A tag the truth holds with no size or platforms: a Docker Registry listing then reads its manifest once. */
-const lacksDetails = (t: TagDetails) => t.size === undefined && t.platforms === undefined;
+/** Not read yet: a webhook push tells an image's size, never its platform (`[]` once read and not known). */
+const lacksDetails = (t: TagDetails) => t.size === undefined || t.platforms === undefined;
 
 /**
  * The pushes, deletes and annotations that make the truth's tags those of the listing, repository by repository.

@@ -78,19 +78,23 @@ describe('what people choose by: size, platforms and scans, from listings and we
     rmSync(ociDir, { recursive: true, force: true });
   });
 
-  it('shows both platforms of a real multi-arch push, and an image’s size, after a reconcile', async () => {
+  it('shows both platforms and the size of a real multi-arch push, and an image’s size and platform, after a reconcile', async () => {
     const multi = await writeOciMultiArchImage(ociDir, 'multi', 'details-e2e');
     const [single] = await writeOciImages(ociDir, ['single'], 'details-e2e');
     expect((await registry.push(multi.ref, 'team/multi:1.0', { all: true })).digest).toBe(multi.digest);
     expect((await registry.push(single?.ref ?? '', 'team/single:1.0')).digest).toBe(single?.digest);
-    const manifest = JSON.parse(await readFile(join(ociDir, 'blobs', 'sha256', (single?.digest ?? '').slice(7)), 'utf8')) as { config: { size: number }; layers: { size: number }[] };
-    const size = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    const sizeOf = async (digest: string) => {
+      const manifest = JSON.parse(await readFile(join(ociDir, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as { config: { size: number }; layers: { size: number }[] };
+      return manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    };
+    const size = await sizeOf(single?.digest ?? '');
+    const indexSize = (await Promise.all(multi.manifests.map((m) => sizeOf(m.digest)))).reduce((a, n) => a + n, 0);
     await synced(dr.id);
     const multiImage = `${dr.host}/team/multi`;
     await eventually(async () => (await item('blog', multiImage))?.latestTag.platforms !== undefined, 5000);
-    expect((await item('blog', multiImage))?.latestTag).toMatchObject({ tag: '1.0', digest: multi.digest, platforms: ['linux/amd64', 'linux/arm64/v8'] });
+    expect((await item('blog', multiImage))?.latestTag).toMatchObject({ tag: '1.0', digest: multi.digest, platforms: ['linux/amd64', 'linux/arm64/v8'], size: indexSize });
     expect((await tags('blog', multiImage))?.[0]).toMatchObject({ platforms: ['linux/amd64', 'linux/arm64/v8'] });
-    expect((await item('shop', `${dr.host}/team/single`))?.latestTag).toMatchObject({ digest: single?.digest, size });
+    expect((await item('shop', `${dr.host}/team/single`))?.latestTag).toMatchObject({ digest: single?.digest, size, platforms: ['linux/amd64'] });
     expect((await tags('shop', `${dr.host}/team/single`))?.[0]?.size).toBe(size);
   });
 

@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { httpRegistryApi, type RegistryApi } from '../../shared/registries/registry-api.ts';
+import { keys } from '../../shared/store/keys.ts';
 import { reconcileRegistry } from '../../shared/usecases/reconcile.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { hasDockerRegistry, startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.ts';
@@ -82,7 +84,7 @@ describe('a Docker Registry reconcile reads a manifest only for a digest it has 
     );
   });
 
-  it('fills in the details of tags stored without them, once', async () => {
+  it('fills in the details of tags stored without them or without their platform, once', async () => {
     // A table filled by the reconcile before details (the measured "before").
     const t = tables[1];
     if (!t) throw new Error('no table');
@@ -96,5 +98,15 @@ describe('a Docker Registry reconcile reads a manifest only for a digest it has 
     const second = await reconcileRegistry(registryItem, env.deps, ctx);
     expect(second.details).toEqual({ annotated: 0, read: 0, found: 0 });
     expect(counts.manifestReads).toBe(N);
+    expect((await t.store.catalog.tags(registryItem.id, 'team/app0')).map((tag) => tag.platforms)).toContainEqual(['linux/amd64']);
+
+    // A webhook push tells an image's size, never its platform: such a tag is read once more, for its platform.
+    const [pushed] = await t.store.catalog.tags(registryItem.id, 'team/app0');
+    if (!pushed) throw new Error('no tag');
+    await t.table.db.send(new UpdateCommand({ TableName: t.table.name, Key: keys.tag(registryItem.id, 'team/app0', pushed.tag), UpdateExpression: 'REMOVE platforms' }));
+    const third = await reconcileRegistry(registryItem, env.deps, ctx);
+    expect(third.details).toEqual({ annotated: 1, read: 1, found: 1 });
+    expect((await t.store.catalog.tags(registryItem.id, 'team/app0')).find((tag) => tag.tag === pushed.tag)?.platforms).toEqual(['linux/amd64']);
+    expect((await reconcileRegistry(registryItem, env.deps, ctx)).details).toEqual({ annotated: 0, read: 0, found: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,16 +108,19 @@ describe('a Docker Registry manifest', () => {
   let url = '';
   let dir = '';
   const blobs = new Map<string, string>();
+  /** Every blob of the layout (configs and layers too), served under `/blobs/`. */
+  const configs = new Map<string, string>();
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'details-'));
     const image = await writeOciMultiArchImage(dir, 'app');
     for (const d of [image.digest, ...image.manifests.map((m) => m.digest)]) blobs.set(d, await readFile(join(dir, 'blobs', 'sha256', d.slice(7)), 'utf8'));
     blobs.set('sha256:' + '0'.repeat(64), blobs.get(image.digest) ?? '');
+    for (const file of await readdir(join(dir, 'blobs', 'sha256'))) configs.set(`sha256:${file}`, await readFile(join(dir, 'blobs', 'sha256', file), 'utf8'));
     server = createServer((req, res) => {
-      const digest = /\/manifests\/(.+)$/.exec(req.url ?? '')?.[1] ?? '';
-      const body = blobs.get(digest);
+      const [, kind, digest = ''] = /\/(manifests|blobs)\/(.+)$/.exec(req.url ?? '') ?? [];
+      const body = (kind === 'manifests' ? blobs : configs).get(digest);
       if (!body) return void res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
-      res.writeHead(200, { 'content-type': JSON.parse(body).mediaType, 'docker-content-digest': digest }).end(body);
+      res.writeHead(200, { 'content-type': kind === 'manifests' ? JSON.parse(body).mediaType : 'application/octet-stream', 'docker-content-digest': digest }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
@@ -128,14 +131,29 @@ describe('a Docker Registry manifest', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('gives an index its platforms, an image its config and layers, and refuses a body that is not the digest', async () => {
+  it('gives an index its platforms and the sum of its images, an image its config and layers and its platform, and refuses a body that is not the digest', async () => {
     const client = createDistributionClient({ url });
-    const [indexDigest, amd] = [...blobs.keys()];
-    expect(await client.manifestDetails('team/app', indexDigest ?? '')).toEqual({ platforms: ['linux/amd64', 'linux/arm64/v8'] });
-    const manifest = JSON.parse(blobs.get(amd ?? '') ?? '{}') as { config: { size: number }; layers: { size: number }[] };
-    const size = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    const [indexDigest, amd = '', arm = ''] = [...blobs.keys()];
+    const sizeOf = (digest: string) => {
+      const manifest = JSON.parse(blobs.get(digest) ?? '{}') as { config: { size: number }; layers: { size: number }[] };
+      return manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    };
+    const size = sizeOf(amd);
     expect(size).toBeGreaterThan(0);
-    expect(await client.manifestDetails('team/app', amd ?? '')).toEqual({ size });
+    expect(await client.manifestDetails('team/app', indexDigest ?? '')).toEqual({ platforms: ['linux/amd64', 'linux/arm64/v8'], size: size + sizeOf(arm) });
+    expect(await client.manifestDetails('team/app', amd)).toEqual({ size, platforms: ['linux/amd64'] });
+    expect(await client.manifestDetails('team/app', arm)).toEqual({ size: sizeOf(arm), platforms: ['linux/arm64/v8'] });
+    // A part that does not read leaves its field out: a platform's manifest gone (no index size), a config that is
+    // not its digest (no platform: `[]`, read and not known).
+    const armBody = blobs.get(arm) ?? '';
+    blobs.delete(arm);
+    expect(await client.manifestDetails('team/app', indexDigest ?? '')).toEqual({ platforms: ['linux/amd64', 'linux/arm64/v8'] });
+    blobs.set(arm, armBody);
+    const config = (JSON.parse(blobs.get(amd) ?? '{}') as { config: { digest: string } }).config.digest;
+    const configBody = configs.get(config) ?? '';
+    configs.set(config, configBody.replace('amd64', 'arm64'));
+    expect(await client.manifestDetails('team/app', amd)).toEqual({ size, platforms: [] });
+    configs.set(config, configBody);
     await expect(client.manifestDetails('team/app', 'sha256:' + '0'.repeat(64))).rejects.toMatchObject({ kind: 'unavailable' });
     expect(await client.manifestDetails('team/app', 'sha256:' + '1'.repeat(64))).toBeUndefined();
   });
