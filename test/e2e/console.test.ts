@@ -3,6 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { openServicePage } from '../helpers/browser.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hasDockerRegistry, startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.ts';
@@ -70,13 +71,7 @@ describe('the admin console in Chromium: both seed flows', () => {
   });
 
   async function openPage(token: string) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: svc.url });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => m.text().includes('Content Security Policy') && problems.push(m.text()));
-    await page.goto(`${svc.url}/`);
+    const page = await openServicePage(browser, svc.url, { problems, contexts, height: 900 });
     await page.fill('#token', token);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('#results')?.getAttribute('aria-busy') === 'false' && !document.querySelector('#signin:not([hidden])'));

@@ -1,4 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { openServicePage } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
@@ -64,11 +65,7 @@ describe('the selector’s badges and the critical-findings filter in Chromium',
   });
 
   const openPage = async (): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => m.text().includes('Content Security Policy') && problems.push(m.text()));
-    await page.goto(`${svc.url}/`);
+    const page = await openServicePage(browser, svc.url, { problems });
     await page.fill('#token', reader);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelectorAll('button.image').length === 3);

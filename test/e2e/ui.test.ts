@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { openServicePage } from '../helpers/browser.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fakeDigest, startFakeHarbor, type FakeHarbor } from '../helpers/fake-harbor.ts';
@@ -81,13 +82,7 @@ describe('the image selector page in Chromium, against the embedded runtime', ()
   });
 
   const openPage = async (token?: string, settle = true) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    contexts.push(context);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: svc.url });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => m.text().includes('Content Security Policy') && problems.push(m.text()));
-    await page.goto(`${svc.url}/`);
+    const page = await openServicePage(browser, svc.url, { problems, contexts });
     if (token) {
       await page.fill('#token', token);
       await page.keyboard.press('Enter');
