@@ -734,9 +734,10 @@ export const ROUTE_LIST: readonly RouteRow[] = Object.values(ROUTES);
  * (`shared/store/leases.ts`), so it runs in parallel across spaces and one at a time within one.
  * `batchSize`: `fn` takes up to this many events per invocation, as an SQS event (`Records[].body` = the
  * EventBridge envelope) and answers the ones it could not apply (`batchItemFailures`), which alone are retried: in
- * AWS the rule's target is a queue that the function polls; locally the bus hands over what is queued, up to this.
+ * AWS the rule's target is a queue that the function polls; locally the bus hands over what is queued, up to
+ * `localBatchSize` (default `batchSize`): it has no batching window to wait for, so a larger batch delays nothing.
  */
-export type Rule = { name: string; detailTypes: readonly string[]; fn: string; serial?: boolean; batchSize?: number; iam: FunctionAccess };
+export type Rule = { name: string; detailTypes: readonly string[]; fn: string; serial?: boolean; batchSize?: number; localBatchSize?: number; iam: FunctionAccess };
 
 /** The indexer's function: in AWS, its holder of a space stops taking handed-over work after `INDEX_HOLD_SECONDS`. */
 export const INDEXER_FN = 'index-changes';
@@ -753,8 +754,10 @@ export const RULES: readonly Rule[] = [
     // The detail types the indexer has a handler for (`INDEX_HANDLERS`).
     detailTypes: INDEXED_DETAIL_TYPES,
     // Events of one space in a batch are applied by one re-derivation. 10: SQS's largest batch without a batching
-    // window, which would delay every change by the window.
+    // window, which would delay every change by the window. Locally: what is queued, up to 100 (a webhook's 100
+    // events in one batch: one lease and one read of each space's truth for all of them).
     batchSize: INDEX_BATCH_SIZE,
+    localBatchSize: 100,
   },
   /**
    * Pull access: converges each workspace's Harbor robot to its bound private projects (and the private projects of

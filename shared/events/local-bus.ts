@@ -26,7 +26,7 @@ export const LOCAL_WORKERS = 4;
 /**
  * The in-process bus of the embedded runtime: routes by the same rule table as EventBridge and delivers each
  * matched event to its function, in arrival order, up to `LOCAL_WORKERS` at a time per function (one at a time
- * for a `serial` rule's). A `batchSize` rule's function gets what is queued, up to that many events, as an SQS event
+ * for a `serial` rule's). A `batchSize` rule's function gets what is queued, up to `localBatchSize`, as an SQS event
  * and answers the failed ones. The indexer serialises per space itself (its leases), as it must in AWS. A failed
  * delivery (or failed events of a batch) is retried 3 times; after that the pending mark and the sweep are the
  * safety net, as a DLQ would be.
@@ -72,7 +72,8 @@ export const createLocalBus = (rules: readonly Rule[], dispatch: Dispatch, retry
   const enqueue = (fn: string, event: Envelope) => {
     let lane = lanes.get(fn);
     if (!lane) {
-      const batchSize = rules.find((r) => r.fn === fn && r.batchSize)?.batchSize;
+      const batched = rules.find((r) => r.fn === fn && r.batchSize);
+      const batchSize = batched && (batched.localBatchSize ?? batched.batchSize);
       lane = { queue: [], running: 0, width: rules.some((r) => r.fn === fn && r.serial) ? 1 : LOCAL_WORKERS, ...(batchSize ? { batchSize } : {}) };
       lanes.set(fn, lane);
     }

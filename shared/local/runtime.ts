@@ -16,7 +16,6 @@ import { createHttpRegistryApi, type RegistryApi } from '../registries/registry-
 import { getDeps, provideDeps } from '../runtime.ts';
 import { createLocalSecretStore, loadOrCreateKey } from '../secrets/local-secret-store.ts';
 import { createStore } from '../store/index.ts';
-import { createDocumentClient } from '../store/table.ts';
 import { RULES, SCHEDULES } from '../topology.ts';
 import { authenticateCluster } from '../usecases/clusters.ts';
 import { authenticateWebhook } from '../usecases/webhooks.ts';
@@ -94,7 +93,7 @@ export const startRuntime = async (opts: RuntimeOptions) => {
   const generatedSecret = !opts.jwtSecret;
   const jwtSecret = opts.jwtSecret ?? secretFrom(join(dataDir, 'jwt-secret'));
   const store = await startEmbeddedStore({ ...(opts.inMemory ? {} : { path: join(dataDir, 'db') }), tableName: TABLE_NAME });
-  const db = createDocumentClient(store.endpoint, 'local');
+  const db = store.documentClient();
 
   const bus = createLocalBus(RULES, async (fn, event) =>
     (await loadHandler(fn))(event, { awsRequestId: 'id' in event ? event.id : randomUUID(), functionName: fn } as Context),

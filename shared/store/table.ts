@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -18,12 +18,13 @@ import { TABLE_INDEXES, type Key } from './keys.ts';
 /** The single table: a document client and its name. */
 export type Table = { db: DynamoDBDocumentClient; name: string };
 
-/** A document client; `endpoint` points at DynamoDB Local or the embedded store. */
-export const createDocumentClient = (endpoint?: string, region = process.env.AWS_REGION ?? 'us-east-1') =>
+/** A document client; `endpoint` points at DynamoDB Local or the embedded store (`local`: its own transport). */
+export const createDocumentClient = (endpoint?: string, region = process.env.AWS_REGION ?? 'us-east-1', local?: Pick<DynamoDBClientConfig, 'requestHandler' | 'signer'>) =>
   DynamoDBDocumentClient.from(
     new DynamoDBClient({
       region,
       ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      ...local,
     }),
     // A number past 2^53 (a hostile or corrupt item) reads as an imprecise number, never a BigInt or a throw.
     { marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: (n: string) => Number(n) } },

@@ -11,8 +11,8 @@ import { createTestTable } from './table.ts';
 const storeDelays = fc.infiniteStream(fc.integer({ min: 0, max: 3 }), { noHistory: true });
 
 /**
- * Declares the reference-model property over `runs` random sequences, on the in-memory embedded store (the
- * runtime's own store), its deliveries on a `jitteryTable`. Split over files so the runs use both cores; fast-check
+ * Declares the reference-model property over `runs` random sequences, on the in-memory embedded store through its
+ * own transport (the runtime's store and client), its deliveries on a `jitteryTable`. Split over files so the runs use both cores; fast-check
  * prints the seed on failure (the store's timing is not replayed exactly: a failure may need a few tries).
  */
 export const describeModelProperty = (part: string, runs: number) =>
@@ -27,7 +27,7 @@ export const describeModelProperty = (part: string, runs: number) =>
     it(`agrees on every namespace's selector, every workspace's robot, every pull secret and every admission decision after ${runs} random sequences with duplicated, reordered, dropped, stalled and concurrent deliveries`, { timeout: 1_800_000 }, async () => {
       await fc.assert(
         fc.asyncProperty(steps, storeDelays, async (sequence, delays) => {
-          const t = await createTestTable(embedded.endpoint);
+          const t = await createTestTable(embedded.endpoint, embedded.documentClient);
           try {
             const jitter = jitteryTable(t.table, delays);
             const driver = useCaseDriver(createStore(jitter.table), jitter.worker);
