@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, CreateTableCommand, DeleteTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../shared/local/embedded-store.ts';
@@ -34,6 +34,38 @@ describe('the embedded store through its own transport', () => {
     await expect(write()).rejects.toBeInstanceOf(ConditionalCheckFailedException);
     await expect(direct.send(new GetCommand({ TableName, Key: { pk: 'P#2' } }))).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(direct.send(new GetCommand({ TableName: 'no-such-table', Key: { pk: 'P#2', sk: 'A' } }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('follows a table deleted and created again with another key, though it keeps table descriptions between changes', async () => {
+    const admin = new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const create = async (keys: string[]) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await admin.send(new CreateTableCommand({
+            TableName: 'recreated',
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: keys.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+            KeySchema: keys.map((AttributeName, i) => ({ AttributeName, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+          }));
+          return await waitUntilTableExists({ client: admin, maxWaitTime: 10, minDelay: 1 }, { TableName: 'recreated' });
+        } catch (error) {
+          // The old one may still be going.
+          if ((error as Error).name !== 'ResourceInUseException' || attempt > 50) throw error;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    };
+    try {
+      await create(['pk', 'sk']);
+      await direct.send(new PutCommand({ TableName: 'recreated', Item: { pk: 'a', sk: 'b' } }));
+      await admin.send(new DeleteTableCommand({ TableName: 'recreated' }));
+      await create(['id']);
+      await direct.send(new PutCommand({ TableName: 'recreated', Item: { id: 'a' } }));
+      expect((await direct.send(new GetCommand({ TableName: 'recreated', Key: { id: 'a' }, ConsistentRead: true }))).Item).toEqual({ id: 'a' });
+      await expect(direct.send(new PutCommand({ TableName: 'recreated', Item: { pk: 'a', sk: 'b' } }))).rejects.toMatchObject({ name: 'ValidationException' });
+    } finally {
+      admin.destroy();
+    }
   });
 
   it('keeps many requests in flight at once, each answered with its own result', async () => {
