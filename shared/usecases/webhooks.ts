@@ -62,6 +62,29 @@ export const validateChanges = async (registry: Registry, changes: readonly Regi
   }
 };
 
+/**
+ * `ensureRepository` for the changes' repositories, written only for those without a readable item yet: the items
+ * of a space's repositories are read at once (one BatchGet per 100), so a delivery of tags to known repositories
+ * (most pushes, every reconcile after the first) writes its tags only. Spaces whose changes are all skipped
+ * (deletes in a space not held) are not read.
+ */
+const repositoriesToEnsure = async (registryId: string, changes: readonly RegistryChange[], held: ReadonlyMap<string, boolean>, deps: Deps) => {
+  const paths = new Map<string, Set<string>>();
+  for (const change of changes) {
+    const { space, path } = namesOf(change);
+    if (change.action === 'push' ? change.tag : held.get(space)) paths.set(space, (paths.get(space) ?? new Set()).add(path));
+  }
+  const known = new Set<string>();
+  await Promise.all(
+    [...paths].map(async ([space, inSpace]) => {
+      for (const [path, read] of await deps.store.catalog.readRepositoriesAt(registryId, space, [...inSpace])) if (read && 'repository' in read) known.add(`${space}\n${path}`);
+    }),
+  );
+  return async (ref: { registryId: string; space: string; repository: string; path: string }) => {
+    if (!known.has(`${ref.space}\n${ref.path}`)) await deps.store.catalog.ensureRepository(ref);
+  };
+};
+
 /** Tag writes of one delivery in flight at once (a reconcile chunk or a 100-event webhook is not written one by one). */
 const WRITE_PARALLELISM = 8;
 
@@ -93,6 +116,7 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
     }
     held.set(space, known);
   }
+  const ensureRepository = await repositoriesToEnsure(registry.id, changes, held, deps);
   // Then the tags, a few at a time: each write is conditional on the event time, so their order does not matter.
   const tagEvents = await mapLimit(changes, WRITE_PARALLELISM, async (change): Promise<BusEvent[]> => {
     const { space, repository, path } = namesOf(change);
@@ -102,12 +126,12 @@ export const applyRegistryChanges = async (registry: Registry, changes: readonly
       const tag = { ...ref, tag: change.tag, digest: change.digest, eventTime: change.eventTime, ...compactDetails(change.details ?? {}) };
       const event = newEvent(deps, ctxOf(ctx, change), TagPushed, tag);
       // Two items, no order between them: both are written before the event is published.
-      const [, changed] = await Promise.all([deps.store.catalog.ensureRepository(ref), deps.store.catalog.push(tag, event)]);
+      const [, changed] = await Promise.all([ensureRepository(ref), deps.store.catalog.push(tag, event)]);
       return changed ? [event] : [];
     }
     // Nothing to delete in a space we do not hold (reconcile covers what we never saw).
     if (!held.get(space)) return [];
-    await deps.store.catalog.ensureRepository(ref);
+    await ensureRepository(ref);
     const doomed = new Set(change.tag ? [change.tag] : []);
     if (change.action === 'delete-digest')
       for (const t of await deps.store.catalog.tags(registry.id, path)) if (t.state === 'present' && t.digest === change.digest) doomed.add(t.tag);

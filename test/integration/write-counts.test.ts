@@ -11,19 +11,16 @@ const WRITES = new Set(['BatchWriteItemCommand', 'PutItemCommand', 'UpdateItemCo
 /** A key attribute as the document client holds it, or marshalled (`{ S: … }`). */
 const text = (v: unknown) => (typeof v === 'object' && v !== null && 'S' in v ? (v as { S: unknown }).S : v);
 
-/** Counts the items written to the index (keys `AUDIENCE#…`) by every write command sent through the client. */
-const countIndexWrites = (t: Awaited<ReturnType<typeof createTestTable>>) => {
+/** Counts the items written to the index (keys `AUDIENCE#…`, or those `counted` names) by every write command sent through the client. */
+const countIndexWrites = (t: Awaited<ReturnType<typeof createTestTable>>, counted = (pk: string, _sk: string) => pk.startsWith('AUDIENCE#')) => {
   const counter = { writes: 0 };
   t.table.db.middlewareStack.add(
     (next, context) => async (args) => {
       if (!WRITES.has(context.commandName ?? '')) return next(args);
-      const input = args.input as { RequestItems?: Record<string, { PutRequest?: { Item?: { pk?: unknown } }; DeleteRequest?: { Key?: { pk?: unknown } } }[]>; Item?: { pk?: unknown }; Key?: { pk?: unknown } };
-      const keys = [
-        ...Object.values(input.RequestItems ?? {}).flat().map((r) => r.PutRequest?.Item?.pk ?? r.DeleteRequest?.Key?.pk),
-        input.Item?.pk,
-        input.Key?.pk,
-      ];
-      counter.writes += keys.map(text).filter((pk) => typeof pk === 'string' && pk.startsWith('AUDIENCE#')).length;
+      type ItemKey = { pk?: unknown; sk?: unknown };
+      const input = args.input as { RequestItems?: Record<string, { PutRequest?: { Item?: ItemKey }; DeleteRequest?: { Key?: ItemKey } }[]>; Item?: ItemKey; Key?: ItemKey };
+      const keys = [...Object.values(input.RequestItems ?? {}).flat().map((r) => r.PutRequest?.Item ?? r.DeleteRequest?.Key), input.Item, input.Key];
+      counter.writes += keys.filter((k) => k && counted(String(text(k.pk)), String(text(k.sk)))).length;
       return next(args);
     },
     { step: 'initialize', name: 'countIndexWrites' },
@@ -76,5 +73,28 @@ describe('index write amplification, measured on DynamoDB Local', () => {
     await putNamespace('k', 'ns-0', { workspaceId: 'c' }, env.deps, ctx);
     await env.deliver();
     expect(counter.writes).toBe(0);
+  });
+});
+
+describe('repository items a delivery writes, measured on DynamoDB Local', () => {
+  it('writes the item of a repository it has not seen, and none for a repository it knows (one read for all of them)', async () => {
+    const t = await createTestTable(inject('dynamoEndpoint'));
+    try {
+      const env = testDeps(t.store);
+      const reg = await registerRegistry({ name: 'd', kind: 'docker-registry', mode: 'integrated', url: 'http://d.test' }, env.deps, ctx);
+      const registry = await t.store.registries.get(reg.id);
+      if (!registry) throw new Error('registry not stored');
+      const counter = countIndexWrites(t, (pk, sk) => pk.startsWith('SPACE#') && sk.startsWith('REPO#'));
+      const push = (paths: string[], at: number) =>
+        applyRegistryChanges(registry, paths.map((path, i) => ({ action: 'push' as const, path, tag: 'v1', digest: `sha256:${String(at + i).padStart(64, '0')}`, eventTime: T0 + at + i })), env.deps, ctx);
+      await push(['lib/a', 'lib/b', 'lib/b'], 10);
+      expect(counter.writes).toBe(3);
+      counter.writes = 0;
+      await push(['lib/a', 'lib/b', 'lib/c'], 20);
+      expect(counter.writes).toBe(1);
+      expect((await t.store.catalog.repositories(registry.id, 'lib')).map((r) => r.path).sort()).toEqual(['lib/a', 'lib/b', 'lib/c']);
+    } finally {
+      await t.drop();
+    }
   });
 });
