@@ -3,6 +3,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.ts';
 import { signJwt } from '../shared/local/jwt.ts';
 import { startRuntime, type Runtime } from '../shared/local/runtime.ts';
@@ -220,6 +221,33 @@ const freshness = async (s: Session) => {
   return { push: stats(samples), backgroundRate };
 };
 
+/** Counts the commands a document client sends from now on. */
+const countCalls = (db: DynamoDBDocumentClient) => {
+  const counter = { calls: 0 };
+  db.middlewareStack.add((next) => (args) => (counter.calls++, next(args)), { step: 'initialize', name: 'benchCallCount' });
+  return counter;
+};
+
+/**
+ * What the store serves at most through `db`, in calls/s: 4,000 small conditional puts and consistent reads, 32 at
+ * a time (the shape of the index's calls), before anything else runs. Ingest = this / the calls an event takes.
+ */
+const storeCeiling = async (db: DynamoDBDocumentClient, TableName: string) => {
+  const calls = 4000;
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let i = next++; i < calls; i = next++) {
+        const Key = { pk: `BENCH#${i % 500}`, sk: 'ceiling' };
+        if (i % 2) await db.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+        else await db.send(new PutCommand({ TableName, Item: { ...Key, n: i }, ConditionExpression: 'attribute_not_exists(n) OR n < :n', ExpressionAttributeValues: { ':n': i } }));
+      }
+    }),
+  );
+  return calls / ((performance.now() - t0) / 1000);
+};
+
 type Row = Awaited<ReturnType<typeof embeddedRound>>;
 
 /** What the embedded runtime (`npm start`: store on disk, in-process bus) does with `n` repositories. */
@@ -229,8 +257,11 @@ const embeddedRound = async (n: number, log: (line: string) => void) => {
   try {
     const s = await session(rt);
     await rt.bus.idle();
+    const ceiling = await storeCeiling(rt.storeClient, rt.tableName);
+    const counter = countCalls(rt.storeClient);
     const seeded = await seed(s, n, () => rt.bus.idle());
-    log(`[${n}] webhooks accepted ${n} events in ${seeded.acceptedS.toFixed(1)} s, all selectable after ${seeded.selectableS.toFixed(1)} s`);
+    const callsPerEvent = counter.calls / n;
+    log(`[${n}] webhooks accepted ${n} events in ${seeded.acceptedS.toFixed(1)} s, all selectable after ${seeded.selectableS.toFixed(1)} s; ${callsPerEvent.toFixed(1)} store calls per event, store ceiling ${ceiling.toFixed(0)} calls/s`);
     const paths = readPaths(n, seeded.cursors);
     const lat = await latencies(s, paths);
     log(`[${n}] ${Object.entries(lat).map(([k, v]) => `${k} ${pair(v)}`).join(', ')}`);
@@ -239,7 +270,7 @@ const embeddedRound = async (n: number, log: (line: string) => void) => {
     const fresh = await freshness(s);
     log(`[${n}] push → selectable ${pair(fresh.push)} under a background ingest of ${fresh.backgroundRate.toFixed(0)} events/s`);
     // The machine is shared: the 1-minute load average says how much else ran during the round.
-    return { n, ...seeded, lat, rcu, ...fresh, load: loadavg()[0] ?? NaN };
+    return { n, ...seeded, callsPerEvent, ceiling, lat, rcu, ...fresh, load: loadavg()[0] ?? NaN };
   } finally {
     await rt.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -263,10 +294,13 @@ const awsRound = async (n: number, log: (line: string) => void) => {
     provideDeps(deps);
     const s = await session(rt);
     await rt.bus.idle();
+    const ceiling = await storeCeiling(db, rt.tableName);
+    const counter = countCalls(db);
     const seeded = await seed(s, n, () => rt.bus.idle());
+    const callsPerEvent = counter.calls / n;
     const rcu = await readCapacity(s, readPaths(n, seeded.cursors), deps, ddb.endpoint, rt.tableName);
-    log(`[aws ${n}] accepted in ${seeded.acceptedS.toFixed(1)} s, selectable after ${seeded.selectableS.toFixed(1)} s; RCU ${Object.entries(rcu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    return { n, ...seeded, rcu };
+    log(`[aws ${n}] accepted in ${seeded.acceptedS.toFixed(1)} s, selectable after ${seeded.selectableS.toFixed(1)} s; ${callsPerEvent.toFixed(1)} store calls per event, store ceiling ${ceiling.toFixed(0)} calls/s; RCU ${Object.entries(rcu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return { n, ...seeded, callsPerEvent, ceiling, rcu };
   } finally {
     await rt.close();
     db.destroy();
@@ -279,25 +313,25 @@ const perS = (n: number, s: number) => (n / s).toFixed(0);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 const table = (rows: Row[]) => {
-  const head = '| visible images | webhooks accepted (events/s) | until all selectable | ingest (events/s) | page p50 / p99 | deep page p50 / p99 | `q` rare p50 / p99 | `q` common p50 / p99 | tags p50 / p99 | push → selectable p50 / p99 (background events/s) | RCU page / deep / q rare / q common / tags | load |';
+  const head = '| visible images | webhooks accepted (events/s) | until all selectable | ingest (events/s) | store calls per event / ceiling (calls/s) | page p50 / p99 | deep page p50 / p99 | `q` rare p50 / p99 | `q` common p50 / p99 | tags p50 / p99 | push → selectable p50 / p99 (background events/s) | RCU page / deep / q rare / q common / tags | load |';
   const lines = rows.map((r) =>
-    `| ${r.n.toLocaleString('en')} | ${perS(r.n, r.acceptedS)} | ${r.selectableS.toFixed(1)} s | ${perS(r.n, r.selectableS)} | ${pair(r.lat.page)} | ${pair(r.lat.deep)} | ${pair(r.lat.qRare)} | ${pair(r.lat.qCommon)} | ${pair(r.lat.tags)} | ${pair(r.push)} (${r.backgroundRate.toFixed(0)}) | ${[r.rcu.page, r.rcu.deep, r.rcu.qRare, r.rcu.qCommon, r.rcu.tags].join(' / ')} | ${r.load.toFixed(1)} |`,
+    `| ${r.n.toLocaleString('en')} | ${perS(r.n, r.acceptedS)} | ${r.selectableS.toFixed(1)} s | ${perS(r.n, r.selectableS)} | ${r.callsPerEvent.toFixed(1)} / ${r.ceiling.toFixed(0)} | ${pair(r.lat.page)} | ${pair(r.lat.deep)} | ${pair(r.lat.qRare)} | ${pair(r.lat.qCommon)} | ${pair(r.lat.tags)} | ${pair(r.push)} (${r.backgroundRate.toFixed(0)}) | ${[r.rcu.page, r.rcu.deep, r.rcu.qRare, r.rcu.qCommon, r.rcu.tags].join(' / ')} | ${r.load.toFixed(1)} |`,
   );
   const [small, large] = [rows[0], rows.at(-1)];
   if (small && large && rows.length > 1) {
     const p99 = (r: Row, k: ReadName) => r.lat[k].p99;
     lines.push(
-      `| ${large.n.toLocaleString('en')} / ${small.n.toLocaleString('en')} | ${ratio(small.acceptedS / small.n, large.acceptedS / large.n)} | | ${ratio(small.selectableS / small.n, large.selectableS / large.n)} | p99 ${ratio(p99(large, 'page'), p99(small, 'page'))} | p99 ${ratio(p99(large, 'deep'), p99(small, 'deep'))} | p99 ${ratio(p99(large, 'qRare'), p99(small, 'qRare'))} | p99 ${ratio(p99(large, 'qCommon'), p99(small, 'qCommon'))} | p99 ${ratio(p99(large, 'tags'), p99(small, 'tags'))} | p99 ${ratio(large.push.p99, small.push.p99)} | ${(['page', 'deep', 'qRare', 'qCommon', 'tags'] as const).map((k) => ratio(large.rcu[k], small.rcu[k])).join(' / ')} | |`,
+      `| ${large.n.toLocaleString('en')} / ${small.n.toLocaleString('en')} | ${ratio(small.acceptedS / small.n, large.acceptedS / large.n)} | | ${ratio(small.selectableS / small.n, large.selectableS / large.n)} | | p99 ${ratio(p99(large, 'page'), p99(small, 'page'))} | p99 ${ratio(p99(large, 'deep'), p99(small, 'deep'))} | p99 ${ratio(p99(large, 'qRare'), p99(small, 'qRare'))} | p99 ${ratio(p99(large, 'qCommon'), p99(small, 'qCommon'))} | p99 ${ratio(p99(large, 'tags'), p99(small, 'tags'))} | p99 ${ratio(large.push.p99, small.push.p99)} | ${(['page', 'deep', 'qRare', 'qCommon', 'tags'] as const).map((k) => ratio(large.rcu[k], small.rcu[k])).join(' / ')} | |`,
     );
   }
-  return [head, `|${'---|'.repeat(12)}`, ...lines].join('\n');
+  return [head, `|${'---|'.repeat(13)}`, ...lines].join('\n');
 };
 
 const awsTable = (rows: Awaited<ReturnType<typeof awsRound>>[]) =>
   [
-    '| AWS-shaped (DynamoDB Local) | webhooks accepted (events/s) | until all selectable | ingest (events/s) | RCU page / deep / q rare / q common / tags |',
-    `|${'---|'.repeat(5)}`,
-    ...rows.map((r) => `| ${r.n.toLocaleString('en')} | ${perS(r.n, r.acceptedS)} | ${r.selectableS.toFixed(1)} s | ${perS(r.n, r.selectableS)} | ${[r.rcu.page, r.rcu.deep, r.rcu.qRare, r.rcu.qCommon, r.rcu.tags].join(' / ')} |`),
+    '| AWS-shaped (DynamoDB Local) | webhooks accepted (events/s) | until all selectable | ingest (events/s) | store calls per event / ceiling (calls/s) | RCU page / deep / q rare / q common / tags |',
+    `|${'---|'.repeat(6)}`,
+    ...rows.map((r) => `| ${r.n.toLocaleString('en')} | ${perS(r.n, r.acceptedS)} | ${r.selectableS.toFixed(1)} s | ${perS(r.n, r.selectableS)} | ${r.callsPerEvent.toFixed(1)} / ${r.ceiling.toFixed(0)} | ${[r.rcu.page, r.rcu.deep, r.rcu.qRare, r.rcu.qCommon, r.rcu.tags].join(' / ')} |`),
   ].join('\n');
 
 /**

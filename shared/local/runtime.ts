@@ -131,6 +131,8 @@ export const startRuntime = async (opts: RuntimeOptions) => {
     port,
     deps,
     storeEndpoint: store.endpoint,
+    /** The service's own client of the store (its transport), e.g. for a bench to count what it sends. */
+    storeClient: db,
     tableName: TABLE_NAME,
     bus,
     jwtSecret,

@@ -14,8 +14,13 @@ type Run = { calls: number; stallAt?: number; released: Promise<void> };
  * `stallAt`, the run also stops at that call until `release()`, as a worker paused for long (a GC, a throttled
  * retry) while the others go on. Calls outside a worker's run (the steps, the checks) go straight through.
  */
+/**
+ * The run each store call belongs to. One for every table: Node's async hooks visit every AsyncLocalStorage ever
+ * enabled at each promise, so one per sequence made the 1,500th sequence of a run ~10× slower than the first.
+ */
+const runs = new AsyncLocalStorage<Run>();
+
 export const jitteryTable = (table: Table, delays: Iterator<number>) => {
-  const runs = new AsyncLocalStorage<Run>();
   // The store sends one command at a time and nothing else.
   const send = async (command: Parameters<Table['db']['send']>[0]) => {
     const run = runs.getStore();
