@@ -49,29 +49,17 @@ const oldestOf = (raw: Record<string, unknown>) => {
 /** After a first page of one mark (the oldest is almost never a pull grant's), the next pages read this many. */
 const OLDEST_PAGE = 25;
 
-export const pendingRepository = (ops: TableOps) => ({
-  /** Clears the mark only if it is still the one this event set (a later change keeps its own). */
-  clear: (key: Key, eventId: string) =>
-    ops.update(key, {
-      UpdateExpression: 'REMOVE pendingId, pendingEvent, gsi2pk, gsi2sk',
-      ConditionExpression: 'pendingId = :id',
-      ExpressionAttributeValues: { ':id': eventId },
-    }),
+/** How long one read of the oldest mark dates the selector's answers in a process (`asOfBound`). */
+export const AS_OF_REUSE_MS = 1000;
 
-  /** Marks set before `olderThan` (ISO time), oldest first, with the events to re-emit. */
-  olderThan: async (olderThan: string, limit = 500): Promise<{ key: Key; event: BusEvent }[]> => {
-    const { items } = await ops.queryPage({ index: 'gsi2', pk: keys.allPending().gsi2pk, before: olderThan, limit });
-    return items.map((raw) => {
-      const item = PendingItem.parse(raw);
-      return { key: { pk: item.pk, sk: item.sk }, event: StoredEvent.parse(JSON.parse(item.pendingEvent)) };
-    });
-  },
+type Oldest = { at: string; eventId: string; detailType: string };
 
+export const pendingRepository = (ops: TableOps) => {
   /**
    * The oldest change the indexer has not applied yet (GSI2, so eventually consistent: a mark of the last moments
    * may not show), or undefined when none waits.
    */
-  oldest: async (): Promise<{ at: string; eventId: string; detailType: string } | undefined> => {
+  const oldest = async (): Promise<Oldest | undefined> => {
     let startKey: Record<string, unknown> | undefined;
     for (let limit = 1; ; limit = OLDEST_PAGE) {
       const page = await ops.queryPage({ index: 'gsi2', pk: keys.allPending().gsi2pk, limit, filter: INDEX_MARKS }, startKey);
@@ -80,18 +68,60 @@ export const pendingRepository = (ops: TableOps) => ({
       if (!page.next) return undefined;
       startKey = page.next;
     }
-  },
+  };
+  /** The last read of the oldest mark in this process, with the time it was asked for. */
+  let last: { at: number; read: Promise<Oldest | undefined> } | undefined;
+  return {
+    /** Clears the mark only if it is still the one this event set (a later change keeps its own). */
+    clear: (key: Key, eventId: string) =>
+      ops.update(key, {
+        UpdateExpression: 'REMOVE pendingId, pendingEvent, gsi2pk, gsi2sk',
+        ConditionExpression: 'pendingId = :id',
+        ExpressionAttributeValues: { ':id': eventId },
+      }),
 
-  /** How many changes wait for the indexer, counted by DynamoDB up to `max` (`atLeast`: more may wait). */
-  count: async (max = 1000): Promise<{ count: number; atLeast: boolean }> => {
-    let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      // A page evaluates at most what is left to count, so the count never passes `max`.
-      const page = await ops.queryPage({ index: 'gsi2', pk: keys.allPending().gsi2pk, limit: max - count, filter: INDEX_MARKS, count: true }, startKey);
-      count += page.count;
-      startKey = page.next;
-    } while (startKey && count < max);
-    return { count, atLeast: startKey !== undefined };
-  },
-});
+    /** Marks set before `olderThan` (ISO time), oldest first, with the events to re-emit. */
+    olderThan: async (olderThan: string, limit = 500): Promise<{ key: Key; event: BusEvent }[]> => {
+      const { items } = await ops.queryPage({ index: 'gsi2', pk: keys.allPending().gsi2pk, before: olderThan, limit });
+      return items.map((raw) => {
+        const item = PendingItem.parse(raw);
+        return { key: { pk: item.pk, sk: item.sk }, event: StoredEvent.parse(JSON.parse(item.pendingEvent)) };
+      });
+    },
+
+    oldest,
+
+    /**
+     * A time before which every change is applied (the selector's `asOf`, at `now`): the oldest mark's time, or the
+     * time of the read when none waited. One read serves a process for `AS_OF_REUSE_MS` (shared while in flight):
+     * a selector page costs no Query of the one GSI2 key then (0.5 RRU in AWS; on LevelDB a range that every
+     * cleared mark leaves a tombstone in). Never later than the truth's bound, only older: a change made after the
+     * read is after its time, and a mark cleared since only makes the bound older than it had to be.
+     */
+    asOfBound: async (now: Date): Promise<string> => {
+      const at = now.getTime();
+      if (!last || at - last.at >= AS_OF_REUSE_MS || at < last.at) {
+        const read = oldest();
+        last = { at, read };
+        // A failed read is not reused.
+        read.catch(() => void (last?.read === read && (last = undefined)));
+      }
+      const readAt = new Date(last.at).toISOString();
+      const found = await last.read;
+      return found && found.at < readAt ? found.at : readAt;
+    },
+
+    /** How many changes wait for the indexer, counted by DynamoDB up to `max` (`atLeast`: more may wait). */
+    count: async (max = 1000): Promise<{ count: number; atLeast: boolean }> => {
+      let count = 0;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        // A page evaluates at most what is left to count, so the count never passes `max`.
+        const page = await ops.queryPage({ index: 'gsi2', pk: keys.allPending().gsi2pk, limit: max - count, filter: INDEX_MARKS, count: true }, startKey);
+        count += page.count;
+        startKey = page.next;
+      } while (startKey && count < max);
+      return { count, atLeast: startKey !== undefined };
+    },
+  };
+};

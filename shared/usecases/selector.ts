@@ -32,8 +32,8 @@ const view = ({ audience, path: _path, ...row }: IndexRow): ImageView => ({ ...r
  * The selector: the union of the namespace's audiences (public, and its workspace's), sorted by image,
  * paged with an opaque cursor. Reads only the precomputed index: one Query per audience, or with `q` (a word-prefix
  * match, see search-tokens.ts) one posting list per audience and the rows it names. `asOf`: the answer reflects
- * every change made before it: the oldest change the indexer has not applied yet, else the time of the read
- * (taken before reading, so a change made during the read is never claimed).
+ * every change made before it: the oldest change the indexer has not applied yet, else the time of the read, as
+ * this process read them at most a second ago (`asOfBound`).
  */
 export const listImages = async (
   cluster: string,
@@ -44,10 +44,11 @@ export const listImages = async (
 ) => {
   const ns = await readableNamespace(deps, caller, cluster, namespace);
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const readAt = deps.clock().toISOString();
+  // Taken before reading, so a change made during the read is never claimed.
+  const readAt = deps.clock();
   // limit + 1 from each audience is enough to fill a page of the union and know whether more follow.
-  const [oldest, ...pages] = await Promise.all([
-    deps.store.pending.oldest(),
+  const [asOf, ...pages] = await Promise.all([
+    deps.store.pending.asOfBound(readAt),
     ...audiencesOfNamespace(ns?.workspaceId).map((a) =>
       query.q ? deps.store.index.search(a, query.q, after, query.limit + 1) : deps.store.index.page(a, after, query.limit + 1),
     ),
@@ -61,7 +62,6 @@ export const listImages = async (
   const sorted = [...merged.values()].sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
   const items = sorted.slice(0, query.limit);
   const last = items.at(-1);
-  const asOf = oldest && oldest.at < readAt ? oldest.at : readAt;
   return { items, nextCursor: sorted.length > query.limit && last ? encodeCursor(last.image) : null, asOf };
 };
 

@@ -9,6 +9,7 @@ import { ImagePage } from '../../shared/http/views.ts';
 import type { HttpEvent } from '../../shared/http/with-http.ts';
 import { provideDeps } from '../../shared/runtime.ts';
 import { keys } from '../../shared/store/keys.ts';
+import { AS_OF_REUSE_MS } from '../../shared/store/pending.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { reindexAll } from '../../shared/usecases/reindex.ts';
 import { listImages } from '../../shared/usecases/selector.ts';
@@ -81,12 +82,31 @@ describe('freshness you can see, on DynamoDB Local', () => {
   });
 
   it('dates the selector by a waiting change whose stored event no longer reads, and names it unreadable', async () => {
+    // Past the last read's reuse (see the next test).
+    now += AS_OF_REUSE_MS;
     const key = { pk: 'REPO#x#broken', sk: 'TAG#v1' };
     const made = now - 10_000;
     await t.table.db.send(new PutCommand({ TableName: t.table.name, Item: { ...key, pendingId: 'e1', pendingEvent: '{not json', ...keys.pendingMark(iso(made), 'e1') } }));
     onTestFinished(async () => void (await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: key }))));
     expect((await page()).asOf).toBe(iso(made));
     expect((await status()).index).toMatchObject({ lagSeconds: 10, oldestPending: { at: iso(made), detailType: 'unreadable' }, pending: { count: 1 } });
+  });
+
+  it('dates selector pages within a second from one read of the oldest change, never later than a change made since', async () => {
+    now += AS_OF_REUSE_MS;
+    const readAt = now;
+    expect((await page()).asOf).toBe(iso(readAt));
+    // A change made after that read, within the second: the pages stay dated by the read, which is before it.
+    now += 200;
+    await applyRegistryChanges(harbor, [{ action: 'push', path: 'pub/web', tag: 'v3', digest: digest(6), eventTime: T0 + 4000 }], env.deps, ctx);
+    now += 300;
+    expect((await page()).asOf).toBe(iso(readAt));
+    // A second after the read, a new read: the change waits, and dates them.
+    now = readAt + AS_OF_REUSE_MS;
+    expect((await page()).asOf).toBe(iso(readAt + 200));
+    await env.deliver();
+    now += AS_OF_REUSE_MS;
+    expect((await page()).asOf).toBe(iso(now));
   });
 
   it('counts waiting changes up to a bound, through pages, and says when more may wait', async () => {
