@@ -53,7 +53,7 @@ export const ImagePage = z.object({
   asOf: z
     .string()
     .describe(
-      'the answer reflects every change made before this time: the oldest change the indexer has not applied yet, else the time of the read. From the pending marks’ index, which is eventually consistent: a change of the last moments may not count yet',
+      'the answer reflects every change made before this time: the oldest change the indexer has not applied yet, else the time of the read of the pending marks (each server process reads them at most once a second, so this may be up to a second older than it had to be, never later). From the pending marks’ index, which is eventually consistent: a change of the last moments may not count yet',
     ),
 });
 export const TagList = z.object({ items: z.array(TagView).describe('newest first') });
