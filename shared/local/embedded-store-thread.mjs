@@ -66,6 +66,7 @@ const call = ({ id, headers, body }) => {
       parentPort?.postMessage({ answer: { id, statusCode: this.statusCode, headers: this.headers, body: out ?? '' } });
     },
   };
+  // What dynalite throws (a LevelDB failure) ends the thread, as it would its HTTP server: every waiting request fails.
   handle(req, res);
   req.emit('data', Buffer.from(body));
   req.emit('end');

@@ -49,10 +49,15 @@ const threadTransport = (worker: Worker) => {
         if (ended) return reject(gone());
         const id = next++;
         waiting.set(id, { resolve: (a) => resolve({ response: { statusCode: a.statusCode, headers: a.headers, body: Buffer.from(a.body) } }), reject });
-        // A JSON body is a string or bytes (a plain view of them: the SDK's own byte type warns when read as a string).
+        // A JSON body is a string or bytes (copied as plain bytes: the SDK's own byte type warns when read as a string).
         const body: unknown = request.body;
-        const bytes = body instanceof Uint8Array ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : String(body ?? '');
-        worker.postMessage({ call: { id, headers: request.headers, body: bytes } });
+        const bytes = body instanceof Uint8Array ? new Uint8Array(body) : String(body ?? '');
+        try {
+          worker.postMessage({ call: { id, headers: request.headers, body: bytes } });
+        } catch (error) {
+          waiting.delete(id);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
       }),
     updateHttpClientConfig: () => undefined,
     httpHandlerConfigs: () => ({}),

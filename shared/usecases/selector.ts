@@ -44,15 +44,15 @@ export const listImages = async (
 ) => {
   const ns = await readableNamespace(deps, caller, cluster, namespace);
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  // Taken before reading, so a change made during the read is never claimed.
-  const readAt = deps.clock();
+  // The pending marks are read (or a read of the last second is awaited) before the index: a change whose mark
+  // that read missed was applied before it, so its rows are there for the reads below. Never the other way round.
+  const asOf = await deps.store.pending.asOfBound(deps.clock());
   // limit + 1 from each audience is enough to fill a page of the union and know whether more follow.
-  const [asOf, ...pages] = await Promise.all([
-    deps.store.pending.asOfBound(readAt),
-    ...audiencesOfNamespace(ns?.workspaceId).map((a) =>
+  const pages = await Promise.all(
+    audiencesOfNamespace(ns?.workspaceId).map((a) =>
       query.q ? deps.store.index.search(a, query.q, after, query.limit + 1) : deps.store.index.page(a, after, query.limit + 1),
     ),
-  ]);
+  );
   const merged = new Map<string, ImageView>();
   for (const row of pages.flat()) {
     const seen = merged.get(row.image);

@@ -109,6 +109,24 @@ describe('freshness you can see, on DynamoDB Local', () => {
     expect((await page()).asOf).toBe(iso(now));
   });
 
+  it('reads the pending marks before the index, so a change its read missed is in the rows it shows', async () => {
+    now += AS_OF_REUSE_MS;
+    const order: string[] = [];
+    const { store } = env.deps;
+    const slowBound = async (at: Date) => {
+      const bound = await store.pending.asOfBound(at);
+      await new Promise((r) => setTimeout(r, 20));
+      order.push('marks');
+      return bound;
+    };
+    const deps = {
+      ...env.deps,
+      store: { ...store, pending: { ...store.pending, asOfBound: slowBound }, index: { ...store.index, page: (...args: Parameters<typeof store.index.page>) => (order.push('index'), store.index.page(...args)) } },
+    };
+    await listImages('c1', 'anyone', { limit: 100 }, admin, deps);
+    expect(order).toEqual(['marks', 'index']);
+  });
+
   it('counts waiting changes up to a bound, through pages, and says when more may wait', async () => {
     const changes = [3, 4, 5].map((n) => ({ action: 'push' as const, path: `pub/app-${n}`, tag: 'v1', digest: digest(n), eventTime: T0 + 3000 }));
     await applyRegistryChanges(harbor, changes, env.deps, ctx);
