@@ -25,7 +25,7 @@ const nextMessage = (worker: Worker, wanted: (m: FromThread) => boolean) =>
  * The store's thread takes a request as a message and answers it from dynalite's own HTTP handler: the SDK builds,
  * reads and checks every request and answer as it does over HTTP; only the socket between the two threads of this
  * process is gone, and the signature (the store checks its form, never its value) is a fixed one: HTTP and SigV4
- * were a third of the service thread's work at full ingest (docs/scale.md, the embedded runtime).
+ * were about a quarter of the service thread's work at full ingest (a CPU profile; docs/scale.md).
  */
 const threadTransport = (worker: Worker) => {
   let next = 0;

@@ -45,7 +45,7 @@ export const listImages = async (
   const ns = await readableNamespace(deps, caller, cluster, namespace);
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   // The pending marks are read (or a read of the last second is awaited) before the index: a change whose mark
-  // that read missed was applied before it, so its rows are there for the reads below. Never the other way round.
+  // that read missed was applied before it, so its rows are there for the reads below.
   const asOf = await deps.store.pending.asOfBound(deps.clock());
   // limit + 1 from each audience is enough to fill a page of the union and know whether more follow.
   const pages = await Promise.all(

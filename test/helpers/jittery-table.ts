@@ -8,18 +8,18 @@ const pause = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeou
 type Run = { calls: number; stallAt?: number; released: Promise<void> };
 
 /**
+ * The run each store call belongs to. One for every table: Node's async hooks visit every AsyncLocalStorage ever
+ * enabled at each promise, so one per sequence made the 1,500th sequence of a run ~10× slower than the first.
+ */
+const runs = new AsyncLocalStorage<Run>();
+
+/**
  * `table` as concurrent workers meet it. Each store call (each command its document client sends) of a run started
  * by `worker` waits a delay first, taken in turn from `delays` (ms): concurrent workers then interleave at every
  * read and write. Drawn by fast-check (an infinite stream), a failing run replays its delays from the seed. With
  * `stallAt`, the run also stops at that call until `release()`, as a worker paused for long (a GC, a throttled
  * retry) while the others go on. Calls outside a worker's run (the steps, the checks) go straight through.
  */
-/**
- * The run each store call belongs to. One for every table: Node's async hooks visit every AsyncLocalStorage ever
- * enabled at each promise, so one per sequence made the 1,500th sequence of a run ~10× slower than the first.
- */
-const runs = new AsyncLocalStorage<Run>();
-
 export const jitteryTable = (table: Table, delays: Iterator<number>) => {
   // The store sends one command at a time and nothing else.
   const send = async (command: Parameters<Table['db']['send']>[0]) => {

@@ -12,8 +12,9 @@ const storeDelays = fc.infiniteStream(fc.integer({ min: 0, max: 3 }), { noHistor
 
 /**
  * Declares the reference-model property over `runs` random sequences, on the in-memory embedded store through its
- * own transport (the runtime's store and client), its deliveries on a `jitteryTable`. Split over files so the runs use both cores; fast-check
- * prints the seed on failure (the store's timing is not replayed exactly: a failure may need a few tries).
+ * own transport (the runtime's store and client), its deliveries on a `jitteryTable`. Split over files so the runs
+ * use both cores (vitest runs two files at a time); fast-check prints the seed on failure (the store's timing is not
+ * replayed exactly: a failure may need a few tries).
  */
 export const describeModelProperty = (part: string, runs: number) =>
   describe(`the service against a reference model of the rule (${part})`, () => {

@@ -11,8 +11,8 @@ const WRITES = new Set(['BatchWriteItemCommand', 'PutItemCommand', 'UpdateItemCo
 /** A key attribute as the document client holds it, or marshalled (`{ S: … }`). */
 const text = (v: unknown) => (typeof v === 'object' && v !== null && 'S' in v ? (v as { S: unknown }).S : v);
 
-/** Counts the items written to the index (keys `AUDIENCE#…`, or those `counted` names) by every write command sent through the client. */
-const countIndexWrites = (t: Awaited<ReturnType<typeof createTestTable>>, counted = (pk: string, _sk: string) => pk.startsWith('AUDIENCE#')) => {
+/** Counts the items written by every write command sent through the client: those of the index (`AUDIENCE#…`), or those `counted` names. */
+const countItemWrites = (t: Awaited<ReturnType<typeof createTestTable>>, counted = (pk: string, _sk: string) => pk.startsWith('AUDIENCE#')) => {
   const counter = { writes: 0 };
   t.table.db.middlewareStack.add(
     (next, context) => async (args) => {
@@ -23,7 +23,7 @@ const countIndexWrites = (t: Awaited<ReturnType<typeof createTestTable>>, counte
       counter.writes += keys.filter((k) => k && counted(String(text(k.pk)), String(text(k.sk)))).length;
       return next(args);
     },
-    { step: 'initialize', name: 'countIndexWrites' },
+    { step: 'initialize', name: 'countItemWrites' },
   );
   return counter;
 };
@@ -48,7 +48,7 @@ describe('index write amplification, measured on DynamoDB Local', () => {
     await bindSpace(harbor.id, 'sec', 'c', env.deps, ctx);
     for (let i = 0; i < 20; i++) await putNamespace('k', `ns-${i}`, { workspaceId: 'a' }, env.deps, ctx);
     await env.deliver();
-    counter = countIndexWrites(t);
+    counter = countItemWrites(t);
   });
   afterAll(() => t.drop());
 
@@ -84,7 +84,7 @@ describe('repository items a delivery writes, measured on DynamoDB Local', () =>
       const reg = await registerRegistry({ name: 'd', kind: 'docker-registry', mode: 'integrated', url: 'http://d.test' }, env.deps, ctx);
       const registry = await t.store.registries.get(reg.id);
       if (!registry) throw new Error('registry not stored');
-      const counter = countIndexWrites(t, (pk, sk) => pk.startsWith('SPACE#') && sk.startsWith('REPO#'));
+      const counter = countItemWrites(t, (pk, sk) => pk.startsWith('SPACE#') && sk.startsWith('REPO#'));
       const push = (paths: string[], at: number) =>
         applyRegistryChanges(registry, paths.map((path, i) => ({ action: 'push' as const, path, tag: 'v1', digest: `sha256:${String(at + i).padStart(64, '0')}`, eventTime: T0 + at + i })), env.deps, ctx);
       await push(['lib/a', 'lib/b', 'lib/b'], 10);
