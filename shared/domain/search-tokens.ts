@@ -17,17 +17,36 @@ export const searchTokens = (text: string): string[] => text.toLowerCase().split
 /** The registry host of an image reference `host/path` (everything before the first `/`). */
 export const hostOf = (image: string): string => image.slice(0, Math.max(0, image.indexOf('/')));
 
-/**
- * The distinct prefixes (1..MAX_PREFIX characters) of the words of an image's path (after its host): one posting
- * each. Host words get none: every image of a host shares them, so their postings would list the whole registry
- * (18 writes per new repository for `registry.example.com`); the images of one host are one range of the
- * audience's sort order instead (`hostRanges`).
- */
-export const postingPrefixes = (image: string): string[] => {
+/** The distinct prefixes (1..MAX_PREFIX characters) of the words of `text`. */
+const prefixesOf = (text: string): string[] => {
   const prefixes = new Set<string>();
-  for (const token of searchTokens(image.slice(hostOf(image).length))) for (let n = 1; n <= Math.min(token.length, MAX_PREFIX); n++) prefixes.add(token.slice(0, n));
+  for (const token of searchTokens(text)) for (let n = 1; n <= Math.min(token.length, MAX_PREFIX); n++) prefixes.add(token.slice(0, n));
   return [...prefixes];
 };
+
+/**
+ * The range of an image's space in its audience's sort order: `host/space/`, its path's first segment; undefined
+ * when the path has none (a Docker Registry image of `library`, `host/nginx`, whose words are all its repository's).
+ * Ranges of two spaces never overlap, and they sort as their images do.
+ */
+export const spaceRangeOf = (image: string): string | undefined => {
+  const slash = image.indexOf('/', hostOf(image).length + 1);
+  return slash < 0 ? undefined : image.slice(0, slash + 1);
+};
+
+/**
+ * The distinct prefixes of the words of an image's repository (its path after the space): one posting each. Host
+ * words get none and neither do space words: every image of a host or a space shares them, so their postings would
+ * list the whole registry or space (5 of the 13 writes of `h/team-3/app-00123`); the images of one host or one space
+ * are one range of the audience's sort order instead (`hostRanges`, `spacePrefixes`).
+ */
+export const postingPrefixes = (image: string): string[] => prefixesOf(image.slice((spaceRangeOf(image) ?? hostOf(image)).length));
+
+/** The prefixes of every word of an image's path, space included: the postings it may have (an earlier version wrote the space's too). */
+export const pathPrefixes = (image: string): string[] => prefixesOf(image.slice(hostOf(image).length));
+
+/** The distinct prefixes of the words of a space (its range `host/space/`): one space posting each, per audience. */
+export const spacePrefixes = (range: string): string[] => prefixesOf(range.slice(hostOf(range).length));
 
 /**
  * Where a query can match an image of `host` starting inside the host's words: the path prefixes (after `host/`) of

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { IndexRow } from '../domain/model.ts';
-import { drivingPrefix, hostOf, hostRanges, matchesQuery, postingPrefixes, searchTokens } from '../domain/search-tokens.ts';
+import { drivingPrefix, hostOf, hostRanges, matchesQuery, pathPrefixes, postingPrefixes, searchTokens, spacePrefixes, spaceRangeOf } from '../domain/search-tokens.ts';
 import { logger } from '../logger.ts';
 import { keys, type Key } from './keys.ts';
 import type { TableOps } from './table.ts';
@@ -15,9 +15,21 @@ const keyText = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\n${S
 const distinct = <T extends RowKey>(rows: readonly T[]) => [...new Map(rows.map((r) => [`${r.audience}\n${r.image}`, r])).values()];
 /** The keys of a row's postings, derived from the image alone (so a delete needs nothing else). */
 const postingKeys = ({ audience, image }: RowKey): Key[] => postingPrefixes(image).map((p) => keys.searchPosting(audience, p, image));
+/** The keys a row's postings may have: its own and those an earlier version wrote for its space's words (a delete removes both). */
+const everyPostingKey = ({ audience, image }: RowKey): Key[] => pathPrefixes(image).map((p) => keys.searchPosting(audience, p, image));
 
 /** The distinct (audience, host) items of `rows`, by key text. */
 const hostKeys = (rows: readonly RowKey[]) => new Map(rows.map((r) => keys.audienceHost(r.audience, hostOf(r.image))).map((key) => [keyText(key), key]));
+
+/** The space postings of the distinct (audience, space) of `rows`, by (audience, range): each with its range. */
+const spacePostings = (rows: readonly RowKey[]) => {
+  const spaces = new Map<string, { key: Key; range: string }[]>();
+  for (const { audience, image } of rows) {
+    const range = spaceRangeOf(image);
+    if (range && !spaces.has(`${audience}\n${range}`)) spaces.set(`${audience}\n${range}`, spacePrefixes(range).map((p) => ({ key: keys.searchSpacePosting(audience, p, range), range })));
+  }
+  return spaces;
+};
 
 /** A row that fails its schema is never shown: it reads as absent, and is logged (by key, never its content). */
 const readRow = (raw: Record<string, unknown>, audience: string): IndexRow | undefined => {
@@ -124,11 +136,41 @@ const fromRange = async (ops: TableOps, audience: string, imagePrefix: string, w
 };
 
 const SearchHost = z.object({ sk: z.string().startsWith('HOST#') });
+const SearchSpace = z.object({ range: z.string() });
+/** Space postings read at a time: their ranges are read at once, in order, until a page is full. */
+const SPACE_PAGE = 8;
+
+/**
+ * Up to `limit` matching rows after `after` in the spaces whose words have a word starting with `prefix` (the
+ * space postings): each space's rows are one range of the audience, and the ranges sort as their images do, so they
+ * are read in their order, a few at once, until the page is full. The first range read is the one `after` is in.
+ */
+const fromSpaces = async (ops: TableOps, audience: string, prefix: string, words: readonly string[], after: string | undefined, limit: number) => {
+  const { pk, skPrefix } = keys.searchSpacePostings(audience, prefix);
+  // Every range that can hold an image after `after` sorts from `after`'s own range on (see spaceRangeOf).
+  const from = after === undefined ? undefined : (spaceRangeOf(after)?.slice(0, -1) ?? after);
+  const rows: IndexRow[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const read = await ops.queryPage({ pk, ...fromImage(skPrefix, from), limit: SPACE_PAGE }, startKey);
+    const ranges = read.items.flatMap((item) => {
+      const space = SearchSpace.safeParse(item);
+      return space.success && (after === undefined || space.data.range > after || after.startsWith(space.data.range)) ? [space.data.range] : [];
+    });
+    for (const found of await Promise.all(ranges.map((range) => fromRange(ops, audience, range, words, after, limit)))) {
+      rows.push(...found.slice(0, limit - rows.length));
+      if (rows.length === limit) return rows;
+    }
+    startKey = read.next;
+  } while (startKey);
+  return rows;
+};
 
 /**
  * Up to `limit` rows of one audience after `after` (image) that match `q` word by word (see search-tokens.ts). A
- * match that lies on path words is in the posting list of the query's driving word; one that starts on a host's
- * words is in that host's range of the audience (`hostRanges`; the audience's hosts are one small Query). Each
+ * match whose driving word falls on a repository's words is in that word's posting list; on a space's words, in the
+ * range of each space of that word's space postings; one that starts on a host's words is in that host's range of
+ * the audience (`hostRanges`; the audience's hosts are one small Query). Each
  * source gives its first `limit` matches, so their union's first `limit` are the answer: what a search reads
  * follows the page and the driving word's matches, never the audience's size. No word: no filter.
  */
@@ -141,7 +183,7 @@ const search = async (ops: TableOps, audience: string, q: string, after: string 
     const ranges = hosts.flatMap((host) => hostRanges(host, words).map((r) => fromRange(ops, audience, `${host}/${r}`, words, after, limit)));
     return (await Promise.all(ranges)).flat();
   };
-  const found = await Promise.all([fromPostings(ops, audience, prefix, words, after, limit), hostRows()]);
+  const found = await Promise.all([fromPostings(ops, audience, prefix, words, after, limit), hostRows(), fromSpaces(ops, audience, prefix, words, after, limit)]);
   return [...new Map(found.flat().map((row) => [row.image, row])).values()].sort(byImage).slice(0, limit);
 };
 
@@ -173,8 +215,9 @@ const pageCache = () => {
 /** The precomputed selector index: one row per (audience, image), and the search postings of each row. */
 export const imageIndexRepository = (ops: TableOps) => {
   const cache = pageCache();
-  /** The (audience, host) items this process wrote: a host item is written once, not with every new row. */
+  /** The (audience, host) items and (audience, space) postings this process wrote: written once, not with every new row. */
   const knownHosts = new Set<string>();
+  const knownSpaces = new Set<string>();
   const versionOf = async (audience: string) => (await ops.get(AudienceVersion, keys.audienceVersion(audience)))?.version ?? 0;
   const bump = (audience: string) =>
     ops.update(keys.audienceVersion(audience), { UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':one': 1 } });
@@ -194,7 +237,7 @@ export const imageIndexRepository = (ops: TableOps) => {
     /**
      * Puts `puts`, deletes `deletes` with their postings, and writes the postings of `fresh` (rows new to their
      * audience: a row's postings depend only on its image, so a row rewritten in place keeps them) and the item of
-     * each host of theirs this process has not written yet. Writing postings
+     * each host and the postings of each space of theirs this process has not written yet. Writing postings
      * again is harmless, so repair may pass every row. Order: postings before their row, a row before its postings
      * go, so a crash leaves at worst a posting without a row (skipped by search), never a row search cannot find.
      * With `bumpLater`, the audiences of `puts` are added to it instead of bumped, for the caller to `bump` once
@@ -202,16 +245,19 @@ export const imageIndexRepository = (ops: TableOps) => {
      */
     write: async (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = [], bumpLater?: Set<string>) => {
       const newHosts = [...hostKeys(fresh)].filter(([text]) => !knownHosts.has(text));
+      const newSpaces = [...spacePostings(fresh)].filter(([text]) => !knownSpaces.has(text));
       try {
         await ops.batchWrite(
           [
             ...newHosts.map(([, key]) => ({ ...key, entityType: 'SearchHost' })),
+            ...newSpaces.flatMap(([, postings]) => postings.map(({ key, range }) => ({ ...key, entityType: 'SearchSpace', range }))),
             ...distinct(fresh).flatMap((row) => postingKeys(row).map((key) => ({ ...key, entityType: 'SearchPosting', image: row.image }))),
             ...puts.map((row) => ({ ...keys.indexRow(row.audience, row.image), entityType: 'IndexRow', ...row })),
           ],
-          [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(postingKeys)],
+          [...deletes.map((row): Key => keys.indexRow(row.audience, row.image)), ...distinct(deletes).flatMap(everyPostingKey)],
         );
         for (const [text] of newHosts) knownHosts.add(text);
+        for (const [text] of newSpaces) knownSpaces.add(text);
         // After the rows: a page read since is read under the new version, never served from before the write.
         if (bumpLater) for (const row of puts) bumpLater.add(row.audience);
         else await bumpAll(puts.map((r) => r.audience));
@@ -223,17 +269,22 @@ export const imageIndexRepository = (ops: TableOps) => {
     /** Bumps the versions of `audiences` (after writes that left them to the caller). */
     bump: bumpAll,
     /**
-     * The rows of `rows` that lack one of their postings or their host's item (read, not written: repair passes them to `write` as
-     * `fresh`, and counts them as drift).
+     * The rows of `rows` that lack one of their postings, their host's item or a posting of their space (read, not
+     * written: repair passes them to `write` as `fresh`, and counts them as drift).
      */
     missingPostings: async <T extends RowKey>(rows: readonly T[]): Promise<T[]> => {
       const unique = distinct(rows);
       const hosts = hostKeys(unique);
-      const held = new Set((await ops.batchGet([...unique.flatMap(postingKeys), ...hosts.values()])).map(keyText));
-      // A host item found missing is written again by the repair's `write`, whatever this process wrote before.
+      const spaces = spacePostings(unique);
+      const spaceKeys = [...spaces.values()].flat().map((p) => p.key);
+      const held = new Set((await ops.batchGet([...unique.flatMap(postingKeys), ...hosts.values(), ...spaceKeys])).map(keyText));
+      // A host item or space posting found missing is written again by the repair's `write`, whatever this process wrote before.
       for (const text of hosts.keys()) if (!held.has(text)) knownHosts.delete(text);
+      const lostSpaces = new Set([...spaces].filter(([, postings]) => postings.some((p) => !held.has(keyText(p.key)))).map(([text]) => text));
+      for (const text of lostSpaces) knownSpaces.delete(text);
       const hostKey = (row: RowKey) => keys.audienceHost(row.audience, hostOf(row.image));
-      return unique.filter((row) => [hostKey(row), ...postingKeys(row)].some((key) => !held.has(keyText(key))));
+      const spaceLost = (row: RowKey) => lostSpaces.has(`${row.audience}\n${spaceRangeOf(row.image) ?? ''}`);
+      return unique.filter((row) => spaceLost(row) || [hostKey(row), ...postingKeys(row)].some((key) => !held.has(keyText(key))));
     },
     /** Up to `limit` rows of one audience after `after` (image), in image order; from the page cache when still exact. */
     page: async (audience: string, after: string | undefined, limit: number): Promise<readonly IndexRow[]> => {

@@ -80,6 +80,13 @@ export const keys = {
   searchPosting: (audience: string, prefix: string, image: string): Key => ({ pk: `SEARCH#${audience}#${prefix}`, sk: `IMAGE#${image}` }),
   searchPostings: (audience: string, prefix: string) => ({ pk: `SEARCH#${audience}#${prefix}`, skPrefix: 'IMAGE#' }),
   /**
+   * A space posting: a space (`range`, `host/space/`) has (or had) images in `audience` and one of its words starts
+   * with `prefix`. A search reads the audience's rows of each such space (one range of its sort order) instead of
+   * postings of every image. Sorted like the images. Never removed: a space gone reads an empty range.
+   */
+  searchSpacePosting: (audience: string, prefix: string, range: string): Key => ({ pk: `SEARCHSPACE#${audience}#${prefix}`, sk: `SPACE#${range}` }),
+  searchSpacePostings: (audience: string, prefix: string) => ({ pk: `SEARCHSPACE#${audience}#${prefix}`, skPrefix: 'SPACE#' }),
+  /**
    * A registry host that has (or had) images in `audience`: a search matches host words on the audience's rows of
    * each such host (one range of its sort order) instead of postings. Never removed: a host gone reads an empty range.
    */

@@ -65,8 +65,9 @@ describe('selector search from postings, on DynamoDB Local', () => {
   let env: ReturnType<typeof testDeps>;
   const images = (rows: IndexRow[]) => rows.map((r) => r.image);
   const search = async (audience: string, q: string, limit = 50, after?: string) => images(await t.store.index.search(audience, q, after, limit));
-  const postingsAt = async (audience: string, prefix: string) =>
-    (await t.table.db.send(new QueryCommand({ TableName: t.table.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.searchPostings(audience, prefix).pk } }))).Items ?? [];
+  const itemsAt = async (pk: string) => (await t.table.db.send(new QueryCommand({ TableName: t.table.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? [];
+  const postingsAt = (audience: string, prefix: string) => itemsAt(keys.searchPostings(audience, prefix).pk);
+  const spacePostingsAt = (audience: string, prefix: string) => itemsAt(keys.searchSpacePostings(audience, prefix).pk);
 
   beforeAll(async () => {
     t = await createTestTable(inject('dynamoEndpoint'));
@@ -126,7 +127,41 @@ describe('selector search from postings, on DynamoDB Local', () => {
     await t.store.index.write([], [gateway]);
     expect(await search('public', 'gateway')).toEqual([]);
     expect(await postingsAt('public', 'gateway')).toEqual([]);
-    expect((await postingsAt('public', 'pay')).map((p) => p.image)).toEqual(['h.test/payments/ledger']);
+    // A space's words have space postings, never removed with a row: `payments` still has its ledger.
+    expect(await postingsAt('public', 'pay')).toEqual([]);
+    expect((await spacePostingsAt('public', 'pay')).map((p) => p.range)).toEqual(['h.test/payments/']);
+    expect(await search('public', 'pay')).toEqual(['h.test/payments/ledger']);
+  });
+
+  it('finds images by the words of their space from its range, page by page across spaces in their order', async () => {
+    const spaces = ['qx-1', 'qx-10', 'qx-2', 'qx-z'];
+    const rows = spaces.flatMap((s) => [`${s}/qalpha`, `${s}/qbeta`, `${s}/qgamma`].map((p) => row('public', p)));
+    await seed(t, rows);
+    const all = images(rows).sort();
+    expect(await search('public', 'qx', 100)).toEqual(all);
+    // Every page of 2 from the last image of the one before: the ranges after the cursor, in order, nothing twice.
+    const paged: string[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await search('public', 'qx', 2, after);
+      paged.push(...page);
+      if (page.length < 2) break;
+      after = page.at(-1);
+    }
+    expect(paged).toEqual(all);
+    expect(await search('public', 'qx 1', 100)).toEqual(all.filter((i) => /\/qx-10?\//.test(i)));
+    expect(await search('public', 'qx 2 qbeta')).toEqual(['h.test/qx-2/qbeta']);
+    // One posting per prefix of the space's words, not one per image.
+    expect((await spacePostingsAt('public', 'qx')).map((p) => p.range)).toEqual(spaces.map((s) => `h.test/${s}/`).sort());
+    expect(await postingsAt('public', 'qx')).toEqual([]);
+  });
+
+  it('deletes with a row the postings an earlier version wrote for its space words', async () => {
+    const legacy = row('public', 'oldspace/app');
+    await t.store.index.write([legacy], [], [legacy]);
+    await t.table.db.send(new PutCommand({ TableName: t.table.name, Item: { ...keys.searchPosting('public', 'oldspace', legacy.image), entityType: 'SearchPosting', image: legacy.image } }));
+    await t.store.index.write([], [legacy]);
+    expect(await postingsAt('public', 'oldspace')).toEqual([]);
+    expect(await search('public', 'oldspace')).toEqual([]);
   });
 
   it('skips a posting whose row is gone or unreadable, and reads on to fill the page', async () => {
@@ -160,6 +195,17 @@ describe('selector search from postings, on DynamoDB Local', () => {
     expect(images(await t.store.index.missingPostings([lost]))).toEqual([lost.image]);
     await t.store.index.write([], [], [lost]);
     expect(await search('public', 'lost host')).toEqual([lost.image]);
+  });
+
+  it('names the rows of a space whose space posting was lost, so repair can write it again', async () => {
+    const rows = ['lostspace/one', 'lostspace/two'].map((p) => row('public', p));
+    await t.store.index.write(rows, [], rows);
+    await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: keys.searchSpacePosting('public', 'lostsp', 'h.test/lostspace/') }));
+    expect(await search('public', 'lostsp')).toEqual([]);
+    expect(images(await t.store.index.missingPostings(rows))).toEqual(images(rows));
+    await t.store.index.write([], [], rows);
+    expect(await search('public', 'lostsp')).toEqual(images(rows));
+    expect(await t.store.index.missingPostings(rows)).toEqual([]);
   });
 
   it('pages a search through the selector with its cursor, across more matches than a page', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drivingPrefix, hostOf, hostRanges, matchesQuery, MAX_PREFIX, postingPrefixes, searchTokens } from '../../shared/domain/search-tokens.ts';
+import { drivingPrefix, hostOf, hostRanges, matchesQuery, MAX_PREFIX, pathPrefixes, postingPrefixes, searchTokens, spacePrefixes, spaceRangeOf } from '../../shared/domain/search-tokens.ts';
 
 const IMAGE = 'harbor.example/payments/api-gateway';
 
@@ -15,9 +15,13 @@ describe('search words', () => {
     expect(searchTokens('')).toEqual([]);
   });
 
-  it('gives each distinct prefix of every word of the path one posting, from one character up to MAX_PREFIX; the host none', () => {
+  it('gives each distinct prefix of every word of the repository one posting, from one character up to MAX_PREFIX; the host and the space none', () => {
     expect(postingPrefixes('h.test/app/app-api').sort()).toEqual(['a', 'ap', 'api', 'app'].sort());
-    expect(postingPrefixes('127.0.0.1:5000/team-a/web').sort()).toEqual(['a', 't', 'te', 'tea', 'team', 'w', 'we', 'web'].sort());
+    expect(postingPrefixes('127.0.0.1:5000/team-a/web').sort()).toEqual(['w', 'we', 'web'].sort());
+    expect(postingPrefixes('h.test/team/sub/web-1').sort()).toEqual(['1', 's', 'su', 'sub', 'w', 'we', 'web'].sort());
+    // A path without a space segment (Docker Registry's `library`): all its words are the repository's.
+    expect(postingPrefixes('h.test/nginx').sort()).toEqual(['n', 'ng', 'ngi', 'ngin', 'nginx'].sort());
+    expect(pathPrefixes('127.0.0.1:5000/team-a/web').sort()).toEqual(['a', 't', 'te', 'tea', 'team', 'w', 'we', 'web'].sort());
     const long = 'x'.repeat(MAX_PREFIX + 9);
     const prefixes = postingPrefixes(`h/${long}`);
     expect(prefixes).toHaveLength(MAX_PREFIX);
@@ -59,6 +63,12 @@ describe('matching a query', () => {
 describe('the host ranges a search reads', () => {
   const ranges = (host: string, q: string) => hostRanges(host, searchTokens(q)).sort();
 
+  it('takes the range of a space as the host and the first segment of the path, and gives its words the space postings', () => {
+    expect(spaceRangeOf('127.0.0.1:5000/team-a/web/api')).toBe('127.0.0.1:5000/team-a/');
+    expect(spaceRangeOf('h.test/nginx')).toBeUndefined();
+    expect(spacePrefixes('127.0.0.1:5000/team-a/').sort()).toEqual(['a', 't', 'te', 'tea', 'team'].sort());
+  });
+
   it('takes the host of an image as everything before its first slash', () => {
     expect(hostOf('harbor.example:8443/payments/api')).toBe('harbor.example:8443');
     expect(hostOf('no-slash')).toBe('');
@@ -87,8 +97,8 @@ describe('the host ranges a search reads', () => {
     expect(hostRanges('registry.example.com', [])).toEqual([]);
   });
 
-  it('finds, with the postings, every image that matches (an exhaustive check over small names)', () => {
-    const images = ['a.b/a/b', 'a.b/b/a-b', 'b.a:5/a/ab', 'ab.a/b/c', 'a/a', 'c.c/c/c'];
+  it('finds, with the postings, host ranges and space ranges, every image that matches (an exhaustive check over small names)', () => {
+    const images = ['a.b/a/b', 'a.b/b/a-b', 'b.a:5/a/ab', 'ab.a/b/c', 'a/a', 'c.c/c/c', 'a.b/a-b/c/a', 'c/ab-c/b'];
     const queries = ['a', 'b', 'a b', 'b a', 'a b a', 'ab', 'b c', 'a a', '5', 'a 5 a', 'c c c', 'b a b', 'c'];
     for (const q of queries) {
       const words = searchTokens(q);
@@ -97,7 +107,9 @@ describe('the host ranges a search reads', () => {
         const host = hostOf(image);
         const fromPostings = postingPrefixes(image).includes(driving) && matchesQuery(image, words);
         const fromHost = hostRanges(host, words).some((r) => image.startsWith(`${host}/${r}`)) && matchesQuery(image, words);
-        expect(fromPostings || fromHost, `${q} on ${image}`).toBe(matchesQuery(image, words));
+        const range = spaceRangeOf(image);
+        const fromSpace = !!range && spacePrefixes(range).includes(driving) && matchesQuery(image, words);
+        expect(fromPostings || fromHost || fromSpace, `${q} on ${image}`).toBe(matchesQuery(image, words));
       }
     }
   });
