@@ -71,6 +71,31 @@ const readRows = async (ops: TableOps, audience: string, images: readonly string
   });
 };
 
+/** Candidates read by one Query over their range from this many on (fewer: by key). */
+const RANGE_READ_MIN = 8;
+
+/**
+ * The readable rows of `images` (candidates in image order, all after `after`) in one audience. The candidates of a
+ * common word lie side by side in the audience's order: one Query after `after`, as many rows as there are
+ * candidates, reads them (a 4 KB unit per ~10 rows, where a BatchGet takes one per row); a candidate past what it
+ * covered is read by key. Few candidates are read by key at once. A candidate inside the range but not in it has no row.
+ */
+const readCandidates = async (ops: TableOps, audience: string, images: readonly string[], after: string | undefined) => {
+  if (images.length < RANGE_READ_MIN) return readRows(ops, audience, images);
+  const { pk, skPrefix } = keys.audiencePage(audience);
+  const read = await ops.queryPage({ pk, ...fromImage(skPrefix, after), limit: images.length });
+  const wanted = new Set(images);
+  const inRange = new Map(read.items.flatMap((item) => (typeof item.sk === 'string' && wanted.has(item.sk.slice(skPrefix.length)) ? [[item.sk.slice(skPrefix.length), item] as const] : [])));
+  const coveredTo = read.next === undefined ? undefined : String(read.next.sk).slice(skPrefix.length);
+  const beyond = coveredTo === undefined ? [] : images.filter((image) => image > coveredTo);
+  const byKey = new Map((await readRows(ops, audience, beyond)).map((row) => [row.image, row]));
+  return images.flatMap((image) => {
+    const raw = inRange.get(image);
+    const row = raw ? readRow(raw, audience) : byKey.get(image);
+    return row ? [row] : [];
+  });
+};
+
 /** Up to `limit` readable rows of one audience after `after` (image). Reads on while unreadable rows leave a page short. */
 const page = async (ops: TableOps, audience: string, after: string | undefined, limit: number) => {
   const { pk, skPrefix } = keys.audiencePage(audience);
@@ -99,6 +124,8 @@ const byImage = (a: IndexRow, b: IndexRow) => (a.image < b.image ? -1 : a.image 
 const fromPostings = async (ops: TableOps, audience: string, prefix: string, words: readonly string[], after: string | undefined, limit: number) => {
   const { pk, skPrefix } = keys.searchPostings(audience, prefix);
   const rows: IndexRow[] = [];
+  // Every candidate read so far is at most this image: the next ones' range starts after it.
+  let lowest = after;
   let startKey: Record<string, unknown> | undefined;
   do {
     const read = await ops.queryPage({ pk, ...fromImage(skPrefix, after), limit: 2 * limit }, startKey);
@@ -109,9 +136,10 @@ const fromPostings = async (ops: TableOps, audience: string, prefix: string, wor
     // Only as many rows as the page still lacks are read at a time: most candidates' rows exist.
     for (let i = 0; i < candidates.length && rows.length < limit; ) {
       const slice = candidates.slice(i, i + limit - rows.length);
-      rows.push(...(await readRows(ops, audience, slice)));
+      rows.push(...(await readCandidates(ops, audience, slice, i === 0 ? lowest : candidates[i - 1])));
       i += slice.length;
     }
+    lowest = candidates.at(-1) ?? lowest;
     if (rows.length === limit) return rows;
     startKey = read.next;
   } while (startKey);

@@ -155,6 +155,21 @@ describe('selector search from postings, on DynamoDB Local', () => {
     expect(await postingsAt('public', 'qx')).toEqual([]);
   });
 
+  it('reads many candidates by one range where it covers them and by key past it, leaving out rows that are gone', async () => {
+    const audience = 'workspace:mixed';
+    const pad = (i: number) => String(i).padStart(2, '0');
+    // Each match sits beside a row that does not match, so a range of as many rows as candidates covers half of them.
+    const rows = Array.from({ length: 24 }, (_, i) => [row(audience, `mixed/k${pad(i)}-nah`), row(audience, `mixed/k${pad(i)}-zed`)]).flat();
+    await seed(t, rows);
+    const gone = rows.find((r) => r.image.endsWith('k03-zed'));
+    if (!gone) throw new Error('no row');
+    await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: keys.indexRow(audience, gone.image) }));
+    const zed = images(rows.filter((r) => r.image.endsWith('-zed') && r !== gone));
+    expect(await search(audience, 'zed', 10)).toEqual(zed.slice(0, 10));
+    expect(await search(audience, 'zed', 10, zed[9])).toEqual(zed.slice(10, 20));
+    expect(await search(audience, 'zed', 100)).toEqual(zed);
+  });
+
   it('deletes with a row the postings an earlier version wrote for its space words', async () => {
     const legacy = row('public', 'oldspace/app');
     await t.store.index.write([legacy], [], [legacy]);
@@ -280,8 +295,10 @@ describe('what a search reads, at 200 and 2,000 images', () => {
     expect(large.rare.items).toBe(small.rare.items);
     expect(large.common.items).toBeLessThanOrEqual(small.common.items);
     expect(large.rare.items).toBeLessThan(10);
-    // About three pages of postings and rows, and the audience's hosts (one here).
-    expect(large.common.items).toBeLessThanOrEqual(3 * 51 + 1);
+    // About three pages of postings and rows, the audience's hosts (one here) and the word's spaces.
+    expect(large.common.items).toBeLessThanOrEqual(3 * 51 + 2);
+    // A common word's candidates lie side by side: their rows are one Query, read like a page, not 51 keys.
+    expect(large.common.capacity).toBeLessThanOrEqual(2 * large.page.capacity);
     // A host word matches every image: one range of the audience, read like a page.
     expect(large.host.found).toBe(51);
     expect(large.host.items).toBeLessThanOrEqual(small.host.items);
