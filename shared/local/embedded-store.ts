@@ -72,6 +72,9 @@ const threadTransport = (worker: Worker) => {
   return { handler, signer };
 };
 
+/** The SDK's steps a call to the embedded store's thread goes without (by their names in the client's stack). */
+const UNNEEDED_MIDDLEWARE = ['getUserAgentMiddleware', 'recursionDetectionMiddleware'];
+
 /**
  * The embedded DynamoDB-compatible store (dynalite: the DynamoDB API over LevelDB) in a thread of its own, on a
  * loopback port: the store's work and the service's run on two cores. With `path` it persists there; without, it
@@ -93,7 +96,13 @@ export const startEmbeddedStore = async (opts: { path?: string; tableName: strin
     const transport = threadTransport(worker);
     return {
       endpoint,
-      documentClient: () => createDocumentClient(endpoint, 'local', { requestHandler: transport.handler, signer: transport.signer }),
+      documentClient: () => {
+        const db = createDocumentClient(endpoint, 'local', { requestHandler: transport.handler, signer: transport.signer });
+        // What a call to this thread does not need: a user agent built and escaped for every call, a trace header
+        // from a Lambda's environment (a 8,000-event ingest probe: ~287 → ~303 events/s without them).
+        for (const name of UNNEEDED_MIDDLEWARE) db.middlewareStack.remove(name);
+        return db;
+      },
       close: async () => {
         const closed = Promise.race([nextMessage(worker, (m) => !!m.closed), ended.then(() => ({ error: undefined }))]);
         worker.postMessage('close');

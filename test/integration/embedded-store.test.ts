@@ -29,6 +29,12 @@ describe('the embedded store through its own transport', () => {
     expect(both.Items?.map((i) => i.sk)).toEqual(['A', 'B']);
   });
 
+  it('leaves out the steps of the SDK a call to the thread does not need (named as the SDK names them)', () => {
+    const unneeded = ['getUserAgentMiddleware', 'recursionDetectionMiddleware'];
+    for (const name of unneeded) expect(http.middlewareStack.identify().join('\n')).toContain(name);
+    for (const name of unneeded) expect(direct.middlewareStack.identify().join('\n')).not.toContain(name);
+  });
+
   it('answers a failed condition as the SDK’s ConditionalCheckFailedException, and a bad request as the store’s ValidationException', async () => {
     const write = () => direct.send(new UpdateCommand({ TableName, Key: { pk: 'P#2', sk: 'A' }, UpdateExpression: 'SET v = :v', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':v': 1 } }));
     await expect(write()).rejects.toBeInstanceOf(ConditionalCheckFailedException);
