@@ -134,7 +134,7 @@ const withdrawRepository = async (store: Store, truth: SpaceTruth, repo: Reposit
   const doomed = audit ? await present(store, image, gone) : gone;
   await store.index.write([], doomed.map((audience) => ({ audience, image })));
   const kept = moved ? [] : previous.filter((a) => allowed.includes(a));
-  await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, kept);
+  await store.catalog.recordIndexed(repo, image, kept);
   return { repo: { ...repo, indexedAudiences: kept }, changed: doomed.length };
 };
 
@@ -149,7 +149,7 @@ const withdrawUnreadable = async (deps: IndexerDeps, truth: SpaceTruth, registry
   const candidates = [...new Set([...recorded, ...(truth.live ? truth.audiences : [])])];
   const doomed = audit ? await present(deps.store, image, candidates) : candidates;
   await deps.store.index.write([], doomed.map((audience) => ({ audience, image })));
-  await deps.store.catalog.recordIndexed(registryId, space, item.path, image, []);
+  await deps.store.catalog.recordIndexedUnreadable(registryId, space, item.path, image, []);
   return doomed.length;
 };
 
@@ -220,9 +220,9 @@ const writeRows = async (store: Store, truth: SpaceTruth, repo: Repository, tags
   }
   // Record a superset first: a crash between the writes must never leave a row the record does not name.
   if (desired.some((a) => !previous.includes(a)))
-    await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, [...new Set([...previous, ...desired])]);
+    await store.catalog.recordIndexed(repo, image, [...new Set([...previous, ...desired])]);
   await store.index.write(rows, stale, fresh, bumpLater);
-  if (previous.some((a) => !desired.includes(a))) await store.catalog.recordIndexed(repo.registryId, repo.space, repo.path, image, desired);
+  if (previous.some((a) => !desired.includes(a))) await store.catalog.recordIndexed(repo, image, desired);
   return rows.length + stale.length;
 };
 
@@ -498,7 +498,12 @@ const fence = (deps: IndexerDeps, held: () => boolean): IndexerDeps => {
           }
         },
       },
-      catalog: { ...store.catalog, recordIndexed: guard(store.catalog.recordIndexed), purgeRepository: guard(store.catalog.purgeRepository) },
+      catalog: {
+        ...store.catalog,
+        recordIndexed: guard(store.catalog.recordIndexed),
+        recordIndexedUnreadable: guard(store.catalog.recordIndexedUnreadable),
+        purgeRepository: guard(store.catalog.purgeRepository),
+      },
     },
   };
 };

@@ -88,8 +88,17 @@ export const catalogRepository = (ops: TableOps) => ({
       ExpressionAttributeNames: { '#space': 'space', '#repository': 'repository', '#path': 'path' },
       ExpressionAttributeValues: { ':e': 'Repository', ':r': repo.registryId, ':s': repo.space, ':repo': repo.repository, ':p': repo.path },
     }),
-  /** Records where the repository's index rows live (see `Repository.indexedAudiences`). */
-  recordIndexed: (registryId: string, space: string, path: string, image: string, audiences: readonly string[]) =>
+  /**
+   * Records where the repository's index rows live (see `Repository.indexedAudiences`): the item written whole from
+   * `repo` as read, so that the records of the repositories a batch re-derives at once go out together (one
+   * request, see `batchWrite`). Only the indexer writes it, under the space's lease, and the one other write of the
+   * item (`ensureRepository`) sets fields it holds already: the put loses nothing, and only the lease's holder
+   * purges a repository, so it brings none back.
+   */
+  recordIndexed: (repo: Repository, image: string, audiences: readonly string[]) =>
+    ops.batchWrite([{ ...keys.repository(repo.registryId, repo.space, repo.path), entityType: 'Repository', ...repo, indexedImage: image, indexedAudiences: [...audiences] }], []),
+  /** `recordIndexed` on an item that fails its schema (so it cannot be written whole): its other fields are left as they are. */
+  recordIndexedUnreadable: (registryId: string, space: string, path: string, image: string, audiences: readonly string[]) =>
     ops.update(keys.repository(registryId, space, path), {
       UpdateExpression: 'SET indexedImage = :i, indexedAudiences = :a',
       ConditionExpression: 'attribute_exists(pk)',

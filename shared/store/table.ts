@@ -31,6 +31,7 @@ export const createDocumentClient = (endpoint?: string, region = process.env.AWS
   );
 
 type ItemAttributes = Record<string, unknown>;
+const keyText = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\n${String(key.sk)}`;
 type QuerySpec = {
   pk: string;
   skPrefix?: string;
@@ -168,20 +169,74 @@ export const tableOps = ({ db, name }: Table) => {
     return all;
   };
 
-  /** Puts and deletes in batches of 25, retrying unprocessed items. */
-  const batchWrite = async (puts: ItemAttributes[], deletes: Key[]) => {
-    const requests = [
-      ...puts.map((Item) => ({ PutRequest: { Item } })),
-      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
-    ];
+  type WriteRequest = { PutRequest: { Item: ItemAttributes } } | { DeleteRequest: { Key: Key } };
+  /** Sends `requests` in batches of 25, in their order (a later one never in an earlier batch), retrying unprocessed items. */
+  const writeNow = async (requests: readonly WriteRequest[]) => {
     for (let i = 0; i < requests.length; i += 25) {
-      let pending: typeof requests | undefined = requests.slice(i, i + 25);
+      let pending: WriteRequest[] | undefined = requests.slice(i, i + 25);
       for (let attempt = 0; pending?.length; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
         const out = await db.send(new BatchWriteCommand({ RequestItems: { [name]: pending } }));
-        pending = out.UnprocessedItems?.[name] as typeof requests | undefined;
+        pending = out.UnprocessedItems?.[name] as WriteRequest[] | undefined;
       }
     }
+  };
+
+  type Writer = { requests: WriteRequest[]; done: (written: Promise<void>) => void };
+  let writers: Writer[] | undefined;
+  const shape = (r: WriteRequest) => ('PutRequest' in r ? { key: keyText(r.PutRequest.Item), put: JSON.stringify(r.PutRequest.Item) } : { key: keyText(r.DeleteRequest.Key), put: undefined });
+  /**
+   * The writers of one turn in as few groups as their keys allow: two writers share a group only if no key of one
+   * is also the other's, but for the same put (a host's item, a space's posting), which the group writes once. Each
+   * writer's requests keep their order.
+   */
+  const groupsOf = (batch: readonly Writer[]) => {
+    const groups: { writers: Writer[]; requests: WriteRequest[]; byKey: Map<string, string | undefined> }[] = [];
+    for (const writer of batch) {
+      const own = writer.requests.map((request) => ({ request, ...shape(request) }));
+      let group = groups.find((g) => own.every(({ key, put }) => !g.byKey.has(key) || (put !== undefined && g.byKey.get(key) === put)));
+      if (!group) groups.push((group = { writers: [], requests: [], byKey: new Map() }));
+      group.writers.push(writer);
+      const taken = new Set(group.byKey.keys());
+      for (const { request, key, put } of own) {
+        if (!taken.has(key)) group.requests.push(request);
+        group.byKey.set(key, put);
+      }
+    }
+    return groups;
+  };
+  const flushWrites = async (batch: readonly Writer[]) => {
+    for (const group of groupsOf(batch)) {
+      try {
+        await writeNow(group.requests);
+        for (const w of group.writers) w.done(Promise.resolve());
+      } catch (error) {
+        // One bad item fails only its own writer: each is written again on its own.
+        for (const w of group.writers) w.done(group.writers.length > 1 ? writeNow(w.requests) : Promise.reject(error));
+      }
+    }
+  };
+
+  /**
+   * Puts and deletes (no key twice), in batches of 25, in their order, unprocessed items retried. The writes asked
+   * for in one turn of the event loop go out together (the rows and postings of the repositories one batch
+   * re-derives at once are a few requests, not one or two each); each caller's requests keep their order, and a
+   * call resolves once all of its own were written.
+   */
+  const batchWrite = (puts: ItemAttributes[], deletes: Key[]): Promise<void> => {
+    const requests: WriteRequest[] = [...puts.map((Item) => ({ PutRequest: { Item } })), ...deletes.map((Key) => ({ DeleteRequest: { Key } }))];
+    if (!requests.length) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (!writers) {
+        const batch: Writer[] = [];
+        writers = batch;
+        setImmediate(() => {
+          writers = undefined;
+          void flushWrites(batch);
+        });
+      }
+      writers.push({ requests, done: (written) => void written.then(resolve, reject) });
+    });
   };
 
   /**
