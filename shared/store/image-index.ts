@@ -216,14 +216,15 @@ const search = async (ops: TableOps, audience: string, q: string, after: string 
 };
 
 const AudienceVersion = z.object({ version: z.number() });
-/** Pages one process keeps, the most recently stored (a page of 51 rows is about 20 KB). */
+/** Pages (and searches) one process keeps, the most recently stored (a page of 51 rows is about 20 KB). */
 const PAGE_CACHE_SIZE = 500;
 
 /**
- * Pages read before, each under the version of its audience read just before it: a hit costs one small GetItem
- * instead of a Query on the audience's partition (the hot `public` one above all). Exact: every write to an
- * audience bumps its version after the write (a batch of puts once, before the marks of its changes go), so a page
- * is served from here only if nothing was written to its audience since it was read — as if the Query ran again.
+ * Pages and searches read before, each under the version of its audience read just before it: a hit costs one
+ * small GetItem instead of Queries on the audience's partitions (the hot `public` one above all). Exact: every
+ * write to an audience bumps its version after the write (a batch of puts once, before the marks of its changes
+ * go), so an answer is served from here only if nothing was written to its audience since it was read — as if it
+ * were read again.
  */
 const pageCache = () => {
   const pages = new Map<string, { version: number; rows: IndexRow[] }>();
@@ -250,6 +251,16 @@ export const imageIndexRepository = (ops: TableOps) => {
   const bump = (audience: string) =>
     ops.update(keys.audienceVersion(audience), { UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':one': 1 } });
   const bumpAll = async (audiences: Iterable<string>) => void (await Promise.all([...new Set(audiences)].map(bump)));
+  /** `read`, or what it answered before under the audience's version read just now. */
+  const cached = async (audience: string, query: unknown[], read: () => Promise<IndexRow[]>): Promise<readonly IndexRow[]> => {
+    const key = JSON.stringify([audience, ...query]);
+    const version = await versionOf(audience);
+    const hit = cache.get(key, version);
+    if (hit) return hit;
+    const rows = await read();
+    cache.set(key, version, rows);
+    return rows;
+  };
   return {
     /** The row, or undefined when there is none or it is unreadable (a row that cannot be read is never shown). */
     get: async (audience: string, image: string) => {
@@ -286,9 +297,11 @@ export const imageIndexRepository = (ops: TableOps) => {
         );
         for (const [text] of newHosts) knownHosts.add(text);
         for (const [text] of newSpaces) knownSpaces.add(text);
-        // After the rows: a page read since is read under the new version, never served from before the write.
-        if (bumpLater) for (const row of puts) bumpLater.add(row.audience);
-        else await bumpAll(puts.map((r) => r.audience));
+        // After the rows and postings: a page or search read since is read under the new version, never served from
+        // before the write (postings given back by repair, `fresh` without a put, change what a search finds too).
+        const written = [...puts, ...fresh].map((r) => r.audience);
+        if (bumpLater) for (const audience of written) bumpLater.add(audience);
+        else await bumpAll(written);
       } finally {
         // Even after a write that failed part way: some rows may be gone already, and no page may keep showing them.
         await bumpAll(deletes.map((r) => r.audience));
@@ -315,15 +328,13 @@ export const imageIndexRepository = (ops: TableOps) => {
       return unique.filter((row) => spaceLost(row) || [hostKey(row), ...postingKeys(row)].some((key) => !held.has(keyText(key))));
     },
     /** Up to `limit` rows of one audience after `after` (image), in image order; from the page cache when still exact. */
-    page: async (audience: string, after: string | undefined, limit: number): Promise<readonly IndexRow[]> => {
-      const key = JSON.stringify([audience, after ?? null, limit]);
-      const version = await versionOf(audience);
-      const cached = cache.get(key, version);
-      if (cached) return cached;
-      const rows = await page(ops, audience, after, limit);
-      cache.set(key, version, rows);
-      return rows;
-    },
-    search: (audience: string, q: string, after: string | undefined, limit: number) => search(ops, audience, q, after, limit),
+    page: (audience: string, after: string | undefined, limit: number) => cached(audience, [after ?? null, limit], () => page(ops, audience, after, limit)),
+    /**
+     * Up to `limit` rows of one audience after `after` that match `q` (see `search`); from the page cache when still
+     * exact, under the query's words: what a search reads (rows, postings, host items, space postings) is written
+     * with the rows, before the audience's version is bumped.
+     */
+    search: (audience: string, q: string, after: string | undefined, limit: number) =>
+      cached(audience, ['q', searchTokens(q).join(' '), after ?? null, limit], () => search(ops, audience, q, after, limit)),
   };
 };

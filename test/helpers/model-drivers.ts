@@ -205,7 +205,7 @@ export const useCaseDriver = (store: Store, worker: Worker): Driver => {
         await drain();
       }
     },
-    selector: async (ns) => toItems((await listImages('c', ns, { limit: 100 }, admin, deps)).items),
+    selector: async (ns, q) => toItems((await listImages('c', ns, { limit: 100, ...(q ? { q } : {}) }, admin, deps)).items),
     dockerPullCredentials: true,
     robotProjects: async (w) => harbor.robots.projectsOf(robotNameOf(DEFAULT_PULL_ACCESS, w)),
     async pullHosts(ns) {
@@ -336,8 +336,8 @@ export const httpDriver = (svc: Service, seq: number, harbor: FakeHarbor): Drive
       if (res.status !== 200) throw new Error(`pull secret answered ${res.status}: ${res.text}`);
       return authHosts(res.text).filter((h) => Object.values(hosts).includes(h));
     },
-    async selector(ns) {
-      const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/images?limit=100`);
+    async selector(ns, q) {
+      const res = await svc.call('GET', `/api/v1/clusters/${cluster}/namespaces/${ns}/images?limit=100${q ? `&q=${encodeURIComponent(q)}` : ''}`);
       const items = toItems(Page.parse(res.body).items).filter((i) => Object.values(hosts).some((h) => i.image.startsWith(`${h}/`)));
       return items.map((i) => ({ ...i, grantedBy: i.grantedBy.map((g) => g.replace(new RegExp(`-${seq}$`), '')) }));
     },

@@ -78,7 +78,8 @@ export type Driver = {
   deliver(decision: Extract<Step, { k: 'deliver' }>): Promise<void>;
   /** Everything still in flight reaches the index (the sweep recovers what was dropped). */
   settle(): Promise<void>;
-  selector(ns: string): Promise<SelectorItem[]>;
+  /** The namespace's selector; with `q`, its search (`?q=`). */
+  selector(ns: string, q?: string): Promise<SelectorItem[]>;
   /** Whether the Docker Registry was registered with pull credentials (then every pull secret names it). */
   dockerPullCredentials: boolean;
   /** The projects workspace `w`'s robot holds in Harbor (sorted), or undefined when Harbor has no robot for it. */

@@ -2,6 +2,7 @@ import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IndexRow } from '../../shared/domain/model.ts';
 import type { Claims } from '../../shared/http/claims.ts';
+import { createStore } from '../../shared/store/index.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { listImages } from '../../shared/usecases/selector.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
@@ -63,7 +64,7 @@ const seed = async (t: Table, rows: IndexRow[]) => {
 describe('selector search from postings, on DynamoDB Local', () => {
   let t: Table;
   let env: ReturnType<typeof testDeps>;
-  const images = (rows: IndexRow[]) => rows.map((r) => r.image);
+  const images = (rows: readonly IndexRow[]) => rows.map((r) => r.image);
   const search = async (audience: string, q: string, limit = 50, after?: string) => images(await t.store.index.search(audience, q, after, limit));
   const itemsAt = async (pk: string) => (await t.table.db.send(new QueryCommand({ TableName: t.table.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? [];
   const postingsAt = (audience: string, prefix: string) => itemsAt(keys.searchPostings(audience, prefix).pk);
@@ -206,7 +207,8 @@ describe('selector search from postings, on DynamoDB Local', () => {
     await t.store.index.write([lost], [], [lost]);
     expect(await search('public', 'lost host')).toEqual([lost.image]);
     await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: keys.audienceHost('public', 'lost-host.test') }));
-    expect(await search('public', 'lost host')).toEqual([]);
+    // Read by a process that did not cache the answer before the item went behind its back.
+    expect(images(await createStore(t.table).index.search('public', 'lost host', undefined, 50))).toEqual([]);
     expect(images(await t.store.index.missingPostings([lost]))).toEqual([lost.image]);
     await t.store.index.write([], [], [lost]);
     expect(await search('public', 'lost host')).toEqual([lost.image]);
@@ -309,17 +311,19 @@ describe('what a search reads, at 200 and 2,000 images', () => {
 describe('the page cache, on DynamoDB Local', () => {
   let t: Table;
   const page = async (audience: string, after?: string) => images([...(await t.store.index.page(audience, after, 51))]);
-  const images = (rows: IndexRow[]) => rows.map((r) => r.image);
+  const images = (rows: readonly IndexRow[]) => rows.map((r) => r.image);
+
+  let reads: ReturnType<typeof countReads>;
 
   beforeAll(async () => {
     t = await createTestTable(inject('dynamoEndpoint'));
+    reads = countReads(t);
   });
   afterAll(() => t.drop());
 
   it('answers a page read again from the cache, and follows every write to its audience at once', async () => {
     const rows = Array.from({ length: 60 }, (_, i) => row('public', `cached/app-${String(i).padStart(2, '0')}`));
     await seed(t, rows);
-    const reads = countReads(t);
     const first = await page('public');
     const queried = reads.items;
     expect(first).toHaveLength(51);
@@ -341,5 +345,29 @@ describe('the page cache, on DynamoDB Local', () => {
     await t.store.index.write([row('workspace:w', 'cached/private')], []);
     await page('public');
     expect(reads.items).toBe(before);
+  });
+
+  it('answers a search read again from the cache, and follows every write to its audience, postings given back included', async () => {
+    const rows = ['found/kiwi-a', 'found/kiwi-b', 'found/other'].map((p) => row('public', p));
+    await seed(t, rows);
+    const search = async (q: string) => images(await t.store.index.search('public', q, undefined, 51));
+    expect(await search('kiwi')).toEqual(['h.test/found/kiwi-a', 'h.test/found/kiwi-b']);
+    const queried = reads.items;
+    expect(await search('  KIWI ')).toEqual(['h.test/found/kiwi-a', 'h.test/found/kiwi-b']);
+    // The same words again: one small GetItem (the audience's version), no Query.
+    expect(reads.items).toBe(queried);
+    expect(await search('kiwi a')).toEqual(['h.test/found/kiwi-a']);
+
+    // A row withdrawn is gone from the very next search.
+    await t.store.index.write([], [{ audience: 'public', image: 'h.test/found/kiwi-a' }]);
+    expect(await search('kiwi')).toEqual(['h.test/found/kiwi-b']);
+    // A posting lost (and so the row not found, an answer cached) and given back by repair (`fresh` without a
+    // put) is found by the very next search.
+    await t.table.db.send(new DeleteCommand({ TableName: t.table.name, Key: keys.searchPosting('public', 'kiw', 'h.test/found/kiwi-b') }));
+    expect(await search('kiw')).toEqual([]);
+    const kiwiB = rows[1];
+    if (!kiwiB) throw new Error('no row');
+    await t.store.index.write([], [], [kiwiB]);
+    expect(await search('kiw')).toEqual(['h.test/found/kiwi-b']);
   });
 });
