@@ -184,23 +184,26 @@ export const tableOps = ({ db, name }: Table) => {
 
   type Writer = { requests: WriteRequest[]; done: (written: Promise<void>) => void };
   let writers: Writer[] | undefined;
-  const shape = (r: WriteRequest) => ('PutRequest' in r ? { key: keyText(r.PutRequest.Item), put: JSON.stringify(r.PutRequest.Item) } : { key: keyText(r.DeleteRequest.Key), put: undefined });
+  const keyOf = (r: WriteRequest) => keyText('PutRequest' in r ? r.PutRequest.Item : r.DeleteRequest.Key);
+  const samePut = (a: WriteRequest | undefined, b: WriteRequest) => !!a && 'PutRequest' in a && 'PutRequest' in b && JSON.stringify(a.PutRequest.Item) === JSON.stringify(b.PutRequest.Item);
   /**
    * The writers of one turn in as few groups as their keys allow: two writers share a group only if no key of one
    * is also the other's, but for the same put (a host's item, a space's posting), which the group writes once. Each
    * writer's requests keep their order.
    */
   const groupsOf = (batch: readonly Writer[]) => {
-    const groups: { writers: Writer[]; requests: WriteRequest[]; byKey: Map<string, string | undefined> }[] = [];
+    const groups: { writers: Writer[]; requests: WriteRequest[]; byKey: Map<string, WriteRequest> }[] = [];
     for (const writer of batch) {
-      const own = writer.requests.map((request) => ({ request, ...shape(request) }));
-      let group = groups.find((g) => own.every(({ key, put }) => !g.byKey.has(key) || (put !== undefined && g.byKey.get(key) === put)));
+      const own = writer.requests.map((request) => ({ request, key: keyOf(request) }));
+      let group = groups.find((g) => own.every(({ request, key }) => !g.byKey.has(key) || samePut(g.byKey.get(key), request)));
       if (!group) groups.push((group = { writers: [], requests: [], byKey: new Map() }));
       group.writers.push(writer);
-      const taken = new Set(group.byKey.keys());
-      for (const { request, key, put } of own) {
-        if (!taken.has(key)) group.requests.push(request);
-        group.byKey.set(key, put);
+      // A key another writer of the group put already is left out; the writer's own repeated keys go as it asked.
+      const mine = new Set<string>();
+      for (const { request, key } of own) {
+        if (mine.has(key) || !group.byKey.has(key)) group.requests.push(request);
+        mine.add(key);
+        group.byKey.set(key, request);
       }
     }
     return groups;
