@@ -59,8 +59,8 @@ const partitionOf = (pk: string, sk: unknown, index?: string): { cls: string; ke
   if (index === 'gsi1') return { cls: 'GSI1 WORKSPACE#{w}', key: pk };
   if (sk === 'INDEXLEASE') return { cls: 'lease SPACE#{r}#{s}/INDEXLEASE', key: pk };
   const audience = (a: string) => (a === 'public' ? 'public' : 'workspace:{w}');
-  const m = /^(AUDIENCE|AUDIENCEVERSION|SEARCHHOSTS|SEARCH)#(public|workspace:[^#]*)(#.*)?$/.exec(pk);
-  if (m) return { cls: `${m[1]}#${audience(m[2] ?? '')}${m[1] === 'SEARCH' ? '#{prefix}' : ''}`, key: pk };
+  const m = /^(AUDIENCE|AUDIENCEVERSION|SEARCHHOSTS|SEARCHSPACE|SEARCH)#(public|workspace:[^#]*)(#.*)?$/.exec(pk);
+  if (m) return { cls: `${m[1]}#${audience(m[2] ?? '')}${m[1] === 'SEARCH' || m[1] === 'SEARCHSPACE' ? '#{prefix}' : ''}`, key: pk };
   const generic = /^(SPACE|REPO|REGISTRY|CLUSTER)#/.exec(pk)?.[1];
   const names: Record<string, string> = { SPACE: 'SPACE#{r}#{s}', REPO: 'REPO#{r}#{path}', REGISTRY: 'REGISTRY#{r}', CLUSTER: 'CLUSTER#{c}' };
   return { cls: (generic && names[generic]) || pk, key: pk };
@@ -357,6 +357,7 @@ const selectorReads = async (p: Platform, rec: Recorder) => {
   await reads(`selector deep page (page ${cursors.length + 1}), page cache cold`, (d) => page(d, { cursor: deep }));
   await reads('`q` rare match (1 image)', (d) => page(d, { q: 'plum' }));
   await reads(`\`q\` common match (every image matches, a page of ${PAGE})`, (d) => page(d, { q: 'app' }));
+  await reads('`q` common match, served from the page cache', (d) => page(d, { q: 'app' }), false);
   await reads('tags of one image', (d) => listTags('c1', 'ns-a', `${p.dr.host}/lib/app-00007`, READER, d));
   await reads('admission review (token checked), Pod of 3 containers, all allowed', (d) => review(d, 'ns-a'));
   await reads('admission review, 1 of 3 refused (explained, logged)', (d) => review(d, 'ns-b'));

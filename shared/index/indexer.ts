@@ -263,7 +263,7 @@ const purgeSpace = async (deps: IndexerDeps, truth: SpaceTruth, registryId: stri
  * first, for every repository: they read no tag, so an item that cannot be used never keeps a row where the
  * rule no longer allows it. Each repository is isolated; failures are noted in `failures`. Returns rows changed.
  */
-const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, audit: boolean, failures: IndexFailure[]): Promise<number> => {
+const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, audit: boolean, failures: IndexFailure[], cleared?: Set<string>): Promise<number> => {
   const truth = await readTruth(deps.store, registryId, name, failures);
   if (!truth.live && !truth.unreadable) {
     await purgeSpace(deps, truth, registryId, name, failures);
@@ -286,8 +286,11 @@ const deriveSpace = async (deps: IndexerDeps, registryId: string, name: string, 
   for (const repo of withdrawn)
     changed += await isolated(failures, { registryId, space: name, path: repo.path }, () => reindexRepository(deps.store, truth, repo, failures, batch, audit));
   await settle(deps.store, batch);
+  for (const m of batch.marks) cleared?.add(markText(m));
   return changed;
 };
+
+const markText = (m: PendingRef) => `${m.pk}\n${m.sk}\n${m.id}`;
 
 /**
  * What the repositories of one batch share: the audiences their rows were put in, bumped once for all of them, and
@@ -354,10 +357,12 @@ const applyWork = async (deps: IndexerDeps, { registryId, space }: Scope, work: 
   await isolated(failures, { registryId, space }, async () => {
     marks.push(...(await mapLimit(work.paths, PATH_PARALLELISM, async (path) => (await deps.store.catalog.readTags(registryId, path)).marks)).flat());
   });
-  const changed = await isolated(failures, { registryId, space }, () => deriveSpace(deps, registryId, space, audit, failures));
+  // The marks the re-derivation cleared itself (it read the same tags again) are not cleared twice.
+  const cleared = new Set<string>();
+  const changed = await isolated(failures, { registryId, space }, () => deriveSpace(deps, registryId, space, audit, failures, cleared));
   if (failures.length === before)
     await Promise.all([
-      clearMarks(deps.store, marks),
+      clearMarks(deps.store, marks.filter((m) => !cleared.has(markText(m)))),
       ...work.marks.map((m) => (m.unbound ? deps.store.spaces.purgeUnbound(registryId, space, m.unbound, m.id) : deps.store.pending.clear({ pk: m.pk, sk: m.sk }, m.id))),
     ]);
   return changed;

@@ -279,7 +279,7 @@ export const imageIndexRepository = (ops: TableOps) => {
      * each host and the postings of each space of theirs this process has not written yet. Writing postings
      * again is harmless, so repair may pass every row. Order: postings before their row, a row before its postings
      * go, so a crash leaves at worst a posting without a row (skipped by search), never a row search cannot find.
-     * With `bumpLater`, the audiences of `puts` are added to it instead of bumped, for the caller to `bump` once
+     * With `bumpLater`, the audiences of `puts` and `fresh` are added to it instead of bumped, for the caller to `bump` once
      * for many writes (before it clears their marks); a removal's audience is always bumped at once.
      */
     write: async (puts: IndexRow[], deletes: RowKey[], fresh: RowKey[] = [], bumpLater?: Set<string>) => {

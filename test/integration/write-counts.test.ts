@@ -4,7 +4,7 @@ import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { bindSpace, createSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
 import { applyRegistryChanges } from '../../shared/usecases/webhooks.ts';
-import { ctx, testDeps, T0 } from '../helpers/deps.ts';
+import { consumeBatch, ctx, testDeps, T0 } from '../helpers/deps.ts';
 import { createTestTable } from '../helpers/table.ts';
 
 const WRITES = new Set(['BatchWriteItemCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
@@ -73,6 +73,28 @@ describe('index write amplification, measured on DynamoDB Local', () => {
     await putNamespace('k', 'ns-0', { workspaceId: 'c' }, env.deps, ctx);
     await env.deliver();
     expect(counter.writes).toBe(0);
+  });
+});
+
+describe('pending marks the indexer clears, measured on DynamoDB Local', () => {
+  it('clears each tag’s mark once when a new space and its first tags are one re-derivation of the whole space', async () => {
+    const t = await createTestTable(inject('dynamoEndpoint'));
+    try {
+      const env = testDeps(t.store);
+      const reg = await registerRegistry({ name: 'd', kind: 'docker-registry', mode: 'integrated', url: 'http://d.test' }, env.deps, ctx);
+      const registry = await t.store.registries.get(reg.id);
+      if (!registry) throw new Error('registry not stored');
+      await env.deliver();
+      const paths = ['fresh/a', 'fresh/b', 'fresh/c', 'fresh/d', 'fresh/e'];
+      await applyRegistryChanges(registry, paths.map((path, i) => ({ action: 'push' as const, path, tag: 'v1', digest: `sha256:${String(i).padStart(64, '0')}`, eventTime: T0 + i })), env.deps, ctx);
+      const clears = countItemWrites(t, (pk) => pk.startsWith('REPO#'));
+      // The space's creation and its tags in one batch: one piece of work, the whole space.
+      await consumeBatch(env.bus.take(), env.deps);
+      expect(clears.writes).toBe(paths.length);
+      expect(await t.store.pending.oldest()).toBeUndefined();
+    } finally {
+      await t.drop();
+    }
   });
 });
 
