@@ -252,7 +252,8 @@ const diffTags = async (run: ReconcileRun) => {
   for (const s of run.held) for (const r of s.repositories) wanted.set(r.path, new Map(r.tags.map((t) => [t.tag, t])));
   const inScope = [...run.held.map((s) => s.name), ...run.gone.map((s) => s.name)];
   const truthRepos = new Map(await Promise.all(inScope.map(async (name) => [name, await deps.store.catalog.repositories(registry.id, name)] as const)));
-  const paths = [...new Set([...wanted.keys(), ...[...truthRepos.values()].flat().map((r) => r.path)])].filter((p) => !run.untrusted.has(p));
+  const known = new Set([...truthRepos.values()].flat().map((r) => r.path));
+  const paths = [...new Set([...wanted.keys(), ...known])].filter((p) => !run.untrusted.has(p));
   const pushes: (RegistryChange & { action: 'push' })[] = [];
   const deletes: RegistryChange[] = [];
   const annotations: TagAnnotation[] = [];
@@ -261,7 +262,9 @@ const diffTags = async (run: ReconcileRun) => {
   progress({ phase: 'compare', done: 0, total: paths.length });
   await mapLimit(paths, 8, async (path) => {
     const want = wanted.get(path) ?? new Map<string, WantedTag>();
-    const have = new Map((await deps.store.catalog.tags(registry.id, path)).filter((t) => t.state === 'present').map((t) => [t.tag, t]));
+    // A repository the truth has no item of has no tags to compare (a first reconcile: all of them), so its tags are
+    // not read: a tag a webhook is writing meanwhile, ahead of its item, takes the listed push only if it is older.
+    const have = new Map((known.has(path) ? await deps.store.catalog.tags(registry.id, path) : []).filter((t) => t.state === 'present').map((t) => [t.tag, t]));
     for (const [tag, { digest, pushedAt, details }] of want) {
       const had = have.get(tag);
       if (had?.digest !== digest) pushes.push({ action: 'push', path, tag, digest, eventTime: pushedAt ?? listedAt, ...(details ? { details } : {}) });
