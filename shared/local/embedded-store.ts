@@ -99,7 +99,7 @@ export const startEmbeddedStore = async (opts: { path?: string; tableName: strin
       documentClient: () => {
         const db = createDocumentClient(endpoint, 'local', { requestHandler: transport.handler, signer: transport.signer });
         // What a call to this thread does not need: a user agent built and escaped for every call, a trace header
-        // from a Lambda's environment (a 8,000-event ingest probe: ~287 → ~303 events/s without them).
+        // from a Lambda's environment (an 8,000-event ingest probe: ~287 → ~303 events/s without them).
         for (const name of UNNEEDED_MIDDLEWARE) db.middlewareStack.remove(name);
         return db;
       },
