@@ -104,8 +104,9 @@ const listAll = async (s: Session) => {
 };
 
 /**
- * Seeds `n` public repositories (one tag each) through the distribution webhook, 100 events a request, one lane per
- * registry; then waits until the selector lists all of them. Times from the first request.
+ * Seeds `n` public repositories (one tag each) through the distribution webhook, one lane per registry, each 100 of
+ * them split over the lanes (25 events a request with 4); then waits until the selector lists all of them. Times
+ * from the first request.
  */
 const seed = async (s: Session, n: number, idle: () => Promise<void>) => {
   const t0 = performance.now();
@@ -419,7 +420,7 @@ export const runScaleBench = async (sizes: readonly number[], log: (line: string
     for (const n of sizes) rows.push({ ...(await embeddedRound(n, log)), reconcileS: await reconcileRound(n, log) });
     const aws = [];
     for (const n of sizes.filter((n) => n <= AWS_MAX)) aws.push(await awsRound(n, log));
-    log(`scale (embedded runtime, ${LANES} webhook lanes of ${BATCH} events, ${LANES * SPACES_PER_REGISTRY} spaces; ingest = events / time until all selectable):\n\n${table(rows)}\n\n${awsTable(aws)}\n`);
+    log(`scale (embedded runtime, ${LANES} webhook lanes of ${BATCH / LANES} events a request, ${LANES * SPACES_PER_REGISTRY} spaces; ingest = events / time until all selectable):\n\n${table(rows)}\n\n${awsTable(aws)}\n`);
   } finally {
     logger.setLogLevel(level);
   }
