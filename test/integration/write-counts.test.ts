@@ -76,14 +76,23 @@ describe('index write amplification, measured on DynamoDB Local', () => {
   });
 });
 
+/** Runs `check` against a fresh table with one Docker Registry registered (its events not delivered yet); drops the table. */
+const withDockerRegistry = async (check: (t: Awaited<ReturnType<typeof createTestTable>>, env: ReturnType<typeof testDeps>, registry: Registry) => Promise<void>) => {
+  const t = await createTestTable(inject('dynamoEndpoint'));
+  try {
+    const env = testDeps(t.store);
+    const reg = await registerRegistry({ name: 'd', kind: 'docker-registry', mode: 'integrated', url: 'http://d.test' }, env.deps, ctx);
+    const registry = await t.store.registries.get(reg.id);
+    if (!registry) throw new Error('registry not stored');
+    await check(t, env, registry);
+  } finally {
+    await t.drop();
+  }
+};
+
 describe('pending marks the indexer clears, measured on DynamoDB Local', () => {
-  it('clears each tag’s mark once when a new space and its first tags are one re-derivation of the whole space', async () => {
-    const t = await createTestTable(inject('dynamoEndpoint'));
-    try {
-      const env = testDeps(t.store);
-      const reg = await registerRegistry({ name: 'd', kind: 'docker-registry', mode: 'integrated', url: 'http://d.test' }, env.deps, ctx);
-      const registry = await t.store.registries.get(reg.id);
-      if (!registry) throw new Error('registry not stored');
+  it('clears each tag’s mark once when a new space and its first tags are one re-derivation of the whole space', () =>
+    withDockerRegistry(async (t, env, registry) => {
       await env.deliver();
       const paths = ['fresh/a', 'fresh/b', 'fresh/c', 'fresh/d', 'fresh/e'];
       await applyRegistryChanges(registry, paths.map((path, i) => ({ action: 'push' as const, path, tag: 'v1', digest: `sha256:${String(i).padStart(64, '0')}`, eventTime: T0 + i })), env.deps, ctx);
@@ -92,20 +101,12 @@ describe('pending marks the indexer clears, measured on DynamoDB Local', () => {
       await consumeBatch(env.bus.take(), env.deps);
       expect(clears.writes).toBe(paths.length);
       expect(await t.store.pending.oldest()).toBeUndefined();
-    } finally {
-      await t.drop();
-    }
-  });
+    }));
 });
 
 describe('repository items a delivery writes, measured on DynamoDB Local', () => {
-  it('writes the item of a repository it has not seen, and none for a repository it knows (one read for all of them)', async () => {
-    const t = await createTestTable(inject('dynamoEndpoint'));
-    try {
-      const env = testDeps(t.store);
-      const reg = await registerRegistry({ name: 'd', kind: 'docker-registry', mode: 'integrated', url: 'http://d.test' }, env.deps, ctx);
-      const registry = await t.store.registries.get(reg.id);
-      if (!registry) throw new Error('registry not stored');
+  it('writes the item of a repository it has not seen, and none for a repository it knows (one read for all of them)', () =>
+    withDockerRegistry(async (t, env, registry) => {
       const counter = countItemWrites(t, (pk, sk) => pk.startsWith('SPACE#') && sk.startsWith('REPO#'));
       const push = (paths: string[], at: number) =>
         applyRegistryChanges(registry, paths.map((path, i) => ({ action: 'push' as const, path, tag: 'v1', digest: `sha256:${String(at + i).padStart(64, '0')}`, eventTime: T0 + at + i })), env.deps, ctx);
@@ -115,8 +116,5 @@ describe('repository items a delivery writes, measured on DynamoDB Local', () =>
       await push(['lib/a', 'lib/b', 'lib/c'], 20);
       expect(counter.writes).toBe(1);
       expect((await t.store.catalog.repositories(registry.id, 'lib')).map((r) => r.path).sort()).toEqual(['lib/a', 'lib/b', 'lib/c']);
-    } finally {
-      await t.drop();
-    }
-  });
+    }));
 });
