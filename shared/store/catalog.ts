@@ -13,6 +13,12 @@ import { setWithMark } from './update-with-mark.ts';
 /** A tag whose event time converts to a date: only such a tag can be ordered, shown or offered. */
 const UsableTag = Tag.refine((t) => isoTime(t.eventTime) !== undefined, { message: 'eventTime is outside the range of a date', path: ['eventTime'] });
 
+/**
+ * A repository item as the indexer reads it: every attribute kept, those this version does not know included, so
+ * `recordIndexed` writes the item back whole.
+ */
+const StoredRepository = Repository.loose();
+
 /** What a repository item must still hold for its index rows to be found when the rest of it is unreadable. */
 const IndexRecord = z.object({ indexedImage: z.string().optional(), indexedAudiences: z.array(z.string()).optional() });
 const ItemKey = z.object({ pk: z.string(), sk: z.string() });
@@ -58,7 +64,7 @@ export type TagRead = Awaited<ReturnType<typeof readTags>>;
 /** The repositories of a space, and the items that fail the schema (see `UnreadableRepository`). */
 const readRepositories = async (ops: TableOps, registryId: string, space: string) => {
   const spec = keys.repositoriesOfSpace(registryId, space);
-  const { items, unreadable } = await readAll(ops, Repository, spec);
+  const { items, unreadable } = await readAll(ops, StoredRepository, spec);
   return {
     repositories: items,
     unreadable: unreadable.map(({ sk, error, raw }) => unreadableRepository(raw, sk, spec.skPrefix, error)),
@@ -75,7 +81,7 @@ export type RepositoryRead = { repository: Repository } | { unreadable: Unreadab
 
 const repositoryRead = (raw: Record<string, unknown> | undefined, skPrefix: string): RepositoryRead => {
   if (!raw) return undefined;
-  const parsed = Repository.safeParse(raw);
+  const parsed = StoredRepository.safeParse(raw);
   return parsed.success ? { repository: parsed.data } : { unreadable: unreadableRepository(raw, sortKey(raw), skPrefix, reason(parsed.error)) };
 };
 
@@ -90,10 +96,12 @@ export const catalogRepository = (ops: TableOps) => ({
     }),
   /**
    * Records where the repository's index rows live (see `Repository.indexedAudiences`): the item written whole from
-   * `repo` as read, so that the records of the repositories a batch re-derives at once go out together (one
-   * request, see `batchWrite`). Only the indexer writes it, under the space's lease, and the one other write of the
-   * item (`ensureRepository`) sets fields it holds already: the put loses nothing, and only the lease's holder
-   * purges a repository, so it brings none back.
+   * `repo` as read (every attribute it had), so that the records of the repositories a batch re-derives at once go
+   * out together (one request, see `batchWrite`). Only the indexer writes the record, under the space's lease (its
+   * writes fenced), and the one other write of the item (`ensureRepository`) sets fields it holds already: the put
+   * loses nothing. Only the lease's holder purges a repository; a holder stalled past its lease's fence could put
+   * one back, with a record that names at worst more audiences than hold its rows (a withdrawal then deletes
+   * nothing there), never fewer.
    */
   recordIndexed: (repo: Repository, image: string, audiences: readonly string[]) =>
     ops.batchWrite([{ ...keys.repository(repo.registryId, repo.space, repo.path), entityType: 'Repository', ...repo, indexedImage: image, indexedAudiences: [...audiences] }], []),

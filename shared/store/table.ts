@@ -187,15 +187,17 @@ export const tableOps = ({ db, name }: Table) => {
   const keyOf = (r: WriteRequest) => keyText('PutRequest' in r ? r.PutRequest.Item : r.DeleteRequest.Key);
   const samePut = (a: WriteRequest | undefined, b: WriteRequest) => !!a && 'PutRequest' in a && 'PutRequest' in b && JSON.stringify(a.PutRequest.Item) === JSON.stringify(b.PutRequest.Item);
   /**
-   * The writers of one turn in as few groups as their keys allow: two writers share a group only if no key of one
-   * is also the other's, but for the same put (a host's item, a space's posting), which the group writes once. Each
-   * writer's requests keep their order.
+   * The writers of one turn in as few groups as their keys allow, in the order they asked: a writer joins the last
+   * group unless a key of its own is also one of that group's (but for the same put, a host's item or a space's
+   * posting, which the group writes once); else it starts the next. Groups are written one after the other, so of
+   * two writers whose keys meet the later one is written later, and each writer's requests keep their order.
    */
   const groupsOf = (batch: readonly Writer[]) => {
     const groups: { writers: Writer[]; requests: WriteRequest[]; byKey: Map<string, WriteRequest> }[] = [];
     for (const writer of batch) {
       const own = writer.requests.map((request) => ({ request, key: keyOf(request) }));
-      let group = groups.find((g) => own.every(({ request, key }) => !g.byKey.has(key) || samePut(g.byKey.get(key), request)));
+      const last = groups.at(-1);
+      let group = last && own.every(({ request, key }) => !last.byKey.has(key) || samePut(last.byKey.get(key), request)) ? last : undefined;
       if (!group) groups.push((group = { writers: [], requests: [], byKey: new Map() }));
       group.writers.push(writer);
       // A key another writer of the group put already is left out; the writer's own repeated keys go as it asked.
@@ -209,13 +211,29 @@ export const tableOps = ({ db, name }: Table) => {
     return groups;
   };
   const flushWrites = async (batch: readonly Writer[]) => {
-    for (const group of groupsOf(batch)) {
+    let groups: ReturnType<typeof groupsOf>;
+    try {
+      groups = groupsOf(batch);
+    } catch (error) {
+      // Never a writer left waiting.
+      for (const w of batch) w.done(Promise.reject(error));
+      return;
+    }
+    for (const group of groups) {
       try {
         await writeNow(group.requests);
         for (const w of group.writers) w.done(Promise.resolve());
       } catch (error) {
-        // One bad item fails only its own writer: each is written again on its own.
-        for (const w of group.writers) w.done(group.writers.length > 1 ? writeNow(w.requests) : Promise.reject(error));
+        if (group.writers.length === 1) {
+          group.writers[0]?.done(Promise.reject(error));
+          continue;
+        }
+        // One bad item fails only its own writer: each is written again on its own, in turn, before the next group.
+        for (const w of group.writers) {
+          const written = writeNow(w.requests);
+          w.done(written);
+          await written.catch(() => undefined);
+        }
       }
     }
   };

@@ -68,6 +68,44 @@ describe('batch writes of one turn', () => {
     expect(ordered.Count).toBe(30);
   });
 
+  it('write a later writer after an earlier one whose keys it meets, even when a writer between them fits an earlier request', async () => {
+    requests.length = 0;
+    await Promise.all([
+      ops.batchWrite([{ pk: 'Y', sk: '1', v: 'first' }], []),
+      ops.batchWrite([{ pk: 'Y', sk: '1', v: 'second' }], [{ pk: 'K', sk: '1' }]),
+      ops.batchWrite([{ pk: 'K', sk: '1', v: 'new' }], []),
+    ]);
+    // The third meets the second (K): it goes after it, though it would fit beside the first.
+    expect(requests).toEqual([['put Y 1'], ['put Y 1', 'del K 1'], ['put K 1']]);
+    expect(await item('K', '1')).toEqual({ pk: 'K', sk: '1', v: 'new' });
+    expect(await item('Y', '1')).toEqual({ pk: 'Y', sk: '1', v: 'second' });
+  });
+
+  it('write the writers of a failed request again one by one before the writers after them', async () => {
+    const tooLarge = { pk: 'BIG', sk: '2', blob: 'x'.repeat(410 * 1024) };
+    // The put of Z is slow to answer: the delete asked for after it must still wait for it.
+    t.table.db.middlewareStack.add(
+      (next, context) => async (args) => {
+        const slow = context.commandName === 'BatchWriteItemCommand' && JSON.stringify(args.input).includes('"pk":"Z"');
+        if (slow && JSON.stringify(args.input).includes('PutRequest')) await new Promise((r) => setTimeout(r, 150));
+        return next(args);
+      },
+      { step: 'initialize', name: 'slowPutOfZ' },
+    );
+    try {
+      const [bad, put, del] = await Promise.allSettled([
+        ops.batchWrite([tooLarge], []),
+        ops.batchWrite([{ pk: 'Z', sk: '1', v: 1 }], []),
+        ops.batchWrite([], [{ pk: 'Z', sk: '1' }]),
+      ]);
+      expect([bad.status, put.status, del.status]).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+      // The delete, asked for last, is written last: after the put it follows was written again.
+      expect(await item('Z', '1')).toBeUndefined();
+    } finally {
+      t.table.db.middlewareStack.remove('slowPutOfZ');
+    }
+  });
+
   it('fail only the writer whose item the store refuses; the others are written', async () => {
     const tooLarge = { pk: 'BIG', sk: '1', blob: 'x'.repeat(410 * 1024) };
     const [bad, good] = await Promise.allSettled([ops.batchWrite([tooLarge], []), ops.batchWrite([{ pk: 'GOOD', sk: '1' }], [])]);

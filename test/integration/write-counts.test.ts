@@ -1,5 +1,7 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Registry } from '../../shared/domain/model.ts';
+import { keys } from '../../shared/store/keys.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { bindSpace, createSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
@@ -101,6 +103,23 @@ describe('pending marks the indexer clears, measured on DynamoDB Local', () => {
       await consumeBatch(env.bus.take(), env.deps);
       expect(clears.writes).toBe(paths.length);
       expect(await t.store.pending.oldest()).toBeUndefined();
+    }));
+});
+
+describe('the index record of a repository, on DynamoDB Local', () => {
+  it('is written with the item whole: an attribute this version does not know is kept', () =>
+    withDockerRegistry(async (t, env, registry) => {
+      const change = (action: 'push' | 'delete-tag', at: number) =>
+        applyRegistryChanges(registry, [{ action, path: 'lib/kept', tag: 'v1', digest: `sha256:${'1'.padStart(64, '0')}`, eventTime: T0 + at }], env.deps, ctx);
+      await change('push', 1);
+      await env.deliver();
+      const Key = keys.repository(registry.id, 'lib', 'lib/kept');
+      await t.table.db.send(new UpdateCommand({ TableName: t.table.name, Key, UpdateExpression: 'SET futureField = :f', ExpressionAttributeValues: { ':f': 'kept' } }));
+      // The tag deleted: no row is left, and the record says so.
+      await change('delete-tag', 2);
+      await env.deliver();
+      const { Item } = await t.table.db.send(new GetCommand({ TableName: t.table.name, Key, ConsistentRead: true }));
+      expect(Item).toMatchObject({ futureField: 'kept', indexedAudiences: [], path: 'lib/kept' });
     }));
 });
 
