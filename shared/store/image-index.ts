@@ -3,14 +3,13 @@ import { IndexRow } from '../domain/model.ts';
 import { drivingPrefix, hostOf, hostRanges, matchesQuery, pathPrefixes, postingPrefixes, searchTokens, spacePrefixes, spaceRangeOf } from '../domain/search-tokens.ts';
 import { logger } from '../logger.ts';
 import { keys, type Key } from './keys.ts';
-import type { TableOps } from './table.ts';
+import { keyText, type TableOps } from './table.ts';
 
 const RawItem = z.record(z.string(), z.unknown());
 /** A search posting as read back: only the image is needed (its row is read again before it is shown). */
 const Posting = z.object({ image: z.string() });
 
 type RowKey = Pick<IndexRow, 'audience' | 'image'>;
-const keyText = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\n${String(key.sk)}`;
 /** Each (audience, image) once: a batch must not name one key twice. */
 const distinct = <T extends RowKey>(rows: readonly T[]) => [...new Map(rows.map((r) => [`${r.audience}\n${r.image}`, r])).values()];
 /** The keys of a row's postings, derived from the image alone (so a delete needs nothing else). */

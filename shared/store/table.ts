@@ -31,7 +31,8 @@ export const createDocumentClient = (endpoint?: string, region = process.env.AWS
   );
 
 type ItemAttributes = Record<string, unknown>;
-const keyText = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\n${String(key.sk)}`;
+/** An item's key as one string (to match items to keys, or find a key twice). */
+export const keyText = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\n${String(key.sk)}`;
 type QuerySpec = {
   pk: string;
   skPrefix?: string;

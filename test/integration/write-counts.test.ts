@@ -2,6 +2,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Registry } from '../../shared/domain/model.ts';
 import { keys } from '../../shared/store/keys.ts';
+import { reconcileRegistry } from '../../shared/usecases/reconcile.ts';
 import { registerRegistry } from '../../shared/usecases/registries.ts';
 import { bindSpace, createSpace } from '../../shared/usecases/spaces.ts';
 import { putNamespace, putWorkspace } from '../../shared/usecases/tenancy.ts';
@@ -103,6 +104,34 @@ describe('pending marks the indexer clears, measured on DynamoDB Local', () => {
       await consumeBatch(env.bus.take(), env.deps);
       expect(clears.writes).toBe(paths.length);
       expect(await t.store.pending.oldest()).toBeUndefined();
+    }));
+});
+
+describe('tags a first reconcile reads, measured on DynamoDB Local', () => {
+  it('reads no tags of a repository the truth has no item of, and those of one it has', () =>
+    withDockerRegistry(async (t, env, registry) => {
+      const listing = (paths: string[]) => ({
+        startedAt: Date.now(),
+        spaces: [{ name: 'lib', repositories: paths.map((path, i) => ({ path, tags: [{ tag: 'v1', digest: `sha256:${String(i).padStart(64, '0')}` }] })) }],
+        unreadable: [],
+        unreadableRepositories: [],
+        skipped: [],
+      });
+      const deps = { ...env.deps, registryApi: { ...env.deps.registryApi, list: async () => listing(['lib/a', 'lib/b', 'lib/c']) } };
+      const tagReads = { queries: 0 };
+      t.table.db.middlewareStack.add(
+        (next, context) => (args) => {
+          if (context.commandName === 'QueryCommand' && JSON.stringify(args.input).includes('TAG#')) tagReads.queries++;
+          return next(args);
+        },
+        { step: 'initialize', name: 'countTagReads' },
+      );
+      await reconcileRegistry(registry, deps, ctx);
+      expect(tagReads.queries).toBe(0);
+      expect((await t.store.catalog.repositories(registry.id, 'lib')).map((r) => r.path).sort()).toEqual(['lib/a', 'lib/b', 'lib/c']);
+      // The next reconcile compares the tags of the repositories the truth now holds.
+      await reconcileRegistry(registry, deps, ctx);
+      expect(tagReads.queries).toBe(3);
     }));
 });
 
